@@ -1,0 +1,206 @@
+//! In-memory doubles of the ports, for unit and handler tests. Same contracts as the adapters.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use crate::boot::BootPolicy;
+use crate::connection::Connection;
+use crate::credentials::PasswordHash;
+use crate::ports::*;
+use crate::station::{BootInfo, Registration, Station, StationId};
+use crate::status::{Availability, Component, StatusReport};
+
+#[derive(Default)]
+pub struct MemoryStations(Mutex<BTreeMap<StationId, Station>>);
+
+impl MemoryStations {
+    fn update(&self, id: &StationId, f: impl FnOnce(&mut Station)) -> Result<(), StoreError> {
+        let mut map = self.0.lock().unwrap();
+        f(map.get_mut(id).ok_or(StoreError::NotFound)?);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StationRepository for MemoryStations {
+    async fn get(&self, id: &StationId) -> Result<Option<Station>, StoreError> {
+        Ok(self.0.lock().unwrap().get(id).cloned())
+    }
+    async fn create(&self, station: &Station) -> Result<(), StoreError> {
+        let mut map = self.0.lock().unwrap();
+        if map.contains_key(&station.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        map.insert(station.id.clone(), station.clone());
+        Ok(())
+    }
+    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError> {
+        self.update(id, |s| s.password_hash = hash.clone())
+    }
+    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
+        self.update(id, |s| s.registration = registration)
+    }
+    async fn list(&self) -> Result<Vec<Station>, StoreError> {
+        Ok(self.0.lock().unwrap().values().cloned().collect())
+    }
+    async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError> {
+        let mut previous = None;
+        self.update(id, |s| {
+            previous = s.connection_id.replace(connection_id.to_owned());
+            s.online = true;
+        })?;
+        Ok(previous)
+    }
+    async fn detach_connection(&self, id: &StationId, connection_id: &str) -> Result<bool, StoreError> {
+        let mut detached = false;
+        self.update(id, |s| {
+            if s.connection_id.as_deref() == Some(connection_id) {
+                s.connection_id = None;
+                s.online = false;
+                detached = true;
+            }
+        })?;
+        Ok(detached)
+    }
+    async fn record_boot(&self, id: &StationId, boot: &BootInfo) -> Result<(), StoreError> {
+        self.update(id, |s| s.boot = Some(boot.clone()))
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryConnections(Mutex<HashMap<String, Connection>>);
+
+#[async_trait]
+impl ConnectionRepository for MemoryConnections {
+    async fn put(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.0.lock().unwrap().insert(connection.connection_id.clone(), connection.clone());
+        Ok(())
+    }
+    async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+        Ok(self.0.lock().unwrap().get(connection_id).cloned())
+    }
+    async fn get_many(&self, connection_ids: &[String]) -> Result<Vec<Connection>, StoreError> {
+        let map = self.0.lock().unwrap();
+        Ok(connection_ids.iter().filter_map(|id| map.get(id).cloned()).collect())
+    }
+    async fn delete(&self, connection_id: &str) -> Result<(), StoreError> {
+        self.0.lock().unwrap().remove(connection_id);
+        Ok(())
+    }
+    async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let c = map.get_mut(connection_id).ok_or(StoreError::NotFound)?;
+        c.boot = Some(boot);
+        c.last_seen_at = seen_at;
+        Ok(())
+    }
+    async fn touch(&self, connection_id: &str, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut map = self.0.lock().unwrap();
+        map.get_mut(connection_id).ok_or(StoreError::NotFound)?.last_seen_at = seen_at;
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryAvailability(Mutex<BTreeMap<(StationId, Component), Availability>>);
+
+#[async_trait]
+impl AvailabilityRepository for MemoryAvailability {
+    async fn get(&self, station: &StationId, component: Component) -> Result<Option<Availability>, StoreError> {
+        Ok(self.0.lock().unwrap().get(&(station.clone(), component)).cloned())
+    }
+    async fn replace(&self, next: &Availability, expected: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let key = (next.station_id.clone(), next.component);
+        if map.get(&key).map(|a| a.reported_at) != expected {
+            return Ok(false);
+        }
+        map.insert(key, next.clone());
+        Ok(true)
+    }
+    async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError> {
+        Ok(self.0.lock().unwrap().values().filter(|a| &a.station_id == station).cloned().collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryHistory(Mutex<BTreeMap<(StationId, DateTime<Utc>, Component), StatusReport>>);
+
+#[async_trait]
+impl StatusHistory for MemoryHistory {
+    async fn append(&self, r: &StatusReport) -> Result<(), StoreError> {
+        self.0.lock().unwrap().insert((r.station_id.clone(), r.timestamp, r.component), r.clone());
+        Ok(())
+    }
+    async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError> {
+        let map = self.0.lock().unwrap();
+        Ok(map.values().rev().filter(|r| &r.station_id == station).take(limit).cloned().collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryEventLog(pub Mutex<BTreeMap<(StationId, String), String>>);
+
+#[async_trait]
+impl StationEventLog for MemoryEventLog {
+    async fn store(&self, station: &StationId, entry: &str, body: &str, _received_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.0.lock().unwrap().insert((station.clone(), entry.to_owned()), body.to_owned());
+        Ok(())
+    }
+}
+
+/// Keeps published events, once per dedup key, as a FIFO queue's deduplication would.
+#[derive(Default)]
+pub struct MemoryBus(pub Mutex<Vec<(String, StatusReport)>>);
+
+#[async_trait]
+impl EventBus for MemoryBus {
+    async fn status_reported(&self, report: &StatusReport, dedup_key: &str) -> Result<(), PublishError> {
+        let mut events = self.0.lock().unwrap();
+        if !events.iter().any(|(k, _)| k == dedup_key) {
+            events.push((dedup_key.to_owned(), report.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// Records which connections were closed; every connection counts as open.
+#[derive(Default)]
+pub struct MemoryChannel(pub Mutex<Vec<String>>);
+
+#[async_trait]
+impl StationChannel for MemoryChannel {
+    async fn close(&self, connection_id: &str) -> Result<bool, ChannelError> {
+        self.0.lock().unwrap().push(connection_id.to_owned());
+        Ok(true)
+    }
+}
+
+/// A complete set of in-memory services, with handles to inspect what the code under test did.
+#[derive(Clone, Default)]
+pub struct MemoryWorld {
+    pub stations: Arc<MemoryStations>,
+    pub connections: Arc<MemoryConnections>,
+    pub availability: Arc<MemoryAvailability>,
+    pub history: Arc<MemoryHistory>,
+    pub station_events: Arc<MemoryEventLog>,
+    pub bus: Arc<MemoryBus>,
+    pub channel: Arc<MemoryChannel>,
+}
+
+impl MemoryWorld {
+    pub fn services(&self, boot_policy: BootPolicy) -> Services {
+        Services {
+            stations: self.stations.clone(),
+            connections: self.connections.clone(),
+            availability: self.availability.clone(),
+            history: self.history.clone(),
+            station_events: self.station_events.clone(),
+            bus: self.bus.clone(),
+            channel: self.channel.clone(),
+            boot_policy,
+        }
+    }
+}
