@@ -1,0 +1,69 @@
+//! Names of the resources a function uses, from its environment (set by the CDK app, or by the
+//! local stand-in from the same template). A function gets only the variables it needs.
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub stations_table: Option<String>,
+    pub connections_table: Option<String>,
+    pub availability_table: Option<String>,
+    pub status_history_table: Option<String>,
+    pub station_events_table: Option<String>,
+    pub status_queue_url: Option<String>,
+    /// The WebSocket API's `@connections` callback URL.
+    pub connections_endpoint: Option<String>,
+    pub heartbeat_interval: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds from 1 to 599, got {0:?}")]
+    HeartbeatInterval(String),
+}
+
+impl Config {
+    pub const DEFAULT_HEARTBEAT_INTERVAL: u32 = 300;
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let heartbeat_interval = match lookup("HEARTBEAT_INTERVAL_SECONDS") {
+            None => Self::DEFAULT_HEARTBEAT_INTERVAL,
+            // API Gateway drops a WebSocket after 10 idle minutes.
+            Some(raw) => raw.parse().ok().filter(|s| (1..600).contains(s)).ok_or(ConfigError::HeartbeatInterval(raw))?,
+        };
+        Ok(Self {
+            stations_table: lookup("STATIONS_TABLE"),
+            connections_table: lookup("CONNECTIONS_TABLE"),
+            availability_table: lookup("AVAILABILITY_TABLE"),
+            status_history_table: lookup("STATUS_HISTORY_TABLE"),
+            station_events_table: lookup("STATION_EVENTS_TABLE"),
+            status_queue_url: lookup("STATUS_QUEUE_URL"),
+            connections_endpoint: lookup("CONNECTIONS_ENDPOINT"),
+            heartbeat_interval,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn reads_names_and_checks_the_heartbeat_interval() {
+        let c = config(&[("STATIONS_TABLE", "s"), ("HEARTBEAT_INTERVAL_SECONDS", "120")]).unwrap();
+        assert_eq!(c.stations_table.as_deref(), Some("s"));
+        assert_eq!(c.heartbeat_interval, 120);
+        assert_eq!(config(&[]).unwrap().heartbeat_interval, 300);
+        for bad in ["0", "600", "-1", "abc"] {
+            assert!(config(&[("HEARTBEAT_INTERVAL_SECONDS", bad)]).is_err(), "{bad}");
+        }
+    }
+}

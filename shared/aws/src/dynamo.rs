@@ -1,0 +1,483 @@
+//! DynamoDB adapters. One table per concern; see ARCHITECTURE.md for keys and attributes.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
+use chrono::{DateTime, Duration, Utc};
+use csms_domain::ports::*;
+use csms_domain::status::{Availability, Component, StatusReport};
+use csms_domain::*;
+use std::collections::HashMap;
+
+use crate::attributes::*;
+
+/// A table's client and name. The name is None when the function was not given the table, which
+/// is an error only when the table is used.
+#[derive(Clone)]
+pub struct Table {
+    client: aws_sdk_dynamodb::Client,
+    name: Option<String>,
+    variable: &'static str,
+}
+
+impl Table {
+    pub fn new(client: aws_sdk_dynamodb::Client, name: Option<String>, variable: &'static str) -> Self {
+        Self { client, name, variable }
+    }
+
+    fn name(&self) -> Result<&str, StoreError> {
+        self.name.as_deref().ok_or_else(|| StoreError::Backend(format!("{} is not set", self.variable).into()))
+    }
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// True when the SDK error is a failed condition expression.
+fn condition_failed<E: std::error::Error + 'static, R>(e: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+fn ttl(at: DateTime<Utc>) -> AttributeValue {
+    n(at.timestamp())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stations
+
+pub struct Stations(pub Table);
+
+fn station_to_item(st: &Station) -> Item {
+    let mut item = Item::from([
+        ("stationId".into(), s(st.id.as_str())),
+        ("protocols".into(), AttributeValue::L(st.protocols.iter().map(|p| s(p.as_str())).collect())),
+        ("registration".into(), s(st.registration.as_str())),
+        ("passwordHash".into(), s(st.password_hash.as_str())),
+        ("online".into(), AttributeValue::Bool(st.online)),
+        ("createdAt".into(), time(st.created_at)),
+    ]);
+    put_opt(&mut item, "site", st.site.clone().map(s));
+    put_opt(&mut item, "latitude", st.location.map(|l| n(l.latitude())));
+    put_opt(&mut item, "longitude", st.location.map(|l| n(l.longitude())));
+    put_opt(&mut item, "connectionId", st.connection_id.clone().map(s));
+    if let Some(boot) = &st.boot {
+        item.extend(boot_attributes(boot));
+    }
+    item
+}
+
+fn boot_attributes(boot: &BootInfo) -> Item {
+    let mut item = Item::from([
+        ("vendor".into(), s(&boot.vendor)),
+        ("model".into(), s(&boot.model)),
+        ("bootStatus".into(), s(boot.status.as_str())),
+        ("bootAt".into(), time(boot.at)),
+    ]);
+    put_opt(&mut item, "serialNumber", boot.serial_number.clone().map(s));
+    put_opt(&mut item, "firmwareVersion", boot.firmware_version.clone().map(s));
+    item
+}
+
+fn station_from_item(item: &Item) -> Result<Station, StoreError> {
+    let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
+    let id = StationId::parse(&get_s(item, "stationId").map_err(backend)?).map_err(|_| malformed("stationId"))?;
+    let protocols = match item.get("protocols") {
+        Some(AttributeValue::L(list)) => list.iter().filter_map(|v| v.as_s().ok()).filter_map(|p| ProtocolVersion::parse(p)).collect(),
+        _ => return Err(malformed("protocols")),
+    };
+    let registration = Registration::parse(&get_s(item, "registration").map_err(backend)?).ok_or(malformed("registration"))?;
+    let boot = match (opt_s(item, "bootStatus").as_deref().and_then(Registration::parse), opt_time(item, "bootAt")) {
+        (Some(status), Some(at)) => Some(BootInfo {
+            vendor: opt_s(item, "vendor").unwrap_or_default(),
+            model: opt_s(item, "model").unwrap_or_default(),
+            serial_number: opt_s(item, "serialNumber"),
+            firmware_version: opt_s(item, "firmwareVersion"),
+            status,
+            at,
+        }),
+        _ => None,
+    };
+    let location = match (opt_f64(item, "latitude"), opt_f64(item, "longitude")) {
+        (Some(lat), Some(lon)) => GeoPoint::new(lat, lon),
+        _ => None,
+    };
+    Ok(Station {
+        id,
+        protocols,
+        registration,
+        site: opt_s(item, "site"),
+        location,
+        password_hash: PasswordHash::from_stored(get_s(item, "passwordHash").map_err(backend)?),
+        boot,
+        connection_id: opt_s(item, "connectionId"),
+        online: opt_bool(item, "online").unwrap_or(false),
+        created_at: get_time(item, "createdAt").map_err(backend)?,
+    })
+}
+
+impl Stations {
+    /// `SET` the given attributes on an existing station.
+    async fn set(&self, id: &StationId, values: Item) -> Result<(), StoreError> {
+        let mut update = self.0.client.update_item().table_name(self.0.name()?).key("stationId", s(id.as_str()));
+        let mut clauses = Vec::new();
+        for (i, (name, value)) in values.into_iter().enumerate() {
+            clauses.push(format!("#a{i} = :v{i}"));
+            update = update.expression_attribute_names(format!("#a{i}"), name).expression_attribute_values(format!(":v{i}"), value);
+        }
+        let result = update
+            .update_expression(format!("SET {}", clauses.join(", ")))
+            .condition_expression("attribute_exists(stationId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl StationRepository for Stations {
+    async fn get(&self, id: &StationId) -> Result<Option<Station>, StoreError> {
+        let out = self.0.client.get_item().table_name(self.0.name()?).key("stationId", s(id.as_str())).send().await.map_err(backend)?;
+        out.item.as_ref().map(station_from_item).transpose()
+    }
+
+    async fn create(&self, station: &Station) -> Result<(), StoreError> {
+        let result = self
+            .0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(station_to_item(station)))
+            .condition_expression("attribute_not_exists(stationId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError> {
+        self.set(id, Item::from([("passwordHash".into(), s(hash.as_str()))])).await
+    }
+
+    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
+        self.set(id, Item::from([("registration".into(), s(registration.as_str()))])).await
+    }
+
+    async fn list(&self) -> Result<Vec<Station>, StoreError> {
+        let mut stations = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self.0.client.scan().table_name(self.0.name()?).set_exclusive_start_key(start).send().await.map_err(backend)?;
+            for item in out.items() {
+                stations.push(station_from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        stations.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(stations)
+    }
+
+    async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError> {
+        let result = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(id.as_str()))
+            .update_expression("SET connectionId = :c, online = :t")
+            .condition_expression("attribute_exists(stationId)")
+            .expression_attribute_values(":c", s(connection_id))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.as_ref().and_then(|a| opt_s(a, "connectionId"))),
+            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn detach_connection(&self, id: &StationId, connection_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(id.as_str()))
+            .update_expression("SET online = :f REMOVE connectionId")
+            .condition_expression("connectionId = :c")
+            .expression_attribute_values(":c", s(connection_id))
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn record_boot(&self, id: &StationId, boot: &BootInfo) -> Result<(), StoreError> {
+        self.set(id, boot_attributes(boot)).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+pub struct Connections(pub Table);
+
+fn connection_from_item(item: &Item) -> Result<Connection, StoreError> {
+    let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
+    Ok(Connection {
+        connection_id: get_s(item, "connectionId").map_err(backend)?,
+        station_id: StationId::parse(&get_s(item, "stationId").map_err(backend)?).map_err(|_| malformed("stationId"))?,
+        protocol: ProtocolVersion::parse(&get_s(item, "protocol").map_err(backend)?).ok_or(malformed("protocol"))?,
+        boot: opt_s(item, "boot").as_deref().and_then(Registration::parse),
+        connected_at: get_time(item, "connectedAt").map_err(backend)?,
+        last_seen_at: get_time(item, "lastSeenAt").map_err(backend)?,
+    })
+}
+
+impl Connections {
+    async fn update(&self, connection_id: &str, expression: &str, values: Item) -> Result<(), StoreError> {
+        let result = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("connectionId", s(connection_id))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(connectionId)")
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl ConnectionRepository for Connections {
+    async fn put(&self, c: &Connection) -> Result<(), StoreError> {
+        let mut item = Item::from([
+            ("connectionId".into(), s(&c.connection_id)),
+            ("stationId".into(), s(c.station_id.as_str())),
+            ("protocol".into(), s(c.protocol.as_str())),
+            ("connectedAt".into(), time(c.connected_at)),
+            ("lastSeenAt".into(), time(c.last_seen_at)),
+            ("expiresAt".into(), ttl(c.expires_at())),
+        ]);
+        put_opt(&mut item, "boot", c.boot.map(|b| s(b.as_str())));
+        self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+        let out = self.0.client.get_item().table_name(self.0.name()?).key("connectionId", s(connection_id)).send().await.map_err(backend)?;
+        out.item.as_ref().map(connection_from_item).transpose()
+    }
+
+    async fn get_many(&self, ids: &[String]) -> Result<Vec<Connection>, StoreError> {
+        let table = self.0.name()?;
+        let mut found = Vec::new();
+        // BatchGetItem takes at most 100 keys; unprocessed keys are retried.
+        for chunk in ids.chunks(100) {
+            let keys = chunk.iter().map(|id| HashMap::from([("connectionId".to_string(), s(id))])).collect();
+            let mut request = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(backend)?);
+            while let Some(keys) = request.take() {
+                let out = self.0.client.batch_get_item().request_items(table, keys).send().await.map_err(backend)?;
+                for item in out.responses.unwrap_or_default().remove(table).unwrap_or_default() {
+                    found.push(connection_from_item(&item)?);
+                }
+                request = out.unprocessed_keys.unwrap_or_default().remove(table).filter(|k| !k.keys.is_empty());
+            }
+        }
+        Ok(found)
+    }
+
+    async fn delete(&self, connection_id: &str) -> Result<(), StoreError> {
+        self.0.client.delete_item().table_name(self.0.name()?).key("connectionId", s(connection_id)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let values = Item::from([(":b".into(), s(boot.as_str())), (":t".into(), time(seen_at))]);
+        self.update(connection_id, "SET boot = :b, lastSeenAt = :t", values).await
+    }
+
+    async fn touch(&self, connection_id: &str, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.update(connection_id, "SET lastSeenAt = :t", Item::from([(":t".into(), time(seen_at))])).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Availability view and status history
+
+pub struct AvailabilityView(pub Table);
+
+fn availability_from_item(item: &Item) -> Result<Availability, StoreError> {
+    let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
+    Ok(Availability {
+        station_id: StationId::parse(&get_s(item, "stationId").map_err(backend)?).map_err(|_| malformed("stationId"))?,
+        component: Component::parse_key(&get_s(item, "component").map_err(backend)?).ok_or(malformed("component"))?,
+        status: get_s(item, "status").map_err(backend)?,
+        error_code: opt_s(item, "errorCode"),
+        since: get_time(item, "since").map_err(backend)?,
+        reported_at: get_time(item, "reportedAt").map_err(backend)?,
+    })
+}
+
+#[async_trait]
+impl AvailabilityRepository for AvailabilityView {
+    async fn get(&self, station: &StationId, component: Component) -> Result<Option<Availability>, StoreError> {
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(station.as_str()))
+            .key("component", s(component.key()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item.as_ref().map(availability_from_item).transpose()
+    }
+
+    async fn replace(&self, next: &Availability, expected: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
+        let mut item = Item::from([
+            ("stationId".into(), s(next.station_id.as_str())),
+            ("component".into(), s(next.component.key())),
+            ("status".into(), s(&next.status)),
+            ("since".into(), time(next.since)),
+            ("reportedAt".into(), time(next.reported_at)),
+        ]);
+        put_opt(&mut item, "errorCode", next.error_code.clone().map(s));
+        let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
+        let put = match expected {
+            None => put.condition_expression("attribute_not_exists(stationId)"),
+            Some(at) => put.condition_expression("reportedAt = :expected").expression_attribute_values(":expected", time(at)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError> {
+        let out = self
+            .0
+            .client
+            .query()
+            .table_name(self.0.name()?)
+            .key_condition_expression("stationId = :s")
+            .expression_attribute_values(":s", s(station.as_str()))
+            .send()
+            .await
+            .map_err(backend)?;
+        out.items().iter().map(availability_from_item).collect()
+    }
+}
+
+pub struct History(pub Table);
+
+impl History {
+    /// History entries are kept for 90 days.
+    const RETENTION: Duration = Duration::days(90);
+}
+
+#[async_trait]
+impl StatusHistory for History {
+    async fn append(&self, r: &StatusReport) -> Result<(), StoreError> {
+        let mut item = Item::from([
+            ("stationId".into(), s(r.station_id.as_str())),
+            // Time first so a query reads the history in order; the component makes it unique.
+            ("entry".into(), s(format!("{}#{}", time_str(r.timestamp), r.component.key()))),
+            ("component".into(), s(r.component.key())),
+            ("status".into(), s(&r.status)),
+            ("timestamp".into(), time(r.timestamp)),
+            ("receivedAt".into(), time(r.received_at)),
+            ("expiresAt".into(), ttl(r.received_at + Self::RETENTION)),
+        ]);
+        put_opt(&mut item, "errorCode", r.error_code.clone().map(s));
+        put_opt(&mut item, "info", r.info.clone().map(s));
+        put_opt(&mut item, "vendorErrorCode", r.vendor_error_code.clone().map(s));
+        self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError> {
+        let out = self
+            .0
+            .client
+            .query()
+            .table_name(self.0.name()?)
+            .key_condition_expression("stationId = :s")
+            .expression_attribute_values(":s", s(station.as_str()))
+            .scan_index_forward(false)
+            .limit(limit.min(1000) as i32)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.items()
+            .iter()
+            .map(|item| {
+                let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
+                Ok(StatusReport {
+                    station_id: station.clone(),
+                    component: Component::parse_key(&get_s(item, "component").map_err(backend)?).ok_or(malformed("component"))?,
+                    status: get_s(item, "status").map_err(backend)?,
+                    error_code: opt_s(item, "errorCode"),
+                    info: opt_s(item, "info"),
+                    vendor_error_code: opt_s(item, "vendorErrorCode"),
+                    timestamp: get_time(item, "timestamp").map_err(backend)?,
+                    received_at: get_time(item, "receivedAt").map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Station event log (2.0.1 NotifyReport / NotifyEvent)
+
+pub struct EventLog(pub Table);
+
+impl EventLog {
+    /// Reports and events are kept for 30 days.
+    const RETENTION: Duration = Duration::days(30);
+}
+
+#[async_trait]
+impl StationEventLog for EventLog {
+    async fn store(&self, station: &StationId, entry: &str, body: &str, received_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let item = Item::from([
+            ("stationId".into(), s(station.as_str())),
+            ("entry".into(), s(entry)),
+            ("body".into(), s(body)),
+            ("receivedAt".into(), time(received_at)),
+            ("expiresAt".into(), ttl(received_at + Self::RETENTION)),
+        ]);
+        self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item)).send().await.map_err(backend)?;
+        Ok(())
+    }
+}
