@@ -1,8 +1,141 @@
-//! The `message` WebSocket route handler (in progress).
+//! `$default`: every frame a pile sends. A CALL is validated and answered synchronously in the
+//! route response; work the answer does not need goes to SQS. CALLRESULT / CALLERROR frames
+//! answer the CSMS's own calls and get no reply.
+//!
+//! Invariant: every CALL gets exactly one answer, a CALLRESULT or a CALLERROR.
+
+mod v16;
+mod v201;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use csms_domain::Services;
+use chrono::{DateTime, SubsecRound, Utc};
+use csms_aws::lambda::route_response;
+use csms_domain::{Connection, ProtocolVersion, Services, StoreError, boot};
+use csms_ocpp::{Call, CallError, ErrorCode, Frame, OcppVersion, Request};
+use serde::Serialize;
 
-pub async fn handle(_services: &Services, _event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
-    Ok(ApiGatewayProxyResponse { status_code: 200, ..Default::default() })
+/// How the CSMS answers a CALL.
+enum Answer {
+    Result(serde_json::Value),
+    Error(ErrorCode, String),
+}
+
+impl Answer {
+    fn result(payload: impl Serialize) -> Self {
+        Answer::Result(serde_json::to_value(payload).expect("response types always serialize"))
+    }
+}
+
+#[tracing::instrument(skip_all, fields(connection = event.request_context.connection_id.as_deref().unwrap_or("")))]
+pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+    let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
+    let body = event.body.as_deref().unwrap_or_default();
+    let now = Utc::now().trunc_subsecs(3);
+    let reply = match services.connections.get(connection_id).await {
+        Ok(Some(connection)) => on_frame(services, &connection, body, now).await,
+        Ok(None) => {
+            // $connect always records the connection first; without it we do not know the version.
+            // "InternalError" is spelled alike in 1.6 and 2.0.1.
+            tracing::error!("frame on an unknown connection");
+            unreadable_call_error(body, "connection is not known")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), "could not read the connection");
+            unreadable_call_error(body, "temporary failure, retry later")
+        }
+    };
+    Ok(route_response(200, reply))
+}
+
+async fn on_frame(services: &Services, connection: &Connection, body: &str, now: DateTime<Utc>) -> Option<String> {
+    let version = ocpp_version(connection.protocol);
+    match csms_ocpp::parse_frame(version, body) {
+        Err(error) => {
+            tracing::warn!(station = %connection.station_id, code = error.code.as_str(version), description = %error.description, "malformed frame");
+            Some(error.to_frame(version))
+        }
+        Ok(Frame::Call(call)) => Some(on_call(services, connection, version, &call, now).await),
+        Ok(frame) => {
+            // Answers to CSMS-initiated calls (remote commands) are matched by a later issue.
+            tracing::info!(station = %connection.station_id, message = frame.message_id(), "answer to a CSMS call received");
+            None
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(station = %connection.station_id, action = %call.action, message = %call.message_id))]
+async fn on_call(services: &Services, connection: &Connection, version: OcppVersion, call: &Call, now: DateTime<Utc>) -> String {
+    let answer = match csms_ocpp::decode_request(version, call) {
+        Err(error) => {
+            tracing::warn!(code = error.code.as_str(version), description = %error.description, "invalid request");
+            return error.to_frame(version);
+        }
+        Ok(request) => answer(services, connection, request, call, now).await,
+    };
+    match answer {
+        Ok(Answer::Result(payload)) => csms_ocpp::call_result_frame(&call.message_id, &payload),
+        Ok(Answer::Error(code, description)) => {
+            tracing::warn!(code = code.as_str(version), %description, "request refused");
+            CallError::new(call.message_id.as_str(), code, description).to_frame(version)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), "request failed");
+            CallError::new(call.message_id.as_str(), ErrorCode::InternalError, "temporary failure, retry later").to_frame(version)
+        }
+    }
+}
+
+async fn answer(services: &Services, connection: &Connection, request: Request, call: &Call, now: DateTime<Utc>) -> Result<Answer, StoreError> {
+    let is_boot = request.action() == "BootNotification";
+    if !is_boot && !boot::may_send_requests(connection.boot) {
+        let description = "BootNotification has not been accepted; only BootNotification is allowed";
+        return Ok(Answer::Error(ErrorCode::SecurityError, description.into()));
+    }
+    let answer = match request {
+        Request::V16(request) => v16::answer(services, connection, request, call, now).await?,
+        Request::V201(request) => v201::answer(services, connection, request, call, now).await?,
+    };
+    if !is_boot {
+        // Any accepted request shows the station is alive, not only Heartbeat.
+        csms_domain::connection::seen(services, connection, now).await?;
+    }
+    Ok(answer)
+}
+
+fn ocpp_version(protocol: ProtocolVersion) -> OcppVersion {
+    match protocol {
+        ProtocolVersion::Ocpp16 => OcppVersion::V16,
+        ProtocolVersion::Ocpp201 => OcppVersion::V201,
+    }
+}
+
+/// An InternalError for a frame whose connection could not be read; 1.6 and 2.0.1 spell it alike.
+fn unreadable_call_error(body: &str, description: &str) -> Option<String> {
+    match csms_ocpp::parse_frame(OcppVersion::V201, body) {
+        Ok(Frame::Call(call)) => Some(CallError::new(call.message_id, ErrorCode::InternalError, description).to_frame(OcppVersion::V201)),
+        Ok(_) => None,
+        Err(error) => Some(CallError::new(error.message_id, ErrorCode::InternalError, description).to_frame(OcppVersion::V201)),
+    }
+}
+
+/// The wire name of an OCPP enum value (`ChargePointStatus::SuspendedEV` -> `"SuspendedEV"`).
+fn wire_name(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+/// Hands a status report to the status function, once per report.
+async fn publish_status(services: &Services, report: &csms_domain::StatusReport) -> Result<(), StoreError> {
+    // 2.0.1 gives retries a new message id, so the report's content is the identity.
+    let dedup_key = format!(
+        "{}|{}|{}|{}|{}",
+        report.station_id,
+        report.component,
+        report.timestamp.to_rfc3339(),
+        report.status,
+        report.error_code.as_deref().unwrap_or("")
+    );
+    services.bus.status_reported(report, &dedup_key).await.map_err(|e| StoreError::Backend(Box::new(e)))
 }

@@ -7,6 +7,7 @@ pub mod channel;
 pub mod config;
 pub mod dynamo;
 pub mod events;
+pub mod lambda;
 pub mod sqs;
 
 pub use config::Config;

@@ -13,7 +13,7 @@ use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 
 #[derive(Default)]
-pub struct MemoryStations(Mutex<BTreeMap<StationId, Station>>);
+pub struct MemoryStations(pub Mutex<BTreeMap<StationId, Station>>);
 
 impl MemoryStations {
     fn update(&self, id: &StationId, f: impl FnOnce(&mut Station)) -> Result<(), StoreError> {
@@ -70,7 +70,7 @@ impl StationRepository for MemoryStations {
 }
 
 #[derive(Default)]
-pub struct MemoryConnections(Mutex<HashMap<String, Connection>>);
+pub struct MemoryConnections(pub Mutex<HashMap<String, Connection>>);
 
 #[async_trait]
 impl ConnectionRepository for MemoryConnections {
@@ -104,7 +104,7 @@ impl ConnectionRepository for MemoryConnections {
 }
 
 #[derive(Default)]
-pub struct MemoryAvailability(Mutex<BTreeMap<(StationId, Component), Availability>>);
+pub struct MemoryAvailability(pub Mutex<BTreeMap<(StationId, Component), Availability>>);
 
 #[async_trait]
 impl AvailabilityRepository for MemoryAvailability {
@@ -126,7 +126,7 @@ impl AvailabilityRepository for MemoryAvailability {
 }
 
 #[derive(Default)]
-pub struct MemoryHistory(Mutex<BTreeMap<(StationId, DateTime<Utc>, Component), StatusReport>>);
+pub struct MemoryHistory(pub Mutex<BTreeMap<(StationId, DateTime<Utc>, Component), StatusReport>>);
 
 #[async_trait]
 impl StatusHistory for MemoryHistory {
