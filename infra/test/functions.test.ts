@@ -1,0 +1,194 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FUNCTIONS, logicalId, referencedIds, resource, resourcesOfType, synth } from './template';
+
+const template: Template = synth();
+const id = (path: string) => logicalId(template, path);
+
+describe('functions', () => {
+  test('exactly the four functions', () => {
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+  });
+
+  test.each(FUNCTIONS)('%s: arm64, provided.al2023, JSON logs with retention, X-Ray', (fn) => {
+    const p = resource(template, `${fn}/Resource`).Properties;
+    expect(p.Architectures).toEqual(['arm64']);
+    expect(p.Runtime).toBe('provided.al2023');
+    expect(p.Handler).toBe('bootstrap');
+    expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(p.LoggingConfig.LogFormat).toBe('JSON');
+    expect(p.LoggingConfig.LogGroup).toEqual({ Ref: id(`${fn}Logs/Resource`) });
+    expect(resource(template, `${fn}Logs/Resource`).Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  test.each(['ConnectFunction', 'MessageFunction', 'DisconnectFunction'])(
+    '%s answers well within API Gateway\'s 29 s',
+    (fn) => {
+      expect(resource(template, `${fn}/Resource`).Properties.Timeout).toBeLessThanOrEqual(15);
+    },
+  );
+
+  test('connect has room for Argon2id; message and disconnect are small', () => {
+    const memory = (fn: string) => resource(template, `${fn}/Resource`).Properties.MemorySize;
+    expect(memory('ConnectFunction')).toBeGreaterThanOrEqual(512);
+    expect(memory('ConnectFunction')).toBeLessThanOrEqual(1024);
+    expect(memory('MessageFunction')).toBe(256);
+    expect(memory('DisconnectFunction')).toBe(256);
+  });
+});
+
+describe('environment', () => {
+  const ENV: Record<string, string[]> = {
+    ConnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'CONNECTIONS_ENDPOINT'],
+    MessageFunction: [
+      'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'STATION_EVENTS_TABLE', 'STATUS_QUEUE_URL',
+      'CONNECTIONS_ENDPOINT', 'HEARTBEAT_INTERVAL_SECONDS',
+    ],
+    DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE'],
+    StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
+  };
+  const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
+
+  test.each(Object.entries(ENV))('%s has exactly its variables', (fn, names) => {
+    expect(Object.keys(env(template, fn)).sort()).toEqual([...names].sort());
+  });
+
+  test('variables carry the physical names of the contract resources', () => {
+    const m = env(template, 'MessageFunction');
+    expect(m.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
+    expect(m.CONNECTIONS_TABLE).toEqual({ Ref: id('ConnectionsTable/Resource') });
+    expect(m.STATION_EVENTS_TABLE).toEqual({ Ref: id('StationEventsTable/Resource') });
+    expect(m.STATUS_QUEUE_URL).toEqual({ Ref: id('StatusQueue/Resource') });
+    const s = env(template, 'StatusFunction');
+    expect(s.AVAILABILITY_TABLE).toEqual({ Ref: id('AvailabilityTable/Resource') });
+    expect(s.STATUS_HISTORY_TABLE).toEqual({ Ref: id('StatusHistoryTable/Resource') });
+  });
+
+  test('CONNECTIONS_ENDPOINT is the stage callback URL', () => {
+    const expected = {
+      'Fn::Join': ['', [
+        'https://', { Ref: id('WebSocketApi/Resource') }, '.execute-api.', { Ref: 'AWS::Region' },
+        '.', { Ref: 'AWS::URLSuffix' }, '/ocpp',
+      ]],
+    };
+    expect(env(template, 'ConnectFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
+    expect(env(template, 'MessageFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
+    template.hasOutput('CallbackUrl', { Value: expected });
+    template.hasOutput('WebSocketUrl', { Value: Match.objectLike({}) });
+  });
+
+  test('heartbeat interval: 300 by default, from context, refused at 600 and above', () => {
+    expect(env(template, 'MessageFunction').HEARTBEAT_INTERVAL_SECONDS).toBe('300');
+    expect(env(synth({ heartbeatIntervalSeconds: '120' }), 'MessageFunction').HEARTBEAT_INTERVAL_SECONDS).toBe('120');
+    expect(() => synth({ heartbeatIntervalSeconds: '600' })).toThrow(/heartbeatIntervalSeconds/);
+    expect(() => synth({ heartbeatIntervalSeconds: 'often' })).toThrow(/heartbeatIntervalSeconds/);
+  });
+});
+
+describe('IAM', () => {
+  const policies = resourcesOfType(template, 'AWS::IAM::Policy');
+  const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+  const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
+
+  test('no statement grants Resource "*", except X-Ray writes (no resource-level permissions)', () => {
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      if (asList(s.Resource).includes('*')) {
+        expect(asList(s.Action).every((a: string) => a.startsWith('xray:Put'))).toBe(true);
+      }
+    }
+  });
+
+  test('no managed policy beyond basic execution', () => {
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      const arns = JSON.stringify(role.Properties.ManagedPolicyArns ?? []);
+      expect(arns.match(/policy\/[\w/-]+/g)).toEqual(['policy/service-role/AWSLambdaBasicExecutionRole']);
+    }
+  });
+
+  // Resources each function's role may touch, by construct path.
+  const ACCESS: Record<string, string[]> = {
+    ConnectFunction: ['StationsTable', 'ConnectionsTable', 'WebSocketApi'],
+    MessageFunction: ['StationsTable', 'ConnectionsTable', 'StationEventsTable', 'StatusQueue', 'WebSocketApi'],
+    DisconnectFunction: ['StationsTable', 'ConnectionsTable'],
+    StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
+  };
+  const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
+
+  test.each(Object.entries(ACCESS))('%s reaches only its own resources', (fn, allowed) => {
+    const touched = referencedIds(policyOf(fn).Properties.PolicyDocument);
+    expect([...touched].sort()).toEqual(allowed.map((c) => id(`${c}/Resource`)).sort());
+  });
+
+  const actionsOn = (fn: string, construct: string): string[] => {
+    const target = id(`${construct}/Resource`);
+    return (policyOf(fn).Properties.PolicyDocument.Statement as any[])
+      .filter((s) => referencedIds(s.Resource).has(target))
+      .flatMap((s) => asList(s.Action));
+  };
+
+  test('read versus write as listed', () => {
+    expect(actionsOn('ConnectFunction', 'StationsTable')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    expect(actionsOn('MessageFunction', 'StationEventsTable')).not.toContain('dynamodb:GetItem');
+    expect(actionsOn('MessageFunction', 'StatusQueue')).toContain('sqs:SendMessage');
+    expect(actionsOn('MessageFunction', 'StatusQueue')).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOn('DisconnectFunction', 'StationsTable')).not.toContain('dynamodb:GetItem');
+    expect(actionsOn('DisconnectFunction', 'ConnectionsTable')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem']));
+    expect(actionsOn('StatusFunction', 'StatusQueue')).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+    expect(actionsOn('StatusFunction', 'StatusQueue')).not.toContain('sqs:SendMessage');
+  });
+
+  test('ManageConnections: only ConnectFunction and MessageFunction, only on this stage\'s @connections', () => {
+    const manage = statements.filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
+    expect(manage).toHaveLength(2);
+    for (const statement of manage) {
+      const arn = JSON.stringify(statement.Resource);
+      expect(arn).toContain(`{"Ref":"${id('WebSocketApi/Resource')}"}`);
+      expect(arn).toContain('/ocpp/*/@connections/*');
+    }
+    expect(actionsOn('ConnectFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
+    expect(actionsOn('MessageFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
+  });
+});
+
+describe('WebSocket API', () => {
+  const apiId = id('WebSocketApi/Resource');
+  const routeKeys = () =>
+    Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+
+  test('the three routes, each a Lambda proxy integration of its function', () => {
+    expect(routeKeys().sort()).toEqual(['$connect', '$default', '$disconnect']);
+    const target: Record<string, string> = {
+      '$connect-Route/ConnectIntegration': 'ConnectFunction',
+      '$disconnect-Route/DisconnectIntegration': 'DisconnectFunction',
+      '$default-Route/MessageIntegration': 'MessageFunction',
+    };
+    for (const [path, fn] of Object.entries(target)) {
+      const integration = resource(template, `WebSocketApi/${path}/Resource`).Properties;
+      // AWS_PROXY passes the $connect function's Sec-WebSocket-Protocol header to the handshake.
+      expect(integration.IntegrationType).toBe('AWS_PROXY');
+      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Resource`)]));
+    }
+  });
+
+  test('$default returns the function\'s answer through a route response', () => {
+    const routeId = id('WebSocketApi/$default-Route/Resource');
+    expect(resource(template, 'WebSocketApi/$default-Route/Resource').Properties.RouteResponseSelectionExpression)
+      .toBe('$default');
+    template.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', {
+      ApiId: { Ref: apiId },
+      RouteId: { Ref: routeId },
+      RouteResponseKey: '$default',
+    });
+  });
+
+  test('stage ocpp, auto-deployed and throttled', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const stage = resource(template, 'WebSocketStage/Resource').Properties;
+    expect(stage.StageName).toBe('ocpp');
+    expect(stage.AutoDeploy).toBe(true);
+    expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+});
