@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the whole CSMS on this machine: DynamoDB Local, LocalStack and csms-local, with the same
+# handlers that run in Lambda. Registers a demo station and prints how to connect a pile.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STATE="$ROOT/.local/run"
+mkdir -p "$STATE"
+prepare
+trap 'stack_down; exit 0' INT TERM
+trap 'stack_down' EXIT
+stack_up "$STATE" csms
+
+DEMO_ID="${CSMS_DEMO_STATION:-CP-DEMO-1}"
+DEMO_PASSWORD="${CSMS_DEMO_PASSWORD:-demo-password-1234}"
+if ! "$CSMS_REGISTRY_BIN" show --id "$DEMO_ID" >/dev/null 2>&1; then
+    "$CSMS_REGISTRY_BIN" register --id "$DEMO_ID" --protocol ocpp1.6 --protocol ocpp2.0.1 \
+        --site demo --latitude 52.3702 --longitude 4.8952 --password "$DEMO_PASSWORD" >/dev/null
+fi
+
+cat <<TXT
+
+The CSMS is running.
+  OCPP URL:   ${CSMS_OCPP_URL}${DEMO_ID}
+  subprotocol ocpp1.6 or ocpp2.0.1, Basic auth user ${DEMO_ID}, password ${DEMO_PASSWORD}
+  (a local demo password; register real stations with csms-registry, which generates one)
+
+In another terminal:
+  source ${STATE}/emulators.env; source ${STATE}/csms.env
+  target/debug/csms-registry list
+Logs: ${STATE}/csms-local.log. Ctrl-C stops everything.
+TXT
+wait "$CSMS_LOCAL_PID"
