@@ -111,7 +111,7 @@ async def exchange(ws, frame: str) -> list:
 @pytest.mark.parametrize("protocol,codes", [
     ("ocpp1.6", {"json": "FormationViolation", "missing": "OccurenceConstraintViolation", "type": "TypeConstraintViolation",
                  "length": "PropertyConstraintViolation", "action": "NotImplemented", "early": "SecurityError"}),
-    ("ocpp2.0.1", {"json": "RpcFrameworkError", "missing": "OccurrenceConstraintViolation", "type": "TypeConstraintViolation",
+    ("ocpp2.0.1", {"json": "RpcFrameworkError", "missing": "OccurenceConstraintViolation", "type": "TypeConstraintViolation",
                    "length": "PropertyConstraintViolation", "action": "NotImplemented", "early": "SecurityError"}),
 ])
 def test_malformed_frames_get_the_versions_callerror_and_the_connection_stays_usable(protocol, codes):

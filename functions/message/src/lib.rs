@@ -50,6 +50,11 @@ pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest)
 async fn on_frame(services: &Services, connection: &Connection, body: &str, now: DateTime<Utc>) -> Option<String> {
     let version = ocpp_version(connection.protocol);
     match csms_ocpp::parse_frame(version, body) {
+        // OCPP 1.6 section 4.1.3: a message with an unknown MessageTypeId is ignored.
+        Err(error) if version == OcppVersion::V16 && error.code == ErrorCode::MessageTypeNotSupported => {
+            tracing::warn!(station = %connection.station_id, "frame with an unknown MessageTypeId ignored");
+            None
+        }
         Err(error) => {
             tracing::warn!(station = %connection.station_id, code = error.code.as_str(version), description = %error.description, "malformed frame");
             Some(error.to_frame(version))

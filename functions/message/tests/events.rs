@@ -151,3 +151,17 @@ async fn a_frame_on_an_unknown_connection_still_gets_an_answer() {
     let answer = send(&services, event!("ws-default-heartbeat-1.6.json")).await.unwrap();
     assert_eq!(answer.as_array().unwrap()[..3], [json!(4), json!("19223202"), json!("InternalError")]);
 }
+
+#[tokio::test]
+async fn an_unknown_message_type_is_ignored_in_16_and_refused_in_201() {
+    let with_body = |body: &str| {
+        let mut event: Value = serde_json::from_str(event!("ws-default-heartbeat-1.6.json")).unwrap();
+        event["body"] = json!(body);
+        event.to_string()
+    };
+    let (_, services) = connected("ocpp1.6", Registration::Accepted).await;
+    assert_eq!(send(&services, &with_body(r#"[7,"x",{}]"#)).await, None);
+    let (_, services) = connected("ocpp2.0.1", Registration::Accepted).await;
+    let answer = send(&services, &with_body(r#"[7,"x",{}]"#)).await.unwrap();
+    assert_eq!(answer[2], "MessageTypeNotSupported");
+}
