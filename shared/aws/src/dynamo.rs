@@ -42,6 +42,16 @@ where
     e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
 }
 
+/// Placeholders for every `#name` in an expression, so no attribute name can clash with one of
+/// DynamoDB's reserved words.
+fn names(expression: &str) -> HashMap<String, String> {
+    expression
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+        .filter_map(|token| token.strip_prefix('#'))
+        .map(|name| (format!("#{name}"), name.to_owned()))
+        .collect()
+}
+
 fn ttl(at: DateTime<Utc>) -> AttributeValue {
     n(at.timestamp())
 }
@@ -197,8 +207,11 @@ impl StationRepository for Stations {
             .update_item()
             .table_name(self.0.name()?)
             .key("stationId", s(id.as_str()))
-            .update_expression("SET connectionId = :c, online = :t")
+            // Names go through placeholders: ONLINE is one of DynamoDB's reserved words.
+            .update_expression("SET #connection = :c, #online = :t")
             .condition_expression("attribute_exists(stationId)")
+            .expression_attribute_names("#connection", "connectionId")
+            .expression_attribute_names("#online", "online")
             .expression_attribute_values(":c", s(connection_id))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .return_values(ReturnValue::UpdatedOld)
@@ -218,8 +231,10 @@ impl StationRepository for Stations {
             .update_item()
             .table_name(self.0.name()?)
             .key("stationId", s(id.as_str()))
-            .update_expression("SET online = :f REMOVE connectionId")
-            .condition_expression("connectionId = :c")
+            .update_expression("SET #online = :f REMOVE #connection")
+            .condition_expression("#connection = :c")
+            .expression_attribute_names("#connection", "connectionId")
+            .expression_attribute_names("#online", "online")
             .expression_attribute_values(":c", s(connection_id))
             .expression_attribute_values(":f", AttributeValue::Bool(false))
             .send()
@@ -263,6 +278,7 @@ impl Connections {
             .key("connectionId", s(connection_id))
             .update_expression(expression)
             .condition_expression("attribute_exists(connectionId)")
+            .set_expression_attribute_names(Some(names(expression)))
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
@@ -320,11 +336,11 @@ impl ConnectionRepository for Connections {
 
     async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
         let values = Item::from([(":b".into(), s(boot.as_str())), (":t".into(), time(seen_at))]);
-        self.update(connection_id, "SET boot = :b, lastSeenAt = :t", values).await
+        self.update(connection_id, "SET #boot = :b, #lastSeenAt = :t", values).await
     }
 
     async fn touch(&self, connection_id: &str, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.update(connection_id, "SET lastSeenAt = :t", Item::from([(":t".into(), time(seen_at))])).await
+        self.update(connection_id, "SET #lastSeenAt = :t", Item::from([(":t".into(), time(seen_at))])).await
     }
 }
 
@@ -374,7 +390,10 @@ impl AvailabilityRepository for AvailabilityView {
         let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
         let put = match expected {
             None => put.condition_expression("attribute_not_exists(stationId)"),
-            Some(at) => put.condition_expression("reportedAt = :expected").expression_attribute_values(":expected", time(at)),
+            Some(at) => put
+                .condition_expression("#reportedAt = :expected")
+                .expression_attribute_names("#reportedAt", "reportedAt")
+                .expression_attribute_values(":expected", time(at)),
         };
         match put.send().await {
             Ok(_) => Ok(true),

@@ -1,0 +1,310 @@
+//! `csms-local`: provision from the template, serve the WebSocket API and `@connections`, poll
+//! the queues into their functions, stop cleanly on SIGINT/SIGTERM.
+
+use crate::gateway::{self, Gateway, GatewayConfig};
+use crate::poller::{self, EventSource};
+use crate::provision;
+use crate::routes::{Function, LambdaConsumer, LambdaRoutes};
+use crate::template::{Plan, Pseudo, ResolvedEnvironment};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Local stand-in for API Gateway's WebSocket API and Lambda's SQS event source mappings.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "csms-local", version)]
+pub struct Args {
+    /// The synthesized CDK template to provision from.
+    #[arg(long, default_value = "infra/cdk.out/Csms.template.json")]
+    pub template: PathBuf,
+    /// Local resource names are <prefix>-<ConstructId> (.fifo for FIFO queues).
+    #[arg(long, default_value = "csms")]
+    pub prefix: String,
+    /// WebSocket port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub ws_port: u16,
+    /// @connections management API port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub management_port: u16,
+    /// Write shell `export` lines (CSMS_OCPP_URL, CONNECTIONS_ENDPOINT, the functions'
+    /// resolved environment) here once everything runs; removed on exit.
+    #[arg(long)]
+    pub state_file: Option<PathBuf>,
+    /// Close a connection with no message from the client for this long (API Gateway: 10 min).
+    #[arg(long, default_value_t = 600)]
+    pub idle_timeout_seconds: u64,
+    /// Close every connection after this long (API Gateway: 2 h).
+    #[arg(long, default_value_t = 7200)]
+    pub max_connection_seconds: u64,
+    /// Close with 1009 on a message larger than this (API Gateway: 128 KB).
+    #[arg(long, default_value_t = GatewayConfig::MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
+    /// Close with 1009 on a frame larger than this (API Gateway: 32 KB).
+    #[arg(long, default_value_t = GatewayConfig::MAX_FRAME_BYTES)]
+    pub max_frame_bytes: usize,
+}
+
+/// Construct ids of the WebSocket route functions.
+pub const CONNECT_FUNCTION: &str = "ConnectFunction";
+pub const MESSAGE_FUNCTION: &str = "MessageFunction";
+pub const DISCONNECT_FUNCTION: &str = "DisconnectFunction";
+pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub fn check_prefix(prefix: &str) -> Result<(), String> {
+    if prefix.is_empty()
+        || prefix.len() > 40
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "--prefix must be 1-40 characters of A-Z a-z 0-9 - _, got {prefix:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// A function's environment as the stand-in gives it: what resolved from the template, plus
+/// CONNECTIONS_ENDPOINT (our own @connections URL) when the function declares it.
+pub fn function_environment(
+    resolved: &ResolvedEnvironment,
+    construct_id: &str,
+    connections_endpoint: &str,
+) -> BTreeMap<String, String> {
+    let mut env = resolved
+        .functions
+        .get(construct_id)
+        .cloned()
+        .unwrap_or_default();
+    for name in resolved.unresolved.get(construct_id).into_iter().flatten() {
+        if name == CONNECTIONS_ENDPOINT {
+            env.insert(name.clone(), connections_endpoint.to_string());
+        } else {
+            tracing::warn!(function = construct_id, variable = %name, "environment variable has no local value; left unset");
+        }
+    }
+    env
+}
+
+/// `export NAME='value'` lines, sorted by name.
+pub fn state_file_contents(variables: &BTreeMap<String, String>) -> String {
+    variables
+        .iter()
+        .map(|(name, value)| format!("export {name}={}\n", shell_quote(value)))
+        .collect()
+}
+
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, contents)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn function(
+    plan: &Plan,
+    sdk: &aws_config::SdkConfig,
+    env: &BTreeMap<String, String>,
+    construct_id: &str,
+) -> Result<Function, BoxError> {
+    let spec = plan
+        .function(construct_id)
+        .ok_or_else(|| format!("the template has no {construct_id} (AWS::Lambda::Function)"))?;
+    let config = csms_aws::Config::from_lookup(|name| env.get(name).cloned())
+        .map_err(|e| format!("{construct_id}: {e}"))?;
+    Ok(Function {
+        name: construct_id.to_string(),
+        services: csms_aws::services(sdk, &config),
+        timeout: Duration::from_secs(spec.timeout_seconds.max(1)),
+    })
+}
+
+async fn shutdown_signal() -> &'static str {
+    let mut terminate = match tokio::signal::unix::signal(
+        tokio::signal::unix::SignalKind::terminate(),
+    ) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops csms-local");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
+}
+
+pub async fn run(args: Args) -> Result<(), BoxError> {
+    check_prefix(&args.prefix)?;
+    let plan = Plan::from_file(&args.template, &args.prefix)?;
+    tracing::info!(
+        template = %args.template.display(),
+        tables = plan.tables.len(),
+        queues = plan.queues.len(),
+        functions = plan.functions.len(),
+        mappings = plan.mappings.len(),
+        "template read"
+    );
+
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let provisioned = provision::provision(&dynamodb, &sqs, &plan).await?;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let resolved = plan.resolve_environment(
+        &provisioned,
+        &Pseudo {
+            region: region.clone(),
+            account_id: "000000000000".into(),
+        },
+    )?;
+
+    let config = GatewayConfig {
+        idle_timeout: Duration::from_secs(args.idle_timeout_seconds),
+        max_connection_duration: Duration::from_secs(args.max_connection_seconds),
+        max_message_bytes: args.max_message_bytes,
+        max_frame_bytes: args.max_frame_bytes,
+        ..GatewayConfig::default()
+    };
+    let (ws_listener, management_listener) =
+        gateway::bind(args.ws_port, args.management_port).await?;
+    let endpoint = gateway::connections_endpoint(&management_listener, &config.stage)?;
+    let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &endpoint);
+
+    let routes = LambdaRoutes {
+        connect: function(&plan, &sdk, &env_of(CONNECT_FUNCTION), CONNECT_FUNCTION)?,
+        message: function(&plan, &sdk, &env_of(MESSAGE_FUNCTION), MESSAGE_FUNCTION)?,
+        disconnect: function(
+            &plan,
+            &sdk,
+            &env_of(DISCONNECT_FUNCTION),
+            DISCONNECT_FUNCTION,
+        )?,
+    };
+
+    // Build every consumer before starting anything, so a template the stand-in cannot run
+    // fails before it listens.
+    let mut sources = vec![];
+    for mapping in &plan.mappings {
+        let target = plan
+            .function_by_logical_id(&mapping.function)
+            .expect("checked when the template was read");
+        if !mapping.enabled {
+            tracing::info!(function = %target.construct_id, "event source mapping disabled in the template; not polling");
+            continue;
+        }
+        let consumer = LambdaConsumer::for_function(
+            &target.construct_id,
+            function(&plan, &sdk, &env_of(&target.construct_id), &target.construct_id)?,
+        )
+        .ok_or_else(|| {
+            format!(
+                "{} is the target of an SQS event source mapping, but the stand-in does not link its handler (it knows {:?})",
+                target.construct_id,
+                LambdaConsumer::FUNCTIONS
+            )
+        })?;
+        let queue = &provisioned.queues[&mapping.queue];
+        let source = EventSource {
+            function: target.construct_id.clone(),
+            queue_url: queue.url.clone(),
+            queue_arn: queue.arn.clone(),
+            region: region.clone(),
+            batch_size: mapping.batch_size.min(10) as i32,
+            report_batch_item_failures: mapping.report_batch_item_failures,
+            wait_time: Duration::from_secs(1),
+        };
+        sources.push((source, consumer));
+    }
+    let known: Vec<&str> = [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION]
+        .into_iter()
+        .chain(LambdaConsumer::FUNCTIONS.iter().copied())
+        .collect();
+    for function in &plan.functions {
+        if !known.contains(&function.construct_id.as_str()) {
+            tracing::warn!(function = %function.construct_id, "function is not run by the stand-in");
+        }
+    }
+
+    let gateway = Gateway::start(Arc::new(routes), config, ws_listener, management_listener)?;
+    let (stop_pollers, stop_rx) = tokio::sync::watch::channel(false);
+    let pollers: Vec<_> = sources
+        .into_iter()
+        .map(|(source, consumer)| {
+            tokio::spawn(poller::run(
+                sqs.clone(),
+                source,
+                Arc::new(consumer),
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
+
+    let mut state = resolved.shared.clone();
+    state.insert(CONNECTIONS_ENDPOINT.into(), gateway.connections_endpoint());
+    state.insert("CSMS_OCPP_URL".into(), gateway.ocpp_url());
+    state.insert("CSMS_LOCAL_PID".into(), std::process::id().to_string());
+    if let Some(path) = &args.state_file {
+        write_atomically(path, &state_file_contents(&state))?;
+        tracing::info!(path = %path.display(), "state file written");
+    }
+    println!("{}", gateway.ocpp_url());
+    tracing::info!(ocpp_url = %gateway.ocpp_url(), connections_endpoint = %gateway.connections_endpoint(), "csms-local is running");
+
+    let signal = shutdown_signal().await;
+    tracing::info!(signal, "shutting down");
+    gateway.shutdown(Duration::from_secs(30)).await;
+    stop_pollers.send_replace(true);
+    for poller in pollers {
+        if tokio::time::timeout(Duration::from_secs(40), poller)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a poller did not stop in time");
+        }
+    }
+    if let Some(path) = &args.state_file
+        && let Err(e) = std::fs::remove_file(path)
+    {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove the state file");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_file_is_sourceable() {
+        let mut vars = BTreeMap::new();
+        vars.insert("B".to_string(), "it's".to_string());
+        vars.insert("A".to_string(), "http://x/y".to_string());
+        assert_eq!(
+            state_file_contents(&vars),
+            "export A='http://x/y'\nexport B='it'\\''s'\n"
+        );
+    }
+
+    #[test]
+    fn prefixes_are_checked() {
+        assert!(check_prefix("csms").is_ok());
+        assert!(check_prefix("t-1_x").is_ok());
+        assert!(check_prefix("").is_err());
+        assert!(check_prefix("a b").is_err());
+        assert!(check_prefix("a.b").is_err());
+    }
+}
