@@ -12,7 +12,10 @@ use csms_domain::Services;
 use csms_domain::connection::{self, ConnectAttempt, ConnectRefusal};
 
 #[tracing::instrument(skip_all, fields(connection = event.request_context.connection_id.as_deref().unwrap_or("")))]
-pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+pub async fn handle(
+    services: &Services,
+    event: ApiGatewayWebsocketProxyRequest,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
     let station_id = event.query_string_parameters.first("stationId").unwrap_or_default();
     let authorization = header(&event.headers, "authorization");
@@ -35,7 +38,10 @@ pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest)
         Ok(connection) => {
             tracing::info!(station = station_id, protocol = %connection.protocol, "station connected");
             let mut ok = response(200, "");
-            ok.headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static(connection.protocol.as_str()));
+            ok.headers.insert(
+                "Sec-WebSocket-Protocol",
+                HeaderValue::from_static(connection.protocol.as_str()),
+            );
             ok
         }
         Err(refusal) => {
@@ -44,10 +50,15 @@ pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest)
                 ConnectRefusal::UnknownStation => response(404, "Not Found"),
                 ConnectRefusal::BadCredentials => {
                     let mut r = response(401, "Unauthorized");
-                    r.headers.insert("WWW-Authenticate", HeaderValue::from_static("Basic realm=\"OCPP\", charset=\"UTF-8\""));
+                    r.headers.insert(
+                        "WWW-Authenticate",
+                        HeaderValue::from_static("Basic realm=\"OCPP\", charset=\"UTF-8\""),
+                    );
                     r
                 }
-                ConnectRefusal::NoCommonProtocol => response(400, "No common OCPP subprotocol (offer ocpp1.6 or ocpp2.0.1)"),
+                ConnectRefusal::NoCommonProtocol => {
+                    response(400, "No common OCPP subprotocol (offer ocpp1.6 or ocpp2.0.1)")
+                }
             }
         }
     })
@@ -79,8 +90,14 @@ mod tests {
     #[test]
     fn parses_basic_credentials() {
         let enc = |s: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s));
-        assert_eq!(basic_credentials(&enc("CP1:pa:ss")), Some(("CP1".into(), "pa:ss".into())));
-        assert_eq!(basic_credentials(&enc("CP1:pass").replace("Basic", "basic")), Some(("CP1".into(), "pass".into())));
+        assert_eq!(
+            basic_credentials(&enc("CP1:pa:ss")),
+            Some(("CP1".into(), "pa:ss".into()))
+        );
+        assert_eq!(
+            basic_credentials(&enc("CP1:pass").replace("Basic", "basic")),
+            Some(("CP1".into(), "pass".into()))
+        );
         assert_eq!(basic_credentials(&enc("nocolon")), None);
         assert_eq!(basic_credentials("Bearer abc"), None);
         assert_eq!(basic_credentials("Basic !!!"), None);

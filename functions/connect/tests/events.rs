@@ -45,15 +45,27 @@ async fn refusals_have_their_http_status() {
 
     let unknown = serde_json::from_str(&EVENT.replace("\"CP-DEMO-1\"", "\"CP-UNKNOWN\"")).unwrap();
     let mut wrong_password = event();
-    wrong_password.headers.insert("authorization", basic("CP-DEMO-1:wrong-password-1234"));
+    wrong_password
+        .headers
+        .insert("authorization", basic("CP-DEMO-1:wrong-password-1234"));
     let mut wrong_user = event();
-    wrong_user.headers.insert("authorization", basic("CP-OTHER:demo-password-1234"));
+    wrong_user
+        .headers
+        .insert("authorization", basic("CP-OTHER:demo-password-1234"));
     let mut no_auth = event();
     no_auth.headers.remove("authorization");
     let mut no_protocol = event();
-    no_protocol.headers.insert("sec-websocket-protocol", HeaderValue::from_static("ocpp2.0.1"));
+    no_protocol
+        .headers
+        .insert("sec-websocket-protocol", HeaderValue::from_static("ocpp2.0.1"));
 
-    for (event, status) in [(unknown, 404), (wrong_password, 401), (wrong_user, 401), (no_auth, 401), (no_protocol, 400)] {
+    for (event, status) in [
+        (unknown, 404),
+        (wrong_password, 401),
+        (wrong_user, 401),
+        (no_auth, 401),
+        (no_protocol, 400),
+    ] {
         let response = connect::handle(&services, event).await.unwrap();
         assert_eq!(response.status_code, status);
         assert!(response.headers.get("Sec-WebSocket-Protocol").is_none());

@@ -7,7 +7,10 @@ use csms_domain::Services;
 use csms_domain::connection;
 
 #[tracing::instrument(skip_all, fields(connection = event.request_context.connection_id.as_deref().unwrap_or("")))]
-pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+pub async fn handle(
+    services: &Services,
+    event: ApiGatewayWebsocketProxyRequest,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
     // API Gateway ignores the answer; an error is only for the logs and the function's metrics.
     if let Some(closed) = connection::close(services, connection_id).await? {

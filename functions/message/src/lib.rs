@@ -27,7 +27,10 @@ impl Answer {
 }
 
 #[tracing::instrument(skip_all, fields(connection = event.request_context.connection_id.as_deref().unwrap_or("")))]
-pub async fn handle(services: &Services, event: ApiGatewayWebsocketProxyRequest) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+pub async fn handle(
+    services: &Services,
+    event: ApiGatewayWebsocketProxyRequest,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
     let body = event.body.as_deref().unwrap_or_default();
     let now = Utc::now().trunc_subsecs(3);
@@ -69,7 +72,13 @@ async fn on_frame(services: &Services, connection: &Connection, body: &str, now:
 }
 
 #[tracing::instrument(skip_all, fields(station = %connection.station_id, action = %call.action, message = %call.message_id))]
-async fn on_call(services: &Services, connection: &Connection, version: OcppVersion, call: &Call, now: DateTime<Utc>) -> String {
+async fn on_call(
+    services: &Services,
+    connection: &Connection,
+    version: OcppVersion,
+    call: &Call,
+    now: DateTime<Utc>,
+) -> String {
     let answer = match csms_ocpp::decode_request(version, call) {
         Err(error) => {
             tracing::warn!(code = error.code.as_str(version), description = %error.description, "invalid request");
@@ -85,12 +94,23 @@ async fn on_call(services: &Services, connection: &Connection, version: OcppVers
         }
         Err(e) => {
             tracing::error!(error = %e, source = ?std::error::Error::source(&e), "request failed");
-            CallError::new(call.message_id.as_str(), ErrorCode::InternalError, "temporary failure, retry later").to_frame(version)
+            CallError::new(
+                call.message_id.as_str(),
+                ErrorCode::InternalError,
+                "temporary failure, retry later",
+            )
+            .to_frame(version)
         }
     }
 }
 
-async fn answer(services: &Services, connection: &Connection, request: Request, call: &Call, now: DateTime<Utc>) -> Result<Answer, StoreError> {
+async fn answer(
+    services: &Services,
+    connection: &Connection,
+    request: Request,
+    call: &Call,
+    now: DateTime<Utc>,
+) -> Result<Answer, StoreError> {
     let is_boot = request.action() == "BootNotification";
     if !is_boot && !boot::may_send_requests(connection.boot) {
         let description = "BootNotification has not been accepted; only BootNotification is allowed";
@@ -117,9 +137,13 @@ fn ocpp_version(protocol: ProtocolVersion) -> OcppVersion {
 /// An InternalError for a frame whose connection could not be read; 1.6 and 2.0.1 spell it alike.
 fn unreadable_call_error(body: &str, description: &str) -> Option<String> {
     match csms_ocpp::parse_frame(OcppVersion::V201, body) {
-        Ok(Frame::Call(call)) => Some(CallError::new(call.message_id, ErrorCode::InternalError, description).to_frame(OcppVersion::V201)),
+        Ok(Frame::Call(call)) => {
+            Some(CallError::new(call.message_id, ErrorCode::InternalError, description).to_frame(OcppVersion::V201))
+        }
         Ok(_) => None,
-        Err(error) => Some(CallError::new(error.message_id, ErrorCode::InternalError, description).to_frame(OcppVersion::V201)),
+        Err(error) => {
+            Some(CallError::new(error.message_id, ErrorCode::InternalError, description).to_frame(OcppVersion::V201))
+        }
     }
 }
 
@@ -142,5 +166,9 @@ async fn publish_status(services: &Services, report: &csms_domain::StatusReport)
         report.status,
         report.error_code.as_deref().unwrap_or("")
     );
-    services.bus.status_reported(report, &dedup_key).await.map_err(|e| StoreError::Backend(Box::new(e)))
+    services
+        .bus
+        .status_reported(report, &dedup_key)
+        .await
+        .map_err(|e| StoreError::Backend(Box::new(e)))
 }

@@ -12,7 +12,13 @@ use rust_ocpp::v1_6::types::{DataTransferStatus, RegistrationStatus};
 
 use crate::{Answer, publish_status, wire_name};
 
-pub(crate) async fn answer(services: &Services, connection: &Connection, request: Request, _call: &Call, now: DateTime<Utc>) -> Result<Answer, StoreError> {
+pub(crate) async fn answer(
+    services: &Services,
+    connection: &Connection,
+    request: Request,
+    _call: &Call,
+    now: DateTime<Utc>,
+) -> Result<Answer, StoreError> {
     Ok(match request {
         Request::BootNotification(req) => {
             let report = BootReport {
@@ -36,7 +42,10 @@ pub(crate) async fn answer(services: &Services, connection: &Connection, request
         Request::StatusNotification(req) => {
             let report = StatusReport {
                 station_id: connection.station_id.clone(),
-                component: Component { evse: None, connector: req.connector_id },
+                component: Component {
+                    evse: None,
+                    connector: req.connector_id,
+                },
                 status: wire_name(&req.status),
                 error_code: Some(wire_name(&req.error_code)),
                 info: req.info,
@@ -49,7 +58,13 @@ pub(crate) async fn answer(services: &Services, connection: &Connection, request
             Answer::result(StatusNotificationResponse {})
         }
         // No vendor extensions are known: the specified answer is UnknownVendorId.
-        Request::DataTransfer(_) => Answer::result(DataTransferResponse { status: DataTransferStatus::UnknownVendorId, data: None }),
-        other => Answer::Error(ErrorCode::NotSupported, format!("{} is recognized but not supported yet", other.action())),
+        Request::DataTransfer(_) => Answer::result(DataTransferResponse {
+            status: DataTransferStatus::UnknownVendorId,
+            data: None,
+        }),
+        other => Answer::Error(
+            ErrorCode::NotSupported,
+            format!("{} is recognized but not supported yet", other.action()),
+        ),
     })
 }

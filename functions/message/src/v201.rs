@@ -12,7 +12,13 @@ use rust_ocpp::v2_0_1::messages::{
 
 use crate::{Answer, publish_status, wire_name};
 
-pub(crate) async fn answer(services: &Services, connection: &Connection, request: Request, call: &Call, now: DateTime<Utc>) -> Result<Answer, StoreError> {
+pub(crate) async fn answer(
+    services: &Services,
+    connection: &Connection,
+    request: Request,
+    call: &Call,
+    now: DateTime<Utc>,
+) -> Result<Answer, StoreError> {
     Ok(match request {
         Request::BootNotification(req) => {
             let station = req.charging_station;
@@ -39,7 +45,10 @@ pub(crate) async fn answer(services: &Services, connection: &Connection, request
             // The schema bounds both ids to non-negative integers.
             let report = StatusReport {
                 station_id: connection.station_id.clone(),
-                component: Component { evse: Some(req.evse_id.max(0) as u32), connector: req.connector_id.max(0) as u32 },
+                component: Component {
+                    evse: Some(req.evse_id.max(0) as u32),
+                    connector: req.connector_id.max(0) as u32,
+                },
                 status: wire_name(&req.connector_status),
                 error_code: None,
                 info: None,
@@ -53,14 +62,27 @@ pub(crate) async fn answer(services: &Services, connection: &Connection, request
         Request::NotifyReport(req) => {
             // One entry per report part, so a retried part overwrites itself.
             let entry = format!("report#{}#{:010}", req.request_id, req.seq_no);
-            services.station_events.store(&connection.station_id, &entry, &call.payload.to_string(), now).await?;
+            services
+                .station_events
+                .store(&connection.station_id, &entry, &call.payload.to_string(), now)
+                .await?;
             Answer::result(NotifyReportResponse {})
         }
         Request::NotifyEvent(req) => {
-            let entry = format!("event#{}#{:010}", req.generated_at.to_rfc3339_opts(SecondsFormat::Micros, true), req.seq_no);
-            services.station_events.store(&connection.station_id, &entry, &call.payload.to_string(), now).await?;
+            let entry = format!(
+                "event#{}#{:010}",
+                req.generated_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                req.seq_no
+            );
+            services
+                .station_events
+                .store(&connection.station_id, &entry, &call.payload.to_string(), now)
+                .await?;
             Answer::result(NotifyEventResponse {})
         }
-        other => Answer::Error(ErrorCode::NotSupported, format!("{} is recognized but not supported yet", other.action())),
+        other => Answer::Error(
+            ErrorCode::NotSupported,
+            format!("{} is recognized but not supported yet", other.action()),
+        ),
     })
 }

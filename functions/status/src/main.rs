@@ -6,5 +6,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let services = csms_aws::services_from_env().await?;
     let services = &services;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| status::handle(services, event.payload))).await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        status::handle(services, event.payload)
+    }))
+    .await
 }

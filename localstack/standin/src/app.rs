@@ -74,11 +74,7 @@ pub fn function_environment(
     construct_id: &str,
     connections_endpoint: &str,
 ) -> BTreeMap<String, String> {
-    let mut env = resolved
-        .functions
-        .get(construct_id)
-        .cloned()
-        .unwrap_or_default();
+    let mut env = resolved.functions.get(construct_id).cloned().unwrap_or_default();
     for name in resolved.unresolved.get(construct_id).into_iter().flatten() {
         if name == CONNECTIONS_ENDPOINT {
             env.insert(name.clone(), connections_endpoint.to_string());
@@ -117,8 +113,8 @@ fn function(
     let spec = plan
         .function(construct_id)
         .ok_or_else(|| format!("the template has no {construct_id} (AWS::Lambda::Function)"))?;
-    let config = csms_aws::Config::from_lookup(|name| env.get(name).cloned())
-        .map_err(|e| format!("{construct_id}: {e}"))?;
+    let config =
+        csms_aws::Config::from_lookup(|name| env.get(name).cloned()).map_err(|e| format!("{construct_id}: {e}"))?;
     Ok(Function {
         name: construct_id.to_string(),
         services: csms_aws::services(sdk, &config),
@@ -127,9 +123,7 @@ fn function(
 }
 
 async fn shutdown_signal() -> &'static str {
-    let mut terminate = match tokio::signal::unix::signal(
-        tokio::signal::unix::SignalKind::terminate(),
-    ) {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(signal) => signal,
         Err(e) => {
             tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops csms-local");
@@ -178,20 +172,14 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         max_frame_bytes: args.max_frame_bytes,
         ..GatewayConfig::default()
     };
-    let (ws_listener, management_listener) =
-        gateway::bind(args.ws_port, args.management_port).await?;
+    let (ws_listener, management_listener) = gateway::bind(args.ws_port, args.management_port).await?;
     let endpoint = gateway::connections_endpoint(&management_listener, &config.stage)?;
     let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &endpoint);
 
     let routes = LambdaRoutes {
         connect: function(&plan, &sdk, &env_of(CONNECT_FUNCTION), CONNECT_FUNCTION)?,
         message: function(&plan, &sdk, &env_of(MESSAGE_FUNCTION), MESSAGE_FUNCTION)?,
-        disconnect: function(
-            &plan,
-            &sdk,
-            &env_of(DISCONNECT_FUNCTION),
-            DISCONNECT_FUNCTION,
-        )?,
+        disconnect: function(&plan, &sdk, &env_of(DISCONNECT_FUNCTION), DISCONNECT_FUNCTION)?,
     };
 
     // Build every consumer before starting anything, so a template the stand-in cannot run
@@ -242,14 +230,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let (stop_pollers, stop_rx) = tokio::sync::watch::channel(false);
     let pollers: Vec<_> = sources
         .into_iter()
-        .map(|(source, consumer)| {
-            tokio::spawn(poller::run(
-                sqs.clone(),
-                source,
-                Arc::new(consumer),
-                stop_rx.clone(),
-            ))
-        })
+        .map(|(source, consumer)| tokio::spawn(poller::run(sqs.clone(), source, Arc::new(consumer), stop_rx.clone())))
         .collect();
 
     let mut state = resolved.shared.clone();
@@ -268,10 +249,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     gateway.shutdown(Duration::from_secs(30)).await;
     stop_pollers.send_replace(true);
     for poller in pollers {
-        if tokio::time::timeout(Duration::from_secs(40), poller)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(40), poller).await.is_err() {
             tracing::warn!("a poller did not stop in time");
         }
     }

@@ -160,12 +160,7 @@ pub fn message_event(api: &Api, connection: &Connection, body: &str) -> Value {
 
 /// The `$disconnect` event; `status_code` is the close code (1005 when the close frame had none,
 /// 1006 when the connection dropped without one).
-pub fn disconnect_event(
-    api: &Api,
-    connection: &Connection,
-    status_code: u16,
-    reason: &str,
-) -> Value {
+pub fn disconnect_event(api: &Api, connection: &Connection, status_code: u16, reason: &str) -> Value {
     let now = Utc::now();
     let mut context = request_context(api, connection, "$disconnect", "DISCONNECT", now);
     context.insert("disconnectStatusCode".into(), json!(status_code));
@@ -235,10 +230,7 @@ mod tests {
         }
         let api = api_id();
         assert_eq!(api.len(), 10);
-        assert!(
-            api.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        );
+        assert!(api.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     }
 
     #[test]
@@ -256,38 +248,15 @@ mod tests {
         let (api, connection) = fixture();
         let headers = vec![
             ("host".to_string(), "127.0.0.1:9000".to_string()),
-            (
-                "authorization".to_string(),
-                "Basic Q1AxOnNlY3JldA==".to_string(),
-            ),
-            (
-                "sec-websocket-protocol".to_string(),
-                "ocpp2.0.1, ocpp1.6".to_string(),
-            ),
+            ("authorization".to_string(), "Basic Q1AxOnNlY3JldA==".to_string()),
+            ("sec-websocket-protocol".to_string(), "ocpp2.0.1, ocpp1.6".to_string()),
         ];
-        let event = connect_event(
-            &api,
-            &connection,
-            &headers,
-            &[("stationId".into(), "CP1".into())],
-        );
-        assert_eq!(
-            event["headers"]["Sec-WebSocket-Protocol"],
-            "ocpp2.0.1, ocpp1.6"
-        );
-        assert_eq!(
-            event["multiValueHeaders"]["Authorization"][0],
-            "Basic Q1AxOnNlY3JldA=="
-        );
+        let event = connect_event(&api, &connection, &headers, &[("stationId".into(), "CP1".into())]);
+        assert_eq!(event["headers"]["Sec-WebSocket-Protocol"], "ocpp2.0.1, ocpp1.6");
+        assert_eq!(event["multiValueHeaders"]["Authorization"][0], "Basic Q1AxOnNlY3JldA==");
         let request = request(event);
-        assert_eq!(
-            request.query_string_parameters.first("stationId"),
-            Some("CP1")
-        );
-        assert_eq!(
-            request.headers.get("authorization").unwrap(),
-            "Basic Q1AxOnNlY3JldA=="
-        );
+        assert_eq!(request.query_string_parameters.first("stationId"), Some("CP1"));
+        assert_eq!(request.headers.get("authorization").unwrap(), "Basic Q1AxOnNlY3JldA==");
         let ctx = &request.request_context;
         assert_eq!(ctx.route_key.as_deref(), Some("$connect"));
         assert_eq!(ctx.event_type.as_deref(), Some("CONNECT"));
@@ -305,33 +274,14 @@ mod tests {
     #[test]
     fn message_and_disconnect_events() {
         let (api, connection) = fixture();
-        let message = request(message_event(
-            &api,
-            &connection,
-            "[2,\"1\",\"Heartbeat\",{}]",
-        ));
+        let message = request(message_event(&api, &connection, "[2,\"1\",\"Heartbeat\",{}]"));
         assert_eq!(message.body.as_deref(), Some("[2,\"1\",\"Heartbeat\",{}]"));
-        assert_eq!(
-            message.request_context.route_key.as_deref(),
-            Some("$default")
-        );
-        assert_eq!(
-            message.request_context.event_type.as_deref(),
-            Some("MESSAGE")
-        );
-        assert_eq!(
-            message.request_context.message_id.as_ref().map(String::len),
-            Some(16)
-        );
+        assert_eq!(message.request_context.route_key.as_deref(), Some("$default"));
+        assert_eq!(message.request_context.event_type.as_deref(), Some("MESSAGE"));
+        assert_eq!(message.request_context.message_id.as_ref().map(String::len), Some(16));
         let gone = request(disconnect_event(&api, &connection, 1000, "bye"));
-        assert_eq!(
-            gone.request_context.route_key.as_deref(),
-            Some("$disconnect")
-        );
-        assert_eq!(
-            gone.request_context.event_type.as_deref(),
-            Some("DISCONNECT")
-        );
+        assert_eq!(gone.request_context.route_key.as_deref(), Some("$disconnect"));
+        assert_eq!(gone.request_context.event_type.as_deref(), Some("DISCONNECT"));
         assert_eq!(gone.request_context.disconnect_status_code, Some(1000));
     }
 }

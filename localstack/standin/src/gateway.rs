@@ -70,10 +70,7 @@ impl Default for GatewayConfig {
 
 /// Binds both listeners on 127.0.0.1 (port 0: any free port). Binding first lets the caller
 /// know the `@connections` URL before it builds the handlers that need it.
-pub async fn bind(
-    ws_port: u16,
-    management_port: u16,
-) -> std::io::Result<(TcpListener, TcpListener)> {
+pub async fn bind(ws_port: u16, management_port: u16) -> std::io::Result<(TcpListener, TcpListener)> {
     let ws = TcpListener::bind(("127.0.0.1", ws_port)).await?;
     let management = TcpListener::bind(("127.0.0.1", management_port)).await?;
     Ok((ws, management))
@@ -183,12 +180,7 @@ impl<R: WebSocketRoutes> Gateway<R> {
 
         let ws_app = Router::new()
             .route("/ocpp/{station_id}", get(handshake::<R>))
-            .fallback(|| async {
-                (
-                    StatusCode::FORBIDDEN,
-                    axum::Json(json!({"message": "Forbidden"})),
-                )
-            })
+            .fallback(|| async { (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Forbidden"}))) })
             .with_state(shared.clone());
         let management_app = Router::new()
             .route(
@@ -197,13 +189,7 @@ impl<R: WebSocketRoutes> Gateway<R> {
                     .post(post_to_connection::<R>)
                     .delete(delete_connection::<R>),
             )
-            .fallback(|| async {
-                error_response(
-                    StatusCode::FORBIDDEN,
-                    "ForbiddenException",
-                    Some("Forbidden"),
-                )
-            })
+            .fallback(|| async { error_response(StatusCode::FORBIDDEN, "ForbiddenException", Some("Forbidden")) })
             .with_state(shared.clone());
 
         let stopped = |stop: &watch::Sender<bool>| {
@@ -214,12 +200,9 @@ impl<R: WebSocketRoutes> Gateway<R> {
         };
         let servers = vec![
             tokio::spawn(
-                axum::serve(
-                    ws,
-                    ws_app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(stopped(&stop))
-                .into_future(),
+                axum::serve(ws, ws_app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(stopped(&stop))
+                    .into_future(),
             ),
             tokio::spawn(
                 axum::serve(management, management_app)
@@ -248,10 +231,7 @@ impl<R: WebSocketRoutes> Gateway<R> {
 
     /// `http://127.0.0.1:<port>/<stage>`: the `@connections` callback URL.
     pub fn connections_endpoint(&self) -> String {
-        format!(
-            "http://{}/{}",
-            self.management_addr, self.shared.config.stage
-        )
+        format!("http://{}/{}", self.management_addr, self.shared.config.stage)
     }
 
     /// Connections from the start of `$connect` to the end of `$disconnect`.
@@ -263,14 +243,7 @@ impl<R: WebSocketRoutes> Gateway<R> {
     /// their `$disconnect`, then stops both servers.
     pub async fn shutdown(self, grace: Duration) {
         self.shared.closing.store(true, Ordering::SeqCst);
-        let ids: Vec<String> = self
-            .shared
-            .connections
-            .lock()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let ids: Vec<String> = self.shared.connections.lock().unwrap().keys().cloned().collect();
         tracing::info!(open = ids.len(), "closing WebSocket connections");
         for id in ids {
             self.shared.request_close(&id, 1001, "Going away");
@@ -369,8 +342,7 @@ async fn handshake<R: WebSocketRoutes>(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
-    let span =
-        tracing::info_span!("connection", station = %station_id, connection_id = %connection.id);
+    let span = tracing::info_span!("connection", station = %station_id, connection_id = %connection.id);
     let event = events::connect_event(&shared.api, &connection, &event_headers, &query);
     let invocation = shared.routes.connect(events::request(event));
     let response = match tracing::Instrument::instrument(invocation, span.clone()).await {
@@ -410,11 +382,7 @@ async fn handshake<R: WebSocketRoutes>(
     let protocol = response
         .headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
-        .or_else(|| {
-            response
-                .multi_value_headers
-                .get(header::SEC_WEBSOCKET_PROTOCOL)
-        })
+        .or_else(|| response.multi_value_headers.get(header::SEC_WEBSOCKET_PROTOCOL))
         .cloned();
     if let Some(protocol) = &protocol {
         upgrade.set_selected_protocol(protocol.clone());
@@ -453,7 +421,8 @@ async fn handshake<R: WebSocketRoutes>(
             }
         })
         .on_upgrade(move |socket| async move {
-            let Some((shared, connection, outbound, outbound_rx, close_rx, guard)) = pending.lock().unwrap().take() else {
+            let Some((shared, connection, outbound, outbound_rx, close_rx, guard)) = pending.lock().unwrap().take()
+            else {
                 return;
             };
             let span = tracing::info_span!("connection", station = %station_id, connection_id = %connection.id);
@@ -478,11 +447,7 @@ fn refusal(response: aws_lambda_events::apigw::ApiGatewayProxyResponse) -> Respo
     };
     let mut http = Response::new(body);
     *http.status_mut() = status;
-    for (name, value) in response
-        .multi_value_headers
-        .iter()
-        .chain(response.headers.iter())
-    {
+    for (name, value) in response.multi_value_headers.iter().chain(response.headers.iter()) {
         if !HOP_BY_HOP.contains(&name.as_str()) && name != header::CONTENT_LENGTH {
             http.headers_mut().insert(name.clone(), value.clone());
         }
@@ -660,17 +625,18 @@ async fn on_text<R: WebSocketRoutes>(
     let reply = match shared.routes.message(events::request(event)).await {
         Ok(response) => match response.body {
             Some(LambdaBody::Text(body)) if !body.is_empty() => Some(Message::Text(body.into())),
-            Some(LambdaBody::Binary(body)) if !body.is_empty() => {
-                Some(Message::Binary(body.into()))
-            }
+            Some(LambdaBody::Binary(body)) if !body.is_empty() => Some(Message::Binary(body.into())),
             _ => None,
         },
         Err(error) => {
             tracing::warn!(%error, "$default integration failed");
             // API Gateway's answer when the integration fails.
             Some(Message::Text(
-                format!(r#"{{"message": "Internal server error", "connectionId":"{}", "requestId":"{request_id}"}}"#, connection.id)
-                    .into(),
+                format!(
+                    r#"{{"message": "Internal server error", "connectionId":"{}", "requestId":"{request_id}"}}"#,
+                    connection.id
+                )
+                .into(),
             ))
         }
     };
@@ -717,8 +683,7 @@ async fn write_loop(
 fn request_id_header() -> (HeaderName, HeaderValue) {
     (
         HeaderName::from_static("x-amzn-requestid"),
-        HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-            .expect("a uuid is a valid header value"),
+        HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a uuid is a valid header value"),
     )
 }
 
@@ -749,13 +714,8 @@ fn ok(status: StatusCode) -> Response {
 
 /// Another stage's URL: API Gateway answers 403.
 fn wrong_stage<R>(shared: &Shared<R>, stage: &str) -> Option<Response> {
-    (stage != shared.config.stage).then(|| {
-        error_response(
-            StatusCode::FORBIDDEN,
-            "ForbiddenException",
-            Some("Forbidden"),
-        )
-    })
+    (stage != shared.config.stage)
+        .then(|| error_response(StatusCode::FORBIDDEN, "ForbiddenException", Some("Forbidden")))
 }
 
 async fn post_to_connection<R: WebSocketRoutes>(

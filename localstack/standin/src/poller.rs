@@ -37,7 +37,8 @@ pub fn sqs_event(messages: &[Message], queue_arn: &str, region: &str) -> SqsEven
                 .attributes()
                 .map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect())
                 .unwrap_or_default();
-            let b64 = |blob: &aws_sdk_sqs::primitives::Blob| base64::engine::general_purpose::STANDARD.encode(blob.as_ref());
+            let b64 =
+                |blob: &aws_sdk_sqs::primitives::Blob| base64::engine::general_purpose::STANDARD.encode(blob.as_ref());
             let message_attributes: Map<String, Value> = m
                 .message_attributes()
                 .map(|attrs| {
@@ -105,11 +106,7 @@ pub fn settled<'a>(
     if failed.iter().any(|id| id.is_empty() || !batch.contains(id)) {
         return vec![];
     }
-    batch
-        .iter()
-        .copied()
-        .filter(|id| !failed.contains(id))
-        .collect()
+    batch.iter().copied().filter(|id| !failed.contains(id)).collect()
 }
 
 /// Polls until `stop` turns true; a batch in progress is finished first.
@@ -230,14 +227,8 @@ mod tests {
     #[test]
     fn settles_like_lambda() {
         let batch = ["a", "b", "c"];
-        assert_eq!(
-            settled(&batch, Some(&failures(&[])), true),
-            vec!["a", "b", "c"]
-        );
-        assert_eq!(
-            settled(&batch, Some(&failures(&["b"])), true),
-            vec!["a", "c"]
-        );
+        assert_eq!(settled(&batch, Some(&failures(&[])), true), vec!["a", "b", "c"]);
+        assert_eq!(settled(&batch, Some(&failures(&["b"])), true), vec!["a", "c"]);
         assert!(
             settled(&batch, Some(&failures(&["x"])), true).is_empty(),
             "unknown id fails the batch"
@@ -249,10 +240,7 @@ mod tests {
         assert!(settled(&batch, None, true).is_empty());
         assert!(settled(&batch, None, false).is_empty());
         // Without ReportBatchItemFailures a response's failures mean nothing.
-        assert_eq!(
-            settled(&batch, Some(&failures(&["b"])), false),
-            vec!["a", "b", "c"]
-        );
+        assert_eq!(settled(&batch, Some(&failures(&["b"])), false), vec!["a", "b", "c"]);
     }
 
     #[test]
@@ -273,11 +261,7 @@ mod tests {
                     .unwrap(),
             )
             .build();
-        let event = sqs_event(
-            &[message],
-            "arn:aws:sqs:us-east-1:000000000000:q.fifo",
-            "us-east-1",
-        );
+        let event = sqs_event(&[message], "arn:aws:sqs:us-east-1:000000000000:q.fifo", "us-east-1");
         let record = &event.records[0];
         assert_eq!(record.message_id.as_deref(), Some("m1"));
         assert_eq!(record.receipt_handle.as_deref(), Some("r1"));
@@ -289,10 +273,7 @@ mod tests {
             record.message_attributes["kind"].string_value.as_deref(),
             Some("status")
         );
-        assert_eq!(
-            record.message_attributes["kind"].data_type.as_deref(),
-            Some("String")
-        );
+        assert_eq!(record.message_attributes["kind"].data_type.as_deref(), Some("String"));
         assert_eq!(record.event_source.as_deref(), Some("aws:sqs"));
         assert_eq!(
             record.event_source_arn.as_deref(),

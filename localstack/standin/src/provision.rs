@@ -3,9 +3,8 @@
 
 use crate::template::{Plan, Provisioned, QueueInfo, QueueSpec, TableInfo, TableSpec};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TableDescription,
-    TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType, TableDescription, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -27,11 +26,7 @@ pub enum ProvisionError {
     },
 }
 
-fn table_error<E: std::error::Error + 'static>(
-    table: &str,
-    action: &'static str,
-    error: E,
-) -> ProvisionError {
+fn table_error<E: std::error::Error + 'static>(table: &str, action: &'static str, error: E) -> ProvisionError {
     ProvisionError::Table {
         table: table.to_string(),
         action,
@@ -39,11 +34,7 @@ fn table_error<E: std::error::Error + 'static>(
     }
 }
 
-fn queue_error<E: std::error::Error + 'static>(
-    queue: &str,
-    action: &'static str,
-    error: E,
-) -> ProvisionError {
+fn queue_error<E: std::error::Error + 'static>(queue: &str, action: &'static str, error: E) -> ProvisionError {
     ProvisionError::Queue {
         queue: queue.to_string(),
         action,
@@ -73,7 +64,9 @@ pub async fn provision(
         };
         let target = &provisioned.queues[&redrive.dead_letter_queue];
         let url = &provisioned.queues[&queue.logical_id].url;
-        let policy = serde_json::json!({"deadLetterTargetArn": target.arn, "maxReceiveCount": redrive.max_receive_count}).to_string();
+        let policy =
+            serde_json::json!({"deadLetterTargetArn": target.arn, "maxReceiveCount": redrive.max_receive_count})
+                .to_string();
         sqs.set_queue_attributes()
             .queue_url(url)
             .attributes(QueueAttributeName::RedrivePolicy, policy)
@@ -100,16 +93,11 @@ fn key_schema(keys: &[(String, String)]) -> Vec<KeySchemaElement> {
 fn projection(projection_type: &str, non_key_attributes: &[String]) -> Projection {
     Projection::builder()
         .projection_type(ProjectionType::from(projection_type))
-        .set_non_key_attributes(
-            (!non_key_attributes.is_empty()).then(|| non_key_attributes.to_vec()),
-        )
+        .set_non_key_attributes((!non_key_attributes.is_empty()).then(|| non_key_attributes.to_vec()))
         .build()
 }
 
-async fn ensure_table(
-    client: &aws_sdk_dynamodb::Client,
-    spec: &TableSpec,
-) -> Result<TableInfo, ProvisionError> {
+async fn ensure_table(client: &aws_sdk_dynamodb::Client, spec: &TableSpec) -> Result<TableInfo, ProvisionError> {
     let existing = match client.describe_table().table_name(&spec.name).send().await {
         Ok(output) => output.table,
         Err(e)
@@ -125,12 +113,7 @@ async fn ensure_table(
             let keys: Vec<(String, String)> = table
                 .key_schema()
                 .iter()
-                .map(|k| {
-                    (
-                        k.attribute_name().to_string(),
-                        k.key_type().as_str().to_string(),
-                    )
-                })
+                .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
                 .collect();
             if keys != spec.key_schema {
                 tracing::warn!(table = %spec.name, existing = ?keys, template = ?spec.key_schema, "existing table has another key schema; delete it to recreate");
@@ -157,10 +140,7 @@ async fn ensure_table(
                     GlobalSecondaryIndex::builder()
                         .index_name(&index.name)
                         .set_key_schema(Some(key_schema(&index.key_schema)))
-                        .projection(projection(
-                            &index.projection_type,
-                            &index.non_key_attributes,
-                        ))
+                        .projection(projection(&index.projection_type, &index.non_key_attributes))
                         .build()
                         .expect("name, keys and projection are set")
                 })
@@ -172,10 +152,7 @@ async fn ensure_table(
                     LocalSecondaryIndex::builder()
                         .index_name(&index.name)
                         .set_key_schema(Some(key_schema(&index.key_schema)))
-                        .projection(projection(
-                            &index.projection_type,
-                            &index.non_key_attributes,
-                        ))
+                        .projection(projection(&index.projection_type, &index.non_key_attributes))
                         .build()
                         .expect("name, keys and projection are set")
                 })
@@ -193,19 +170,14 @@ async fn ensure_table(
             match created {
                 Ok(output) => {
                     tracing::info!(table = %spec.name, "table created");
-                    output
-                        .table_description
-                        .ok_or_else(|| ProvisionError::Table {
-                            table: spec.name.clone(),
-                            action: "CreateTable",
-                            message: "no table description in the answer".into(),
-                        })?
+                    output.table_description.ok_or_else(|| ProvisionError::Table {
+                        table: spec.name.clone(),
+                        action: "CreateTable",
+                        message: "no table description in the answer".into(),
+                    })?
                 }
                 // Someone else created it meanwhile.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_resource_in_use_exception()) =>
-                {
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
                     describe(client, &spec.name).await?
                 }
                 Err(e) => return Err(table_error(&spec.name, "CreateTable", e)),
@@ -233,10 +205,7 @@ async fn ensure_table(
     })
 }
 
-async fn describe(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<TableDescription, ProvisionError> {
+async fn describe(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<TableDescription, ProvisionError> {
     client
         .describe_table()
         .table_name(table)
@@ -253,11 +222,7 @@ async fn describe(
 
 /// TTL is best effort: DynamoDB Local accepts the setting; a failure is logged, not fatal.
 async fn ensure_ttl(client: &aws_sdk_dynamodb::Client, table: &str, attribute: &str) {
-    if let Ok(output) = client
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
+    if let Ok(output) = client.describe_time_to_live().table_name(table).send().await
         && let Some(description) = output.time_to_live_description()
         && matches!(
             description.time_to_live_status(),
@@ -288,10 +253,7 @@ async fn ensure_ttl(client: &aws_sdk_dynamodb::Client, table: &str, attribute: &
     }
 }
 
-async fn ensure_queue(
-    client: &aws_sdk_sqs::Client,
-    spec: &QueueSpec,
-) -> Result<QueueInfo, ProvisionError> {
+async fn ensure_queue(client: &aws_sdk_sqs::Client, spec: &QueueSpec) -> Result<QueueInfo, ProvisionError> {
     let attributes: HashMap<QueueAttributeName, String> = spec
         .attributes
         .iter()
@@ -318,10 +280,7 @@ async fn ensure_queue(
             tracing::info!(queue = %spec.name, "queue exists");
             url
         }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_queue_does_not_exist()) =>
-        {
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_queue_does_not_exist()) => {
             let output = client
                 .create_queue()
                 .queue_name(&spec.name)

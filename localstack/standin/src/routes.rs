@@ -15,18 +15,9 @@ pub type BatchResult = Result<SqsBatchResponse, lambda_runtime::Error>;
 
 /// The integrations of the WebSocket API's `$connect`, `$default` and `$disconnect` routes.
 pub trait WebSocketRoutes: Send + Sync + 'static {
-    fn connect(
-        &self,
-        event: ApiGatewayWebsocketProxyRequest,
-    ) -> impl Future<Output = RouteResult> + Send;
-    fn message(
-        &self,
-        event: ApiGatewayWebsocketProxyRequest,
-    ) -> impl Future<Output = RouteResult> + Send;
-    fn disconnect(
-        &self,
-        event: ApiGatewayWebsocketProxyRequest,
-    ) -> impl Future<Output = RouteResult> + Send;
+    fn connect(&self, event: ApiGatewayWebsocketProxyRequest) -> impl Future<Output = RouteResult> + Send;
+    fn message(&self, event: ApiGatewayWebsocketProxyRequest) -> impl Future<Output = RouteResult> + Send;
+    fn disconnect(&self, event: ApiGatewayWebsocketProxyRequest) -> impl Future<Output = RouteResult> + Send;
 }
 
 /// The function behind one SQS event source mapping.
@@ -94,9 +85,7 @@ impl WebSocketRoutes for LambdaRoutes {
     }
 
     async fn disconnect(&self, event: ApiGatewayWebsocketProxyRequest) -> RouteResult {
-        self.disconnect
-            .invoke(|s| disconnect::handle(s, event))
-            .await
+        self.disconnect.invoke(|s| disconnect::handle(s, event)).await
     }
 }
 

@@ -12,10 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read template {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("template is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("template has no Resources object")]
@@ -206,22 +203,15 @@ impl Plan {
         };
         let mut construct_ids: HashMap<(String, String), String> = HashMap::new();
         for (logical_id, resource) in resources {
-            let kind = resource
-                .get("Type")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
             if ![TABLE, QUEUE, FUNCTION, EVENT_SOURCE_MAPPING].contains(&kind) {
                 continue;
             }
             let empty = Map::new();
-            let props = resource
-                .get("Properties")
-                .and_then(Value::as_object)
-                .unwrap_or(&empty);
+            let props = resource.get("Properties").and_then(Value::as_object).unwrap_or(&empty);
             let construct_id = construct_id(logical_id, resource);
             if kind != EVENT_SOURCE_MAPPING
-                && let Some(first) = construct_ids
-                    .insert((kind.to_string(), construct_id.clone()), logical_id.clone())
+                && let Some(first) = construct_ids.insert((kind.to_string(), construct_id.clone()), logical_id.clone())
             {
                 return Err(TemplateError::DuplicateConstructId {
                     construct_id,
@@ -230,25 +220,16 @@ impl Plan {
                 });
             }
             match kind {
-                TABLE => plan
-                    .tables
-                    .push(table(logical_id, construct_id, props, prefix)?),
-                QUEUE => plan
-                    .queues
-                    .push(queue(logical_id, construct_id, props, prefix)?),
-                FUNCTION => plan
-                    .functions
-                    .push(function(logical_id, construct_id, props)?),
+                TABLE => plan.tables.push(table(logical_id, construct_id, props, prefix)?),
+                QUEUE => plan.queues.push(queue(logical_id, construct_id, props, prefix)?),
+                FUNCTION => plan.functions.push(function(logical_id, construct_id, props)?),
                 _ => plan.mappings.push(mapping(logical_id, props)?),
             }
         }
         // Check references now, so a bad template fails before anything is created.
         for queue in &plan.queues {
             if let Some(redrive) = &queue.redrive
-                && !plan
-                    .queues
-                    .iter()
-                    .any(|q| q.logical_id == redrive.dead_letter_queue)
+                && !plan.queues.iter().any(|q| q.logical_id == redrive.dead_letter_queue)
             {
                 return Err(resource_error(
                     &queue.logical_id,
@@ -271,11 +252,7 @@ impl Plan {
                     ),
                 ));
             }
-            if !plan
-                .functions
-                .iter()
-                .any(|f| f.logical_id == mapping.function)
-            {
+            if !plan.functions.iter().any(|f| f.logical_id == mapping.function) {
                 return Err(resource_error(
                     &mapping.logical_id,
                     EVENT_SOURCE_MAPPING,
@@ -290,9 +267,7 @@ impl Plan {
     }
 
     pub fn function(&self, construct_id: &str) -> Option<&FunctionSpec> {
-        self.functions
-            .iter()
-            .find(|f| f.construct_id == construct_id)
+        self.functions.iter().find(|f| f.construct_id == construct_id)
     }
 
     pub fn function_by_logical_id(&self, logical_id: &str) -> Option<&FunctionSpec> {
@@ -315,9 +290,7 @@ impl Plan {
                 let value = resolve(expr, provisioned, pseudo);
                 match seen.get(name) {
                     Some((first_function, first)) if *first != value => {
-                        let show = |v: &Option<String>| {
-                            v.clone().unwrap_or_else(|| "<unresolvable>".into())
-                        };
+                        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "<unresolvable>".into());
                         return Err(TemplateError::ConflictingEnvironment {
                             name: name.clone(),
                             first_function: first_function.clone(),
@@ -339,13 +312,9 @@ impl Plan {
                     None => unresolved.push(name.clone()),
                 }
             }
-            resolved
-                .functions
-                .insert(function.construct_id.clone(), env);
+            resolved.functions.insert(function.construct_id.clone(), env);
             if !unresolved.is_empty() {
-                resolved
-                    .unresolved
-                    .insert(function.construct_id.clone(), unresolved);
+                resolved.unresolved.insert(function.construct_id.clone(), unresolved);
             }
         }
         Ok(resolved)
@@ -377,9 +346,7 @@ fn strip_cdk_hash(logical_id: &str) -> &str {
     let n = logical_id.len();
     if n > 8 {
         let (head, tail) = logical_id.split_at(n - 8);
-        if tail
-            .chars()
-            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        if tail.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
             && tail.chars().any(|c| c.is_ascii_digit())
         {
             return head;
@@ -428,11 +395,7 @@ fn key_schema(
         .collect()
 }
 
-fn indexes(
-    logical_id: &str,
-    value: Option<&Value>,
-    what: &str,
-) -> Result<Vec<IndexSpec>, TemplateError> {
+fn indexes(logical_id: &str, value: Option<&Value>, what: &str) -> Result<Vec<IndexSpec>, TemplateError> {
     let Some(items) = value.and_then(Value::as_array) else {
         return Ok(vec![]);
     };
@@ -442,9 +405,7 @@ fn indexes(
             let name = item
                 .get("IndexName")
                 .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    resource_error(logical_id, TABLE, format!("{what} entry without IndexName"))
-                })?;
+                .ok_or_else(|| resource_error(logical_id, TABLE, format!("{what} entry without IndexName")))?;
             let projection = item.get("Projection");
             Ok(IndexSpec {
                 name: name.to_string(),
@@ -462,12 +423,7 @@ fn indexes(
                 non_key_attributes: projection
                     .and_then(|p| p.get("NonKeyAttributes"))
                     .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
                     .unwrap_or_default(),
             })
         })
@@ -493,18 +449,13 @@ fn table(
                 _ => Err(resource_error(
                     logical_id,
                     TABLE,
-                    format!(
-                        "AttributeDefinitions entry {item} needs AttributeName and AttributeType"
-                    ),
+                    format!("AttributeDefinitions entry {item} needs AttributeName and AttributeType"),
                 )),
             }
         })
         .collect::<Result<_, _>>()?;
     let ttl = props.get("TimeToLiveSpecification");
-    let ttl_enabled = ttl
-        .and_then(|t| t.get("Enabled"))
-        .map(is_true)
-        .unwrap_or(false);
+    let ttl_enabled = ttl.and_then(|t| t.get("Enabled")).map(is_true).unwrap_or(false);
     Ok(TableSpec {
         logical_id: logical_id.to_string(),
         name: local_name(prefix, &construct_id),
@@ -516,11 +467,7 @@ fn table(
             props.get("GlobalSecondaryIndexes"),
             "GlobalSecondaryIndexes",
         )?,
-        local_secondary_indexes: indexes(
-            logical_id,
-            props.get("LocalSecondaryIndexes"),
-            "LocalSecondaryIndexes",
-        )?,
+        local_secondary_indexes: indexes(logical_id, props.get("LocalSecondaryIndexes"), "LocalSecondaryIndexes")?,
         ttl_attribute: if ttl_enabled {
             ttl.and_then(|t| t.get("AttributeName"))
                 .and_then(Value::as_str)
@@ -533,10 +480,7 @@ fn table(
 
 /// CloudFormation accepts booleans as `true` or `"true"`.
 fn is_true(value: &Value) -> bool {
-    matches!(value, Value::Bool(true))
-        || value
-            .as_str()
-            .is_some_and(|s| s.eq_ignore_ascii_case("true"))
+    matches!(value, Value::Bool(true)) || value.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
 }
 
 /// A scalar property as SQS wants it (a string).
@@ -575,11 +519,7 @@ fn queue(
     for &name in QUEUE_ATTRIBUTES {
         if let Some(value) = props.get(name) {
             let value = scalar(value).ok_or_else(|| {
-                resource_error(
-                    logical_id,
-                    QUEUE,
-                    format!("{name} must be a plain value, got {value}"),
-                )
+                resource_error(logical_id, QUEUE, format!("{name} must be a plain value, got {value}"))
             })?;
             attributes.insert(name.to_string(), value);
         }
@@ -587,13 +527,9 @@ fn queue(
     let redrive = match props.get("RedrivePolicy") {
         None | Some(Value::Null) => None,
         Some(policy) => {
-            let target = policy.get("deadLetterTargetArn").ok_or_else(|| {
-                resource_error(
-                    logical_id,
-                    QUEUE,
-                    "RedrivePolicy has no deadLetterTargetArn",
-                )
-            })?;
+            let target = policy
+                .get("deadLetterTargetArn")
+                .ok_or_else(|| resource_error(logical_id, QUEUE, "RedrivePolicy has no deadLetterTargetArn"))?;
             let dead_letter_queue = match parse_expr(target) {
                 Expr::GetAtt(id, attribute) if attribute == "Arn" => id,
                 _ => {
@@ -637,20 +573,12 @@ fn queue(
     })
 }
 
-fn function(
-    logical_id: &str,
-    construct_id: String,
-    props: &Map<String, Value>,
-) -> Result<FunctionSpec, TemplateError> {
+fn function(logical_id: &str, construct_id: String, props: &Map<String, Value>) -> Result<FunctionSpec, TemplateError> {
     let mut environment = BTreeMap::new();
     if let Some(variables) = props.get("Environment").and_then(|e| e.get("Variables")) {
-        let variables = variables.as_object().ok_or_else(|| {
-            resource_error(
-                logical_id,
-                FUNCTION,
-                "Environment.Variables must be an object",
-            )
-        })?;
+        let variables = variables
+            .as_object()
+            .ok_or_else(|| resource_error(logical_id, FUNCTION, "Environment.Variables must be an object"))?;
         for (name, value) in variables {
             environment.insert(name.clone(), parse_expr(value));
         }
@@ -674,28 +602,22 @@ fn function(
 }
 
 fn mapping(logical_id: &str, props: &Map<String, Value>) -> Result<MappingSpec, TemplateError> {
-    let source = props.get("EventSourceArn").ok_or_else(|| {
-        resource_error(
-            logical_id,
-            EVENT_SOURCE_MAPPING,
-            "EventSourceArn is missing",
-        )
-    })?;
+    let source = props
+        .get("EventSourceArn")
+        .ok_or_else(|| resource_error(logical_id, EVENT_SOURCE_MAPPING, "EventSourceArn is missing"))?;
     let queue = match parse_expr(source) {
         Expr::GetAtt(id, attribute) if attribute == "Arn" => id,
         _ => {
             return Err(resource_error(
                 logical_id,
                 EVENT_SOURCE_MAPPING,
-                format!(
-                    "EventSourceArn must be {{\"Fn::GetAtt\": [<queue>, \"Arn\"]}}, got {source}"
-                ),
+                format!("EventSourceArn must be {{\"Fn::GetAtt\": [<queue>, \"Arn\"]}}, got {source}"),
             ));
         }
     };
-    let target = props.get("FunctionName").ok_or_else(|| {
-        resource_error(logical_id, EVENT_SOURCE_MAPPING, "FunctionName is missing")
-    })?;
+    let target = props
+        .get("FunctionName")
+        .ok_or_else(|| resource_error(logical_id, EVENT_SOURCE_MAPPING, "FunctionName is missing"))?;
     let function = match parse_expr(target) {
         Expr::Ref(id) => id,
         Expr::GetAtt(id, attribute) if attribute == "Arn" => id,
@@ -724,11 +646,7 @@ fn mapping(logical_id: &str, props: &Map<String, Value>) -> Result<MappingSpec, 
     let report_batch_item_failures = props
         .get("FunctionResponseTypes")
         .and_then(Value::as_array)
-        .is_some_and(|types| {
-            types
-                .iter()
-                .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
-        });
+        .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")));
     let enabled = props
         .get("Enabled")
         .map(|v| !matches!(v, Value::Bool(false)) && v.as_str() != Some("false"))
@@ -746,18 +664,14 @@ fn mapping(logical_id: &str, props: &Map<String, Value>) -> Result<MappingSpec, 
 /// Parses the intrinsics that environment variables use.
 pub fn parse_expr(value: &Value) -> Expr {
     match value {
-        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-            Expr::Literal(scalar(value).unwrap_or_default())
-        }
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Expr::Literal(scalar(value).unwrap_or_default()),
         Value::Object(map) if map.len() == 1 => {
             let (key, arg) = map.iter().next().expect("one entry");
             match (key.as_str(), arg) {
                 ("Ref", Value::String(id)) => Expr::Ref(id.clone()),
                 ("Fn::GetAtt", Value::Array(parts)) if parts.len() == 2 => {
                     match (parts[0].as_str(), parts[1].as_str()) {
-                        (Some(id), Some(attribute)) => {
-                            Expr::GetAtt(id.to_string(), attribute.to_string())
-                        }
+                        (Some(id), Some(attribute)) => Expr::GetAtt(id.to_string(), attribute.to_string()),
                         _ => Expr::Unsupported(value.to_string()),
                     }
                 }
@@ -767,10 +681,9 @@ pub fn parse_expr(value: &Value) -> Expr {
                 },
                 ("Fn::Join", Value::Array(parts)) if parts.len() == 2 => {
                     match (parts[0].as_str(), parts[1].as_array()) {
-                        (Some(separator), Some(items)) => Expr::Join(
-                            separator.to_string(),
-                            items.iter().map(parse_expr).collect(),
-                        ),
+                        (Some(separator), Some(items)) => {
+                            Expr::Join(separator.to_string(), items.iter().map(parse_expr).collect())
+                        }
                         _ => Expr::Unsupported(value.to_string()),
                     }
                 }
@@ -810,10 +723,7 @@ pub fn resolve(expr: &Expr, provisioned: &Provisioned, pseudo: &Pseudo) -> Optio
             }
         }
         Expr::Join(separator, parts) => {
-            let parts: Option<Vec<String>> = parts
-                .iter()
-                .map(|p| resolve(p, provisioned, pseudo))
-                .collect();
+            let parts: Option<Vec<String>> = parts.iter().map(|p| resolve(p, provisioned, pseudo)).collect();
             Some(parts?.join(separator))
         }
         Expr::Unsupported(_) => None,
@@ -828,20 +738,10 @@ mod tests {
     #[test]
     fn construct_ids_come_from_the_cdk_path_or_the_logical_id() {
         let with_path = json!({"Metadata": {"aws:cdk:path": "Csms/StationsTable/Resource"}});
-        assert_eq!(
-            construct_id("StationsTable0A1B2C3D", &with_path),
-            "StationsTable"
-        );
-        let nested =
-            json!({"Metadata": {"aws:cdk:path": "Csms/StatusFunction/SqsEventSource:X/Resource"}});
-        assert_eq!(
-            construct_id("L", &nested),
-            "StatusFunction/SqsEventSource:X"
-        );
-        assert_eq!(
-            construct_id("StatusQueue7C3E2D1A", &json!({})),
-            "StatusQueue"
-        );
+        assert_eq!(construct_id("StationsTable0A1B2C3D", &with_path), "StationsTable");
+        let nested = json!({"Metadata": {"aws:cdk:path": "Csms/StatusFunction/SqsEventSource:X/Resource"}});
+        assert_eq!(construct_id("L", &nested), "StatusFunction/SqsEventSource:X");
+        assert_eq!(construct_id("StatusQueue7C3E2D1A", &json!({})), "StatusQueue");
         assert_eq!(construct_id("Plain", &json!({})), "Plain");
         assert_eq!(construct_id("ABCDEFGHIJKL", &json!({})), "ABCDEFGHIJKL");
     }

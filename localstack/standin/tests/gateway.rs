@@ -49,11 +49,7 @@ impl WebSocketRoutes for TestRoutes {
             .headers
             .get("sec-websocket-protocol")
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(',')
-                    .map(|p| p.trim().to_string())
-                    .collect::<Vec<_>>()
-            })
+            .map(|v| v.split(',').map(|p| p.trim().to_string()).collect::<Vec<_>>())
             .unwrap_or_default();
         self.events.send(event).unwrap();
         match station.as_str() {
@@ -64,8 +60,7 @@ impl WebSocketRoutes for TestRoutes {
                 let mut ok = response(200, None);
                 // The handler's choice, not the first offered (to show it is echoed as is).
                 if let Some(protocol) = offered.last() {
-                    ok.headers
-                        .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+                    ok.headers.insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
                 }
                 Ok(ok)
             }
@@ -103,8 +98,7 @@ struct Harness {
 async fn start(config: GatewayConfig) -> Harness {
     let (tx, rx) = mpsc::unbounded_channel();
     let (ws, management) = gateway::bind(0, 0).await.unwrap();
-    let gateway =
-        Gateway::start(Arc::new(TestRoutes { events: tx }), config, ws, management).unwrap();
+    let gateway = Gateway::start(Arc::new(TestRoutes { events: tx }), config, ws, management).unwrap();
     let sdk_config = aws_sdk_apigatewaymanagement::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -124,11 +118,7 @@ impl Harness {
             .await
             .unwrap_or_else(|_| panic!("no {route} event within 10 s"))
             .unwrap();
-        assert_eq!(
-            event.request_context.route_key.as_deref(),
-            Some(route),
-            "{event:?}"
-        );
+        assert_eq!(event.request_context.route_key.as_deref(), Some(route), "{event:?}");
         event
     }
 
@@ -222,14 +212,8 @@ async fn connect_event_has_api_gateways_shape() {
         "the path wins over a query parameter"
     );
     assert_eq!(event.query_string_parameters.first("foo"), Some("bar"));
-    assert_eq!(
-        event.headers["authorization"],
-        "Basic Q1AxOnNlY3JldHNlY3JldHNlY3JldA=="
-    );
-    assert_eq!(
-        event.headers["sec-websocket-protocol"],
-        "ocpp2.0.1, ocpp1.6"
-    );
+    assert_eq!(event.headers["authorization"], "Basic Q1AxOnNlY3JldHNlY3JldHNlY3JldA==");
+    assert_eq!(event.headers["sec-websocket-protocol"], "ocpp2.0.1, ocpp1.6");
     assert_eq!(event.headers["host"], h.gateway.ws_addr().to_string());
     assert_eq!(event.headers["x-forwarded-for"], "127.0.0.1");
     assert!(event.headers.get("connection").is_none());
@@ -291,14 +275,8 @@ async fn messages_get_route_responses_in_order() {
     let event = h.event("$default").await;
     assert_eq!(event.body.as_deref(), Some("hello"));
     assert_eq!(event.request_context.event_type.as_deref(), Some("MESSAGE"));
-    assert_eq!(
-        event.request_context.connection_id.as_deref(),
-        Some(id.as_str())
-    );
-    assert_eq!(
-        event.request_context.message_id.as_ref().map(String::len),
-        Some(16)
-    );
+    assert_eq!(event.request_context.connection_id.as_deref(), Some(id.as_str()));
+    assert_eq!(event.request_context.message_id.as_ref().map(String::len), Some(16));
 
     // No body, no frame; binary frames are not answered and keep the connection.
     client.send(Message::text("silent")).await.unwrap();
@@ -330,9 +308,7 @@ async fn failed_integrations_answer_internal_server_error() {
     let request_id = event.request_context.request_id.unwrap();
     assert_eq!(
         next_text(&mut client).await,
-        format!(
-            r#"{{"message": "Internal server error", "connectionId":"{id}", "requestId":"{request_id}"}}"#
-        )
+        format!(r#"{{"message": "Internal server error", "connectionId":"{id}", "requestId":"{request_id}"}}"#)
     );
     // The connection stays.
     client.send(Message::text("ok")).await.unwrap();
@@ -351,14 +327,8 @@ async fn disconnect_runs_when_the_client_closes() {
         .await
         .unwrap();
     let event = h.event("$disconnect").await;
-    assert_eq!(
-        event.request_context.connection_id.as_deref(),
-        Some(id.as_str())
-    );
-    assert_eq!(
-        event.request_context.event_type.as_deref(),
-        Some("DISCONNECT")
-    );
+    assert_eq!(event.request_context.connection_id.as_deref(), Some(id.as_str()));
+    assert_eq!(event.request_context.event_type.as_deref(), Some("DISCONNECT"));
     assert_eq!(event.request_context.disconnect_status_code, Some(1000));
     // Gone for @connections.
     let error = h
@@ -370,10 +340,7 @@ async fn disconnect_runs_when_the_client_closes() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error.as_service_error(),
-            Some(PostToConnectionError::GoneException(_))
-        ),
+        matches!(error.as_service_error(), Some(PostToConnectionError::GoneException(_))),
         "{error:?}"
     );
 }
@@ -401,17 +368,8 @@ async fn connections_api_through_the_sdk() {
         .unwrap();
     assert_eq!(next_text(&mut client).await, r#"[2,"42","Reset",{}]"#);
 
-    let info = h
-        .management
-        .get_connection()
-        .connection_id(&id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        info.identity().and_then(|i| i.source_ip()),
-        Some("127.0.0.1")
-    );
+    let info = h.management.get_connection().connection_id(&id).send().await.unwrap();
+    assert_eq!(info.identity().and_then(|i| i.source_ip()), Some("127.0.0.1"));
     let connected_at = info.connected_at().unwrap();
     let last_active_at = info.last_active_at().unwrap();
     assert!(last_active_at >= connected_at);
@@ -442,10 +400,7 @@ async fn connections_api_through_the_sdk() {
         .unwrap();
     expect_close(&mut client, CloseCode::Normal).await;
     let event = h.event("$disconnect").await;
-    assert_eq!(
-        event.request_context.connection_id.as_deref(),
-        Some(id.as_str())
-    );
+    assert_eq!(event.request_context.connection_id.as_deref(), Some(id.as_str()));
 
     let error = h
         .management
@@ -456,10 +411,7 @@ async fn connections_api_through_the_sdk() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error.as_service_error(),
-            Some(PostToConnectionError::GoneException(_))
-        ),
+        matches!(error.as_service_error(), Some(PostToConnectionError::GoneException(_))),
         "{error:?}"
     );
     let error = h
@@ -470,10 +422,7 @@ async fn connections_api_through_the_sdk() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error.as_service_error(),
-            Some(GetConnectionError::GoneException(_))
-        ),
+        matches!(error.as_service_error(), Some(GetConnectionError::GoneException(_))),
         "{error:?}"
     );
     let error = h
@@ -484,10 +433,7 @@ async fn connections_api_through_the_sdk() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error.as_service_error(),
-            Some(DeleteConnectionError::GoneException(_))
-        ),
+        matches!(error.as_service_error(), Some(DeleteConnectionError::GoneException(_))),
         "{error:?}"
     );
     let error = h
@@ -498,10 +444,7 @@ async fn connections_api_through_the_sdk() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            error.as_service_error(),
-            Some(DeleteConnectionError::GoneException(_))
-        ),
+        matches!(error.as_service_error(), Some(DeleteConnectionError::GoneException(_))),
         "{error:?}"
     );
 }
@@ -511,19 +454,9 @@ async fn another_stage_is_forbidden() {
     let h = start(GatewayConfig::default()).await;
     let (_client, id) = h.open("CP1").await;
     let endpoint = h.gateway.connections_endpoint().replace("/local", "/prod");
-    let config = h
-        .management
-        .config()
-        .to_builder()
-        .endpoint_url(endpoint)
-        .build();
+    let config = h.management.config().to_builder().endpoint_url(endpoint).build();
     let other = aws_sdk_apigatewaymanagement::Client::from_conf(config);
-    let error = other
-        .get_connection()
-        .connection_id(&id)
-        .send()
-        .await
-        .unwrap_err();
+    let error = other.get_connection().connection_id(&id).send().await.unwrap_err();
     assert!(
         matches!(
             error.as_service_error(),
@@ -569,20 +502,13 @@ async fn a_message_over_128_kb_closes_with_1009() {
         } else {
             OpCode::Data(Data::Continue)
         };
-        if client
-            .send(frame(vec![b'a'; chunk], opcode, i == 4))
-            .await
-            .is_err()
-        {
+        if client.send(frame(vec![b'a'; chunk], opcode, i == 4)).await.is_err() {
             break;
         }
     }
     expect_close(&mut client, CloseCode::Size).await;
     let event = h.event("$disconnect").await;
-    assert_eq!(
-        event.request_context.connection_id.as_deref(),
-        Some(id.as_str())
-    );
+    assert_eq!(event.request_context.connection_id.as_deref(), Some(id.as_str()));
     assert_eq!(event.request_context.disconnect_status_code, Some(1009));
     h.no_event().await;
 }
@@ -592,9 +518,7 @@ async fn a_frame_over_32_kb_closes_with_1009() {
     let h = start(GatewayConfig::default()).await;
     let (mut client, _) = h.open("CP1").await;
     let _ = client
-        .send(Message::text(
-            "a".repeat(GatewayConfig::MAX_FRAME_BYTES + 1),
-        ))
+        .send(Message::text("a".repeat(GatewayConfig::MAX_FRAME_BYTES + 1)))
         .await;
     expect_close(&mut client, CloseCode::Size).await;
     let event = h.event("$disconnect").await;
@@ -640,9 +564,7 @@ async fn shutdown_closes_every_connection_and_runs_disconnect() {
     let h = start(GatewayConfig::default()).await;
     let (mut a, id_a) = h.open("CP1").await;
     let (mut b, id_b) = h.open("CP2").await;
-    let Harness {
-        gateway, events, ..
-    } = h;
+    let Harness { gateway, events, .. } = h;
     let reader = tokio::spawn(async move {
         expect_close(&mut a, CloseCode::Away).await;
         expect_close(&mut b, CloseCode::Away).await;
@@ -653,10 +575,7 @@ async fn shutdown_closes_every_connection_and_runs_disconnect() {
     let mut events = events.into_inner();
     let mut ids = vec![];
     while let Ok(event) = events.try_recv() {
-        assert_eq!(
-            event.request_context.route_key.as_deref(),
-            Some("$disconnect")
-        );
+        assert_eq!(event.request_context.route_key.as_deref(), Some("$disconnect"));
         ids.push(event.request_context.connection_id.unwrap());
     }
     ids.sort();

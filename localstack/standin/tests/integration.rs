@@ -162,12 +162,7 @@ async fn messages_in(sqs: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
         .unwrap()
         .attributes
         .unwrap_or_default();
-    let get = |name: QueueAttributeName| {
-        attributes
-            .get(&name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
+    let get = |name: QueueAttributeName| attributes.get(&name).and_then(|v| v.parse().ok()).unwrap_or(0);
     (
         get(QueueAttributeName::ApproximateNumberOfMessages),
         get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
@@ -178,10 +173,7 @@ async fn messages_in(sqs: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
 async fn integration_provisioning_is_idempotent() {
     require_env(&["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_DYNAMODB"]);
     let sdk = sdk().await;
-    let (dynamodb, sqs) = (
-        aws_sdk_dynamodb::Client::new(&sdk),
-        aws_sdk_sqs::Client::new(&sdk),
-    );
+    let (dynamodb, sqs) = (aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
     let prefix = unique_prefix();
     let plan = Plan::from_value(&template(30, 5), &prefix).unwrap();
     let first = provision(&dynamodb, &sqs, &plan).await.unwrap();
@@ -206,8 +198,7 @@ async fn integration_provisioning_is_idempotent() {
         .await
         .unwrap();
     assert_eq!(
-        ttl.time_to_live_description()
-            .and_then(|d| d.attribute_name()),
+        ttl.time_to_live_description().and_then(|d| d.attribute_name()),
         Some("expiresAt")
     );
 
@@ -225,13 +216,9 @@ async fn integration_provisioning_is_idempotent() {
         .unwrap();
     assert_eq!(attributes[&QueueAttributeName::FifoQueue], "true");
     assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "30");
-    let redrive: Value =
-        serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
+    let redrive: Value = serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
     assert_eq!(redrive["deadLetterTargetArn"], dlq.arn);
-    assert_eq!(
-        redrive["maxReceiveCount"].to_string().trim_matches('"'),
-        "5"
-    );
+    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "5");
 
     // A changed template updates the existing queue.
     let plan = Plan::from_value(&template(45, 5), &prefix).unwrap();
@@ -253,10 +240,7 @@ async fn integration_provisioning_is_idempotent() {
 async fn integration_sqs_poller_honours_partial_batch_failures() {
     require_env(&["AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_DYNAMODB"]);
     let sdk = sdk().await;
-    let (dynamodb, sqs) = (
-        aws_sdk_dynamodb::Client::new(&sdk),
-        aws_sdk_sqs::Client::new(&sdk),
-    );
+    let (dynamodb, sqs) = (aws_sdk_dynamodb::Client::new(&sdk), aws_sdk_sqs::Client::new(&sdk));
     // Visibility 1 s and 2 receives before the DLQ keep the test short.
     let plan = Plan::from_value(&template(1, 2), &unique_prefix()).unwrap();
     let provisioned = provision(&dynamodb, &sqs, &plan).await.unwrap();
@@ -310,11 +294,10 @@ async fn integration_sqs_poller_honours_partial_batch_failures() {
             if group == "CP1" {
                 order_cp1.push(body.clone());
             }
-            deliveries.entry(body).or_default().push(
-                record.attributes["ApproximateReceiveCount"]
-                    .parse()
-                    .unwrap(),
-            );
+            deliveries
+                .entry(body)
+                .or_default()
+                .push(record.attributes["ApproximateReceiveCount"].parse().unwrap());
         }
     }
     // Succeeded messages were deleted: delivered once, in order.
@@ -379,29 +362,19 @@ async fn integration_csms_local_runs_and_stops_cleanly() {
             panic!("no OCPP URL within 60 s");
         }
     };
-    assert!(
-        url.starts_with("ws://127.0.0.1:") && url.ends_with("/ocpp/"),
-        "{url}"
-    );
+    assert!(url.starts_with("ws://127.0.0.1:") && url.ends_with("/ocpp/"), "{url}");
 
     let state = std::fs::read_to_string(&state_path).unwrap();
     let vars: HashMap<&str, &str> = state
         .lines()
         .map(|line| {
-            let (name, value) = line
-                .strip_prefix("export ")
-                .unwrap()
-                .split_once('=')
-                .unwrap();
+            let (name, value) = line.strip_prefix("export ").unwrap().split_once('=').unwrap();
             (name, value.trim_matches('\''))
         })
         .collect();
     assert_eq!(vars["CSMS_OCPP_URL"], url);
     assert_eq!(vars["STATIONS_TABLE"], format!("{prefix}-StationsTable"));
-    assert_eq!(
-        vars["CONNECTIONS_TABLE"],
-        format!("{prefix}-ConnectionsTable")
-    );
+    assert_eq!(vars["CONNECTIONS_TABLE"], format!("{prefix}-ConnectionsTable"));
     assert!(
         vars["STATUS_QUEUE_URL"].ends_with(&format!("{prefix}-StatusQueue.fifo")),
         "{}",

@@ -133,10 +133,7 @@ fn provisioned() -> Provisioned {
     );
     for (logical, name) in [
         ("StatusQueue99887766", "t-StatusQueue.fifo"),
-        (
-            "StatusDeadLetterQueueAABBCCDD",
-            "t-StatusDeadLetterQueue.fifo",
-        ),
+        ("StatusDeadLetterQueueAABBCCDD", "t-StatusDeadLetterQueue.fifo"),
     ] {
         p.queues.insert(
             logical.into(),
@@ -161,17 +158,10 @@ fn pseudo() -> Pseudo {
 fn tables_come_from_the_template() {
     let plan = Plan::from_value(&template(), "t").unwrap();
     assert_eq!(plan.tables.len(), 2);
-    let stations = plan
-        .tables
-        .iter()
-        .find(|t| t.construct_id == "StationsTable")
-        .unwrap();
+    let stations = plan.tables.iter().find(|t| t.construct_id == "StationsTable").unwrap();
     assert_eq!(stations.name, "t-StationsTable");
     assert_eq!(stations.logical_id, "StationsTable0A1B2C3D");
-    assert_eq!(
-        stations.key_schema,
-        vec![("stationId".to_string(), "HASH".to_string())]
-    );
+    assert_eq!(stations.key_schema, vec![("stationId".to_string(), "HASH".to_string())]);
     assert_eq!(stations.attribute_definitions.len(), 2);
     assert_eq!(stations.ttl_attribute, None);
     let gsi = &stations.global_secondary_indexes[0];
@@ -183,10 +173,7 @@ fn tables_come_from_the_template() {
         .iter()
         .find(|t| t.construct_id == "StatusHistoryTable")
         .unwrap();
-    assert_eq!(
-        history.key_schema[1],
-        ("entry".to_string(), "RANGE".to_string())
-    );
+    assert_eq!(history.key_schema[1], ("entry".to_string(), "RANGE".to_string()));
     assert_eq!(history.ttl_attribute.as_deref(), Some("expiresAt"));
 }
 
@@ -194,11 +181,7 @@ fn tables_come_from_the_template() {
 fn queues_come_from_the_template() {
     let plan = Plan::from_value(&template(), "t").unwrap();
     assert_eq!(plan.queues.len(), 2, "the queue policy is not a queue");
-    let queue = plan
-        .queues
-        .iter()
-        .find(|q| q.construct_id == "StatusQueue")
-        .unwrap();
+    let queue = plan.queues.iter().find(|q| q.construct_id == "StatusQueue").unwrap();
     assert_eq!(queue.name, "t-StatusQueue.fifo");
     assert!(queue.fifo);
     assert_eq!(queue.attributes["FifoQueue"], "true");
@@ -222,10 +205,7 @@ fn queues_come_from_the_template() {
 fn functions_and_mappings_come_from_the_template() {
     let plan = Plan::from_value(&template(), "t").unwrap();
     assert_eq!(plan.functions.len(), 3);
-    assert_eq!(
-        plan.function("ConnectFunction").unwrap().timeout_seconds,
-        10
-    );
+    assert_eq!(plan.function("ConnectFunction").unwrap().timeout_seconds, 10);
     assert_eq!(
         plan.function("MessageFunction").unwrap().timeout_seconds,
         3,
@@ -239,9 +219,7 @@ fn functions_and_mappings_come_from_the_template() {
     let mapping = &plan.mappings[0];
     assert_eq!(mapping.queue, "StatusQueue99887766");
     assert_eq!(
-        plan.function_by_logical_id(&mapping.function)
-            .unwrap()
-            .construct_id,
+        plan.function_by_logical_id(&mapping.function).unwrap().construct_id,
         "StatusFunction"
     );
     assert_eq!(mapping.batch_size, 10);
@@ -283,10 +261,7 @@ fn environments_resolve_to_local_names() {
     assert!(!resolved.unresolved.contains_key("StatusFunction"));
     // Everything resolved, once, for the state file.
     assert_eq!(resolved.shared["STATIONS_TABLE"], "t-StationsTable");
-    assert_eq!(
-        resolved.shared["STATUS_HISTORY_TABLE"],
-        "t-StatusHistoryTable"
-    );
+    assert_eq!(resolved.shared["STATUS_HISTORY_TABLE"], "t-StatusHistoryTable");
     assert!(!resolved.shared.contains_key("CONNECTIONS_ENDPOINT"));
 
     // Functions that declare CONNECTIONS_ENDPOINT get the stand-in's own; others do not.
@@ -295,10 +270,7 @@ fn environments_resolve_to_local_names() {
         function_environment(&resolved, "ConnectFunction", endpoint)["CONNECTIONS_ENDPOINT"],
         endpoint
     );
-    assert!(
-        !function_environment(&resolved, "StatusFunction", endpoint)
-            .contains_key("CONNECTIONS_ENDPOINT")
-    );
+    assert!(!function_environment(&resolved, "StatusFunction", endpoint).contains_key("CONNECTIONS_ENDPOINT"));
 }
 
 #[test]
@@ -307,9 +279,7 @@ fn a_variable_must_mean_the_same_in_every_function() {
     t["Resources"]["StatusFunctionCCCC3333"]["Properties"]["Environment"]["Variables"]["STATIONS_TABLE"] =
         json!({"Ref": "StatusHistoryTable11223344"});
     let plan = Plan::from_value(&t, "t").unwrap();
-    let error = plan
-        .resolve_environment(&provisioned(), &pseudo())
-        .unwrap_err();
+    let error = plan.resolve_environment(&provisioned(), &pseudo()).unwrap_err();
     assert!(
         matches!(&error, TemplateError::ConflictingEnvironment { name, .. } if name == "STATIONS_TABLE"),
         "{error}"
@@ -332,23 +302,13 @@ fn construct_ids_fall_back_to_logical_ids_without_metadata() {
     let names: Vec<&str> = plan.tables.iter().map(|t| t.name.as_str()).collect();
     assert!(names.contains(&"csms-StationsTable"), "{names:?}");
     assert!(plan.function("StatusFunction").is_some());
-    assert!(
-        plan.queues
-            .iter()
-            .any(|q| q.name == "csms-StatusQueue.fifo")
-    );
+    assert!(plan.queues.iter().any(|q| q.name == "csms-StatusQueue.fifo"));
 }
 
 #[test]
 fn bad_templates_fail_before_anything_is_created() {
-    assert!(matches!(
-        Plan::from_json("{}", "t"),
-        Err(TemplateError::NoResources)
-    ));
-    assert!(matches!(
-        Plan::from_json("not json", "t"),
-        Err(TemplateError::Json(_))
-    ));
+    assert!(matches!(Plan::from_json("{}", "t"), Err(TemplateError::NoResources)));
+    assert!(matches!(Plan::from_json("not json", "t"), Err(TemplateError::Json(_))));
 
     let mut t = template();
     t["Resources"]["StatusFunctionSqsEventSourceCsmsStatusQueueDDDD4444"]["Properties"]["EventSourceArn"] =

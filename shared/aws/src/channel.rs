@@ -11,14 +11,18 @@ pub struct ApiGatewayChannel {
 impl ApiGatewayChannel {
     pub fn new(sdk: &aws_config::SdkConfig, endpoint: Option<String>) -> Self {
         let client = endpoint.map(|url| {
-            let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(url).build();
+            let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
+                .endpoint_url(url)
+                .build();
             aws_sdk_apigatewaymanagement::Client::from_conf(config)
         });
         Self { client }
     }
 
     fn client(&self) -> Result<&aws_sdk_apigatewaymanagement::Client, ChannelError> {
-        self.client.as_ref().ok_or_else(|| ChannelError("CONNECTIONS_ENDPOINT is not set".into()))
+        self.client
+            .as_ref()
+            .ok_or_else(|| ChannelError("CONNECTIONS_ENDPOINT is not set".into()))
     }
 }
 
@@ -26,7 +30,13 @@ impl ApiGatewayChannel {
 impl StationChannel for ApiGatewayChannel {
     #[tracing::instrument(skip(self))]
     async fn close(&self, connection_id: &str) -> Result<bool, ChannelError> {
-        match self.client()?.delete_connection().connection_id(connection_id).send().await {
+        match self
+            .client()?
+            .delete_connection()
+            .connection_id(connection_id)
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             // 410: the pile is already gone.
             Err(e) if matches!(e.as_service_error(), Some(DeleteConnectionError::GoneException(_))) => Ok(false),

@@ -31,7 +31,11 @@ impl Config {
         let heartbeat_interval = match lookup("HEARTBEAT_INTERVAL_SECONDS") {
             None => Self::DEFAULT_HEARTBEAT_INTERVAL,
             // API Gateway drops a WebSocket after 10 idle minutes.
-            Some(raw) => raw.parse().ok().filter(|s| (1..600).contains(s)).ok_or(ConfigError::HeartbeatInterval(raw))?,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|s| (1..600).contains(s))
+                .ok_or(ConfigError::HeartbeatInterval(raw))?,
         };
         Ok(Self {
             stations_table: lookup("STATIONS_TABLE"),

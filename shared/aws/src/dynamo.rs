@@ -26,7 +26,9 @@ impl Table {
     }
 
     fn name(&self) -> Result<&str, StoreError> {
-        self.name.as_deref().ok_or_else(|| StoreError::Backend(format!("{} is not set", self.variable).into()))
+        self.name
+            .as_deref()
+            .ok_or_else(|| StoreError::Backend(format!("{} is not set", self.variable).into()))
     }
 }
 
@@ -35,9 +37,9 @@ fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
 }
 
 /// True when the SDK error is a failed condition expression.
-fn condition_failed<E: std::error::Error + 'static, R>(e: &SdkError<E, R>) -> bool
+fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
 {
     e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
 }
@@ -64,7 +66,10 @@ pub struct Stations(pub Table);
 fn station_to_item(st: &Station) -> Item {
     let mut item = Item::from([
         ("stationId".into(), s(st.id.as_str())),
-        ("protocols".into(), AttributeValue::L(st.protocols.iter().map(|p| s(p.as_str())).collect())),
+        (
+            "protocols".into(),
+            AttributeValue::L(st.protocols.iter().map(|p| s(p.as_str())).collect()),
+        ),
         ("registration".into(), s(st.registration.as_str())),
         ("passwordHash".into(), s(st.password_hash.as_str())),
         ("online".into(), AttributeValue::Bool(st.online)),
@@ -96,11 +101,19 @@ fn station_from_item(item: &Item) -> Result<Station, StoreError> {
     let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
     let id = StationId::parse(&get_s(item, "stationId").map_err(backend)?).map_err(|_| malformed("stationId"))?;
     let protocols = match item.get("protocols") {
-        Some(AttributeValue::L(list)) => list.iter().filter_map(|v| v.as_s().ok()).filter_map(|p| ProtocolVersion::parse(p)).collect(),
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .filter_map(|v| v.as_s().ok())
+            .filter_map(|p| ProtocolVersion::parse(p))
+            .collect(),
         _ => return Err(malformed("protocols")),
     };
-    let registration = Registration::parse(&get_s(item, "registration").map_err(backend)?).ok_or(malformed("registration"))?;
-    let boot = match (opt_s(item, "bootStatus").as_deref().and_then(Registration::parse), opt_time(item, "bootAt")) {
+    let registration =
+        Registration::parse(&get_s(item, "registration").map_err(backend)?).ok_or(malformed("registration"))?;
+    let boot = match (
+        opt_s(item, "bootStatus").as_deref().and_then(Registration::parse),
+        opt_time(item, "bootAt"),
+    ) {
         (Some(status), Some(at)) => Some(BootInfo {
             vendor: opt_s(item, "vendor").unwrap_or_default(),
             model: opt_s(item, "model").unwrap_or_default(),
@@ -132,11 +145,18 @@ fn station_from_item(item: &Item) -> Result<Station, StoreError> {
 impl Stations {
     /// `SET` the given attributes on an existing station.
     async fn set(&self, id: &StationId, values: Item) -> Result<(), StoreError> {
-        let mut update = self.0.client.update_item().table_name(self.0.name()?).key("stationId", s(id.as_str()));
+        let mut update = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(id.as_str()));
         let mut clauses = Vec::new();
         for (i, (name, value)) in values.into_iter().enumerate() {
             clauses.push(format!("#a{i} = :v{i}"));
-            update = update.expression_attribute_names(format!("#a{i}"), name).expression_attribute_values(format!(":v{i}"), value);
+            update = update
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":v{i}"), value);
         }
         let result = update
             .update_expression(format!("SET {}", clauses.join(", ")))
@@ -154,7 +174,15 @@ impl Stations {
 #[async_trait]
 impl StationRepository for Stations {
     async fn get(&self, id: &StationId) -> Result<Option<Station>, StoreError> {
-        let out = self.0.client.get_item().table_name(self.0.name()?).key("stationId", s(id.as_str())).send().await.map_err(backend)?;
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(id.as_str()))
+            .send()
+            .await
+            .map_err(backend)?;
         out.item.as_ref().map(station_from_item).transpose()
     }
 
@@ -176,18 +204,28 @@ impl StationRepository for Stations {
     }
 
     async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError> {
-        self.set(id, Item::from([("passwordHash".into(), s(hash.as_str()))])).await
+        self.set(id, Item::from([("passwordHash".into(), s(hash.as_str()))]))
+            .await
     }
 
     async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
-        self.set(id, Item::from([("registration".into(), s(registration.as_str()))])).await
+        self.set(id, Item::from([("registration".into(), s(registration.as_str()))]))
+            .await
     }
 
     async fn list(&self) -> Result<Vec<Station>, StoreError> {
         let mut stations = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let out = self.0.client.scan().table_name(self.0.name()?).set_exclusive_start_key(start).send().await.map_err(backend)?;
+            let out = self
+                .0
+                .client
+                .scan()
+                .table_name(self.0.name()?)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
             for item in out.items() {
                 stations.push(station_from_item(item)?);
             }
@@ -260,7 +298,8 @@ fn connection_from_item(item: &Item) -> Result<Connection, StoreError> {
     let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
     Ok(Connection {
         connection_id: get_s(item, "connectionId").map_err(backend)?,
-        station_id: StationId::parse(&get_s(item, "stationId").map_err(backend)?).map_err(|_| malformed("stationId"))?,
+        station_id: StationId::parse(&get_s(item, "stationId").map_err(backend)?)
+            .map_err(|_| malformed("stationId"))?,
         protocol: ProtocolVersion::parse(&get_s(item, "protocol").map_err(backend)?).ok_or(malformed("protocol"))?,
         boot: opt_s(item, "boot").as_deref().and_then(Registration::parse),
         connected_at: get_time(item, "connectedAt").map_err(backend)?,
@@ -302,12 +341,27 @@ impl ConnectionRepository for Connections {
             ("expiresAt".into(), ttl(c.expires_at())),
         ]);
         put_opt(&mut item, "boot", c.boot.map(|b| s(b.as_str())));
-        self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item)).send().await.map_err(backend)?;
+        self.0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
     async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
-        let out = self.0.client.get_item().table_name(self.0.name()?).key("connectionId", s(connection_id)).send().await.map_err(backend)?;
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("connectionId", s(connection_id))
+            .send()
+            .await
+            .map_err(backend)?;
         out.item.as_ref().map(connection_from_item).transpose()
     }
 
@@ -316,31 +370,68 @@ impl ConnectionRepository for Connections {
         let mut found = Vec::new();
         // BatchGetItem takes at most 100 keys; unprocessed keys are retried.
         for chunk in ids.chunks(100) {
-            let keys = chunk.iter().map(|id| HashMap::from([("connectionId".to_string(), s(id))])).collect();
-            let mut request = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(backend)?);
+            let keys = chunk
+                .iter()
+                .map(|id| HashMap::from([("connectionId".to_string(), s(id))]))
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .build()
+                    .map_err(backend)?,
+            );
             while let Some(keys) = request.take() {
-                let out = self.0.client.batch_get_item().request_items(table, keys).send().await.map_err(backend)?;
+                let out = self
+                    .0
+                    .client
+                    .batch_get_item()
+                    .request_items(table, keys)
+                    .send()
+                    .await
+                    .map_err(backend)?;
                 for item in out.responses.unwrap_or_default().remove(table).unwrap_or_default() {
                     found.push(connection_from_item(&item)?);
                 }
-                request = out.unprocessed_keys.unwrap_or_default().remove(table).filter(|k| !k.keys.is_empty());
+                request = out
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(table)
+                    .filter(|k| !k.keys.is_empty());
             }
         }
         Ok(found)
     }
 
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError> {
-        self.0.client.delete_item().table_name(self.0.name()?).key("connectionId", s(connection_id)).send().await.map_err(backend)?;
+        self.0
+            .client
+            .delete_item()
+            .table_name(self.0.name()?)
+            .key("connectionId", s(connection_id))
+            .send()
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
-    async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn set_boot(
+        &self,
+        connection_id: &str,
+        boot: Registration,
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let values = Item::from([(":b".into(), s(boot.as_str())), (":t".into(), time(seen_at))]);
-        self.update(connection_id, "SET #boot = :b, #lastSeenAt = :t", values).await
+        self.update(connection_id, "SET #boot = :b, #lastSeenAt = :t", values)
+            .await
     }
 
     async fn touch(&self, connection_id: &str, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.update(connection_id, "SET #lastSeenAt = :t", Item::from([(":t".into(), time(seen_at))])).await
+        self.update(
+            connection_id,
+            "SET #lastSeenAt = :t",
+            Item::from([(":t".into(), time(seen_at))]),
+        )
+        .await
     }
 }
 
@@ -352,7 +443,8 @@ pub struct AvailabilityView(pub Table);
 fn availability_from_item(item: &Item) -> Result<Availability, StoreError> {
     let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
     Ok(Availability {
-        station_id: StationId::parse(&get_s(item, "stationId").map_err(backend)?).map_err(|_| malformed("stationId"))?,
+        station_id: StationId::parse(&get_s(item, "stationId").map_err(backend)?)
+            .map_err(|_| malformed("stationId"))?,
         component: Component::parse_key(&get_s(item, "component").map_err(backend)?).ok_or(malformed("component"))?,
         status: get_s(item, "status").map_err(backend)?,
         error_code: opt_s(item, "errorCode"),
@@ -430,7 +522,10 @@ impl StatusHistory for History {
         let mut item = Item::from([
             ("stationId".into(), s(r.station_id.as_str())),
             // Time first so a query reads the history in order; the component makes it unique.
-            ("entry".into(), s(format!("{}#{}", time_str(r.timestamp), r.component.key()))),
+            (
+                "entry".into(),
+                s(format!("{}#{}", time_str(r.timestamp), r.component.key())),
+            ),
             ("component".into(), s(r.component.key())),
             ("status".into(), s(&r.status)),
             ("timestamp".into(), time(r.timestamp)),
@@ -440,7 +535,14 @@ impl StatusHistory for History {
         put_opt(&mut item, "errorCode", r.error_code.clone().map(s));
         put_opt(&mut item, "info", r.info.clone().map(s));
         put_opt(&mut item, "vendorErrorCode", r.vendor_error_code.clone().map(s));
-        self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item)).send().await.map_err(backend)?;
+        self.0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -463,7 +565,8 @@ impl StatusHistory for History {
                 let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
                 Ok(StatusReport {
                     station_id: station.clone(),
-                    component: Component::parse_key(&get_s(item, "component").map_err(backend)?).ok_or(malformed("component"))?,
+                    component: Component::parse_key(&get_s(item, "component").map_err(backend)?)
+                        .ok_or(malformed("component"))?,
                     status: get_s(item, "status").map_err(backend)?,
                     error_code: opt_s(item, "errorCode"),
                     info: opt_s(item, "info"),
@@ -488,7 +591,13 @@ impl EventLog {
 
 #[async_trait]
 impl StationEventLog for EventLog {
-    async fn store(&self, station: &StationId, entry: &str, body: &str, received_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn store(
+        &self,
+        station: &StationId,
+        entry: &str,
+        body: &str,
+        received_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let item = Item::from([
             ("stationId".into(), s(station.as_str())),
             ("entry".into(), s(entry)),
@@ -496,7 +605,14 @@ impl StationEventLog for EventLog {
             ("receivedAt".into(), time(received_at)),
             ("expiresAt".into(), ttl(received_at + Self::RETENTION)),
         ]);
-        self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item)).send().await.map_err(backend)?;
+        self.0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

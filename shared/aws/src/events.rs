@@ -68,7 +68,10 @@ impl TryFrom<StatusReportedV1> for StatusReport {
     fn try_from(e: StatusReportedV1) -> Result<Self, EventError> {
         Ok(StatusReport {
             station_id: StationId::parse(&e.station_id)?,
-            component: Component { evse: e.evse_id, connector: e.connector_id },
+            component: Component {
+                evse: e.evse_id,
+                connector: e.connector_id,
+            },
             status: e.status,
             error_code: e.error_code,
             info: e.info,
@@ -88,8 +91,17 @@ mod tests {
         let json = r#"{"type":"StatusReported","stationId":"CP1","evseId":1,"connectorId":2,"status":"Occupied","timestamp":"2026-01-01T00:00:00Z","receivedAt":"2026-01-01T00:00:01Z"}"#;
         let DomainEvent::StatusReported(e) = DomainEvent::parse(json).unwrap();
         let report = StatusReport::try_from(e.clone()).unwrap();
-        assert_eq!(report.component, Component { evse: Some(1), connector: 2 });
-        assert_eq!(DomainEvent::parse(&DomainEvent::StatusReported(e.clone()).to_json()).unwrap(), DomainEvent::StatusReported(e));
+        assert_eq!(
+            report.component,
+            Component {
+                evse: Some(1),
+                connector: 2
+            }
+        );
+        assert_eq!(
+            DomainEvent::parse(&DomainEvent::StatusReported(e.clone()).to_json()).unwrap(),
+            DomainEvent::StatusReported(e)
+        );
         assert!(DomainEvent::parse(r#"{"type":"Nope"}"#).is_err());
         assert!(DomainEvent::parse("not json").is_err());
     }

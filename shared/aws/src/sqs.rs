@@ -1,8 +1,8 @@
 //! The event bus on SQS FIFO queues: one message group per station keeps its events in order.
 
 use async_trait::async_trait;
-use csms_domain::ports::{EventBus, PublishError};
 use csms_domain::StatusReport;
+use csms_domain::ports::{EventBus, PublishError};
 use sha2::{Digest, Sha256};
 
 use crate::events::DomainEvent;
@@ -14,7 +14,10 @@ pub struct SqsBus {
 
 impl SqsBus {
     pub fn new(client: aws_sdk_sqs::Client, status_queue_url: Option<String>) -> Self {
-        Self { client, status_queue_url }
+        Self {
+            client,
+            status_queue_url,
+        }
     }
 }
 
@@ -22,7 +25,10 @@ impl SqsBus {
 impl EventBus for SqsBus {
     #[tracing::instrument(skip_all, fields(station = %report.station_id))]
     async fn status_reported(&self, report: &StatusReport, dedup_key: &str) -> Result<(), PublishError> {
-        let queue_url = self.status_queue_url.as_deref().ok_or_else(|| PublishError("STATUS_QUEUE_URL is not set".into()))?;
+        let queue_url = self
+            .status_queue_url
+            .as_deref()
+            .ok_or_else(|| PublishError("STATUS_QUEUE_URL is not set".into()))?;
         let body = DomainEvent::StatusReported(report.into()).to_json();
         self.client
             .send_message()

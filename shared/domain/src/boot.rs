@@ -13,7 +13,10 @@ pub struct BootPolicy {
 
 impl Default for BootPolicy {
     fn default() -> Self {
-        Self { heartbeat_interval: 300, retry_interval: 60 }
+        Self {
+            heartbeat_interval: 300,
+            retry_interval: 60,
+        }
     }
 }
 
@@ -30,7 +33,10 @@ impl BootPolicy {
             Registration::Accepted => self.heartbeat_interval,
             Registration::Pending | Registration::Rejected => self.retry_interval,
         };
-        BootDecision { status: registration, interval }
+        BootDecision {
+            status: registration,
+            interval,
+        }
     }
 }
 
@@ -47,10 +53,31 @@ mod tests {
 
     #[test]
     fn accepted_stations_get_the_heartbeat_interval_others_the_retry_interval() {
-        let policy = BootPolicy { heartbeat_interval: 240, retry_interval: 30 };
-        assert_eq!(policy.decide(Registration::Accepted), BootDecision { status: Registration::Accepted, interval: 240 });
-        assert_eq!(policy.decide(Registration::Pending), BootDecision { status: Registration::Pending, interval: 30 });
-        assert_eq!(policy.decide(Registration::Rejected), BootDecision { status: Registration::Rejected, interval: 30 });
+        let policy = BootPolicy {
+            heartbeat_interval: 240,
+            retry_interval: 30,
+        };
+        assert_eq!(
+            policy.decide(Registration::Accepted),
+            BootDecision {
+                status: Registration::Accepted,
+                interval: 240
+            }
+        );
+        assert_eq!(
+            policy.decide(Registration::Pending),
+            BootDecision {
+                status: Registration::Pending,
+                interval: 30
+            }
+        );
+        assert_eq!(
+            policy.decide(Registration::Rejected),
+            BootDecision {
+                status: Registration::Rejected,
+                interval: 30
+            }
+        );
     }
 
     #[test]

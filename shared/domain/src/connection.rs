@@ -61,7 +61,9 @@ mod tests {
 
     #[test]
     fn last_seen_is_written_only_when_stale() {
-        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let c = Connection {
             connection_id: "c".into(),
             station_id: StationId::parse("CP1").unwrap(),
@@ -76,10 +78,10 @@ mod tests {
     }
 }
 
+use crate::boot::BootDecision;
 use crate::credentials::Password;
 use crate::ports::{Services, StoreError};
 use crate::station::BootInfo;
-use crate::boot::BootDecision;
 
 /// A WebSocket handshake as the `$connect` route sees it.
 #[derive(Debug, Clone)]
@@ -105,7 +107,10 @@ pub enum ConnectRefusal {
 
 /// Authenticates a pile and records its connection. A new connection replaces the station's
 /// previous one, which is closed.
-pub async fn open(services: &Services, attempt: ConnectAttempt<'_>) -> Result<Result<Connection, ConnectRefusal>, StoreError> {
+pub async fn open(
+    services: &Services,
+    attempt: ConnectAttempt<'_>,
+) -> Result<Result<Connection, ConnectRefusal>, StoreError> {
     let Ok(station_id) = StationId::parse(attempt.station_id) else {
         return Ok(Err(ConnectRefusal::UnknownStation));
     };
@@ -114,7 +119,9 @@ pub async fn open(services: &Services, attempt: ConnectAttempt<'_>) -> Result<Re
     };
     let authentic = match attempt.credentials {
         // Parse first: a password outside the OCPP rules cannot be right, and skips the slow hash.
-        Some((user, password)) => user == station_id.as_str() && Password::parse(password).is_ok() && station.password_hash.verify(password),
+        Some((user, password)) => {
+            user == station_id.as_str() && Password::parse(password).is_ok() && station.password_hash.verify(password)
+        }
         None => false,
     };
     if !authentic {
@@ -132,7 +139,10 @@ pub async fn open(services: &Services, attempt: ConnectAttempt<'_>) -> Result<Re
         last_seen_at: attempt.now,
     };
     services.connections.put(&connection).await?;
-    let previous = services.stations.attach_connection(&station_id, attempt.connection_id).await?;
+    let previous = services
+        .stations
+        .attach_connection(&station_id, attempt.connection_id)
+        .await?;
     if let Some(previous) = previous.filter(|p| p != attempt.connection_id) {
         // The old socket's own $disconnect finds itself replaced and leaves the station online.
         // A failed close only means the old socket lingers until API Gateway drops it.
@@ -149,7 +159,10 @@ pub async fn close(services: &Services, connection_id: &str) -> Result<Option<Co
     let Some(connection) = services.connections.get(connection_id).await? else {
         return Ok(None);
     };
-    services.stations.detach_connection(&connection.station_id, connection_id).await?;
+    services
+        .stations
+        .detach_connection(&connection.station_id, connection_id)
+        .await?;
     services.connections.delete(connection_id).await?;
     Ok(Some(connection))
 }
@@ -165,7 +178,12 @@ pub struct BootReport {
 
 /// Answers a BootNotification from the operator's registration and records it on the station
 /// and on the connection.
-pub async fn boot(services: &Services, connection: &Connection, report: BootReport, now: DateTime<Utc>) -> Result<BootDecision, StoreError> {
+pub async fn boot(
+    services: &Services,
+    connection: &Connection,
+    report: BootReport,
+    now: DateTime<Utc>,
+) -> Result<BootDecision, StoreError> {
     let station = services.stations.get(&connection.station_id).await?;
     // A station deregistered while connected is rejected.
     let registration = station.as_ref().map_or(Registration::Rejected, |s| s.registration);
@@ -181,7 +199,10 @@ pub async fn boot(services: &Services, connection: &Connection, report: BootRepo
     if station.is_some() {
         services.stations.record_boot(&connection.station_id, &info).await?;
     }
-    services.connections.set_boot(&connection.connection_id, decision.status, now).await?;
+    services
+        .connections
+        .set_boot(&connection.connection_id, decision.status, now)
+        .await?;
     Ok(decision)
 }
 

@@ -83,7 +83,9 @@ impl PasswordHash {
 
     /// Constant-time check of a candidate password; a malformed stored hash never matches.
     pub fn verify(&self, candidate: &str) -> bool {
-        Argon2::default().verify_password(candidate.as_bytes(), self.0.as_str()).is_ok()
+        Argon2::default()
+            .verify_password(candidate.as_bytes(), self.0.as_str())
+            .is_ok()
     }
 }
 
@@ -97,7 +99,10 @@ mod tests {
         assert!(Password::parse(&"a".repeat(40)).is_ok());
         assert_eq!(Password::parse("short").unwrap_err(), PasswordError::Length);
         assert_eq!(Password::parse(&"a".repeat(41)).unwrap_err(), PasswordError::Length);
-        assert_eq!(Password::parse("0123456789abcde!").unwrap_err(), PasswordError::InvalidCharacter);
+        assert_eq!(
+            Password::parse("0123456789abcde!").unwrap_err(),
+            PasswordError::InvalidCharacter
+        );
         assert!(Password::parse("a*b-c_d=e:f+g|h@i.j").is_ok());
     }
 

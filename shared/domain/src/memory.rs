@@ -75,7 +75,10 @@ pub struct MemoryConnections(pub Mutex<HashMap<String, Connection>>);
 #[async_trait]
 impl ConnectionRepository for MemoryConnections {
     async fn put(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert(connection.connection_id.clone(), connection.clone());
+        self.0
+            .lock()
+            .unwrap()
+            .insert(connection.connection_id.clone(), connection.clone());
         Ok(())
     }
     async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
@@ -89,7 +92,12 @@ impl ConnectionRepository for MemoryConnections {
         self.0.lock().unwrap().remove(connection_id);
         Ok(())
     }
-    async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn set_boot(
+        &self,
+        connection_id: &str,
+        boot: Registration,
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut map = self.0.lock().unwrap();
         let c = map.get_mut(connection_id).ok_or(StoreError::NotFound)?;
         c.boot = Some(boot);
@@ -121,22 +129,41 @@ impl AvailabilityRepository for MemoryAvailability {
         Ok(true)
     }
     async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError> {
-        Ok(self.0.lock().unwrap().values().filter(|a| &a.station_id == station).cloned().collect())
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|a| &a.station_id == station)
+            .cloned()
+            .collect())
     }
 }
 
+/// Keyed like the real table: station, the station's timestamp, component.
+type HistoryKey = (StationId, DateTime<Utc>, Component);
+
 #[derive(Default)]
-pub struct MemoryHistory(pub Mutex<BTreeMap<(StationId, DateTime<Utc>, Component), StatusReport>>);
+pub struct MemoryHistory(pub Mutex<BTreeMap<HistoryKey, StatusReport>>);
 
 #[async_trait]
 impl StatusHistory for MemoryHistory {
     async fn append(&self, r: &StatusReport) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert((r.station_id.clone(), r.timestamp, r.component), r.clone());
+        self.0
+            .lock()
+            .unwrap()
+            .insert((r.station_id.clone(), r.timestamp, r.component), r.clone());
         Ok(())
     }
     async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError> {
         let map = self.0.lock().unwrap();
-        Ok(map.values().rev().filter(|r| &r.station_id == station).take(limit).cloned().collect())
+        Ok(map
+            .values()
+            .rev()
+            .filter(|r| &r.station_id == station)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }
 
@@ -145,8 +172,17 @@ pub struct MemoryEventLog(pub Mutex<BTreeMap<(StationId, String), String>>);
 
 #[async_trait]
 impl StationEventLog for MemoryEventLog {
-    async fn store(&self, station: &StationId, entry: &str, body: &str, _received_at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert((station.clone(), entry.to_owned()), body.to_owned());
+    async fn store(
+        &self,
+        station: &StationId,
+        entry: &str,
+        body: &str,
+        _received_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert((station.clone(), entry.to_owned()), body.to_owned());
         Ok(())
     }
 }

@@ -53,7 +53,8 @@ pub trait ConnectionRepository: Send + Sync {
     async fn get_many(&self, connection_ids: &[String]) -> Result<Vec<Connection>, StoreError>;
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError>;
     /// Records the answer to a BootNotification on the connection; also counts as being seen.
-    async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn set_boot(&self, connection_id: &str, boot: Registration, seen_at: DateTime<Utc>)
+    -> Result<(), StoreError>;
     async fn touch(&self, connection_id: &str, seen_at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
@@ -62,7 +63,11 @@ pub trait AvailabilityRepository: Send + Sync {
     async fn get(&self, station: &StationId, component: Component) -> Result<Option<Availability>, StoreError>;
     /// Stores `next` only if the stored view was built from `expected_reported_at` (None: no view
     /// yet). False when another writer got there first.
-    async fn replace(&self, next: &Availability, expected_reported_at: Option<DateTime<Utc>>) -> Result<bool, StoreError>;
+    async fn replace(
+        &self,
+        next: &Availability,
+        expected_reported_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
     async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError>;
 }
 
@@ -78,7 +83,13 @@ pub trait StatusHistory: Send + Sync {
 #[async_trait]
 pub trait StationEventLog: Send + Sync {
     /// `entry` identifies the record, so a redelivered message overwrites itself.
-    async fn store(&self, station: &StationId, entry: &str, body: &str, received_at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn store(
+        &self,
+        station: &StationId,
+        entry: &str,
+        body: &str,
+        received_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

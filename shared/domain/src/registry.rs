@@ -58,12 +58,20 @@ pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) 
 
 /// Replaces a station's password. The station's open connection stays up; the new password is
 /// needed from its next connect.
-pub async fn rotate_password(services: &Services, id: &StationId, password: Option<Password>) -> Result<Password, RegistryError> {
+pub async fn rotate_password(
+    services: &Services,
+    id: &StationId,
+    password: Option<Password>,
+) -> Result<Password, RegistryError> {
     let password = password.unwrap_or_else(Password::generate);
     services.stations.set_password_hash(id, &password.hash()?).await?;
     Ok(password)
 }
 
-pub async fn set_registration(services: &Services, id: &StationId, registration: Registration) -> Result<(), RegistryError> {
+pub async fn set_registration(
+    services: &Services,
+    id: &StationId,
+    registration: Registration,
+) -> Result<(), RegistryError> {
     Ok(services.stations.set_registration(id, registration).await?)
 }

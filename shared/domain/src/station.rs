@@ -156,7 +156,12 @@ pub struct Station {
 }
 
 impl Station {
-    pub fn new(id: StationId, protocols: Vec<ProtocolVersion>, password_hash: PasswordHash, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        id: StationId,
+        protocols: Vec<ProtocolVersion>,
+        password_hash: PasswordHash,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             id,
             protocols,

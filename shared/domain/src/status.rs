@@ -21,8 +21,14 @@ impl Component {
     pub fn parse_key(key: &str) -> Option<Self> {
         let parts: Vec<&str> = key.split('#').collect();
         match parts.as_slice() {
-            ["connector", c] => Some(Self { evse: None, connector: c.parse().ok()? }),
-            ["evse", e, "connector", c] => Some(Self { evse: Some(e.parse().ok()?), connector: c.parse().ok()? }),
+            ["connector", c] => Some(Self {
+                evse: None,
+                connector: c.parse().ok()?,
+            }),
+            ["evse", e, "connector", c] => Some(Self {
+                evse: Some(e.parse().ok()?),
+                connector: c.parse().ok()?,
+            }),
             _ => None,
         }
     }
@@ -70,7 +76,11 @@ impl Availability {
     pub fn apply(current: Option<&Availability>, report: &StatusReport) -> Option<Availability> {
         let since = match current {
             Some(cur) if report.timestamp < cur.reported_at => return None,
-            Some(cur) if report.timestamp == cur.reported_at && cur.status == report.status && cur.error_code == report.error_code => {
+            Some(cur)
+                if report.timestamp == cur.reported_at
+                    && cur.status == report.status
+                    && cur.error_code == report.error_code =>
+            {
                 return None;
             }
             Some(cur) if cur.status == report.status => cur.since,
@@ -98,7 +108,10 @@ mod tests {
     fn report(status: &str, ts: &str) -> StatusReport {
         StatusReport {
             station_id: StationId::parse("CP1").unwrap(),
-            component: Component { evse: None, connector: 1 },
+            component: Component {
+                evse: None,
+                connector: 1,
+            },
             status: status.into(),
             error_code: Some("NoError".into()),
             info: None,
@@ -110,7 +123,16 @@ mod tests {
 
     #[test]
     fn component_keys_round_trip() {
-        for c in [Component { evse: None, connector: 0 }, Component { evse: Some(2), connector: 1 }] {
+        for c in [
+            Component {
+                evse: None,
+                connector: 0,
+            },
+            Component {
+                evse: Some(2),
+                connector: 1,
+            },
+        ] {
             assert_eq!(Component::parse_key(&c.key()), Some(c));
         }
         assert_eq!(Component::parse_key("evse#x#connector#1"), None);
@@ -136,8 +158,14 @@ mod tests {
     #[test]
     fn older_reports_and_redeliveries_change_nothing() {
         let v1 = Availability::apply(None, &report("Charging", "2026-01-01T00:10:00Z")).unwrap();
-        assert_eq!(Availability::apply(Some(&v1), &report("Available", "2026-01-01T00:09:00Z")), None);
-        assert_eq!(Availability::apply(Some(&v1), &report("Charging", "2026-01-01T00:10:00Z")), None);
+        assert_eq!(
+            Availability::apply(Some(&v1), &report("Available", "2026-01-01T00:09:00Z")),
+            None
+        );
+        assert_eq!(
+            Availability::apply(Some(&v1), &report("Charging", "2026-01-01T00:10:00Z")),
+            None
+        );
     }
 }
 
@@ -170,5 +198,7 @@ pub async fn record(
             return Ok(Recorded::Updated);
         }
     }
-    Err(StoreError::Backend("the availability view kept changing under us".into()))
+    Err(StoreError::Backend(
+        "the availability view kept changing under us".into(),
+    ))
 }

@@ -63,9 +63,7 @@ impl ErrorCode {
     pub fn as_str(self, v: OcppVersion) -> &'static str {
         use ErrorCode::*;
         match (self, v) {
-            (FormatViolation | MessageTypeNotSupported | RpcFrameworkError, OcppVersion::V16) => {
-                "FormationViolation"
-            }
+            (FormatViolation | MessageTypeNotSupported | RpcFrameworkError, OcppVersion::V16) => "FormationViolation",
             (FormatViolation, OcppVersion::V201) => "FormatViolation",
             (MessageTypeNotSupported, OcppVersion::V201) => "MessageTypeNotSupported",
             (RpcFrameworkError, OcppVersion::V201) => "RpcFrameworkError",
@@ -127,7 +125,9 @@ impl ErrorCode {
             OcppVersion::V201 => match code {
                 "FormatViolation" => Some(ErrorCode::FormatViolation),
                 // Both spellings are read: piles written to 2.1 habits send the corrected one.
-                "OccurenceConstraintViolation" | "OccurrenceConstraintViolation" => Some(ErrorCode::OccurrenceConstraintViolation),
+                "OccurenceConstraintViolation" | "OccurrenceConstraintViolation" => {
+                    Some(ErrorCode::OccurrenceConstraintViolation)
+                }
                 "MessageTypeNotSupported" => Some(ErrorCode::MessageTypeNotSupported),
                 "RpcFrameworkError" => Some(ErrorCode::RpcFrameworkError),
                 _ => Self::common(code),
@@ -171,11 +171,7 @@ pub const UNKNOWN_MESSAGE_ID: &str = "-1";
 
 impl CallError {
     /// A CALLERROR with empty details; the description is cut to [`MAX_DESCRIPTION_CHARS`].
-    pub fn new(
-        message_id: impl Into<String>,
-        code: ErrorCode,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn new(message_id: impl Into<String>, code: ErrorCode, description: impl Into<String>) -> Self {
         CallError {
             message_id: message_id.into(),
             code,
@@ -226,10 +222,7 @@ mod tests {
         for v in [OcppVersion::V16, OcppVersion::V201] {
             for code in ErrorCode::ALL {
                 let wire = code.as_str(v);
-                assert!(
-                    ErrorCode::codes(v).contains(&wire),
-                    "{code:?} -> {wire} for {v:?}"
-                );
+                assert!(ErrorCode::codes(v).contains(&wire), "{code:?} -> {wire} for {v:?}");
                 assert!(ErrorCode::parse(v, wire).is_some());
             }
             for wire in ErrorCode::codes(v) {
@@ -244,10 +237,7 @@ mod tests {
             ErrorCode::FormatViolation.as_str(OcppVersion::V16),
             "FormationViolation"
         );
-        assert_eq!(
-            ErrorCode::FormatViolation.as_str(OcppVersion::V201),
-            "FormatViolation"
-        );
+        assert_eq!(ErrorCode::FormatViolation.as_str(OcppVersion::V201), "FormatViolation");
         assert_eq!(
             ErrorCode::OccurrenceConstraintViolation.as_str(OcppVersion::V16),
             "OccurenceConstraintViolation"
@@ -264,22 +254,12 @@ mod tests {
 
     #[test]
     fn frame_is_a_five_element_array_with_object_details() {
-        let e = CallError::new(
-            "abc",
-            ErrorCode::NotImplemented,
-            "Requested Action is not known",
-        )
-        .with_details(Value::from("not an object"));
+        let e = CallError::new("abc", ErrorCode::NotImplemented, "Requested Action is not known")
+            .with_details(Value::from("not an object"));
         let frame: Value = serde_json::from_str(&e.to_frame(OcppVersion::V201)).unwrap();
         assert_eq!(
             frame,
-            serde_json::json!([
-                4,
-                "abc",
-                "NotImplemented",
-                "Requested Action is not known",
-                {}
-            ])
+            serde_json::json!([4, "abc", "NotImplemented", "Requested Action is not known", {}])
         );
     }
 
@@ -288,9 +268,6 @@ mod tests {
         let e = CallError::new("1", ErrorCode::GenericError, "é".repeat(1000));
         assert_eq!(e.description.chars().count(), MAX_DESCRIPTION_CHARS);
         let frame: Value = serde_json::from_str(&e.to_frame(OcppVersion::V16)).unwrap();
-        assert_eq!(
-            frame[3].as_str().unwrap().chars().count(),
-            MAX_DESCRIPTION_CHARS
-        );
+        assert_eq!(frame[3].as_str().unwrap().chars().count(), MAX_DESCRIPTION_CHARS);
     }
 }

@@ -65,9 +65,7 @@ impl Frame {
     pub fn message_id(&self) -> &str {
         match self {
             Frame::Call(call) => &call.message_id,
-            Frame::CallResult { message_id, .. } | Frame::CallError { message_id, .. } => {
-                message_id
-            }
+            Frame::CallResult { message_id, .. } | Frame::CallError { message_id, .. } => message_id,
         }
     }
 }
@@ -98,16 +96,11 @@ pub fn parse_frame(_version: OcppVersion, text: &str) -> Result<Frame, CallError
         Value::String(s) if s.chars().count() <= MAX_MESSAGE_ID_CHARS => Some(s.as_str()),
         _ => None,
     });
-    let fail = |code: ErrorCode, why: String| {
-        CallError::new(readable_id.unwrap_or(UNKNOWN_MESSAGE_ID), code, why)
-    };
+    let fail = |code: ErrorCode, why: String| CallError::new(readable_id.unwrap_or(UNKNOWN_MESSAGE_ID), code, why);
 
     let type_id = match elements.first() {
         None => {
-            return Err(fail(
-                ErrorCode::RpcFrameworkError,
-                "frame is an empty array".into(),
-            ));
+            return Err(fail(ErrorCode::RpcFrameworkError, "frame is an empty array".into()));
         }
         Some(Value::Number(n)) => n,
         Some(other) => {
@@ -122,10 +115,7 @@ pub fn parse_frame(_version: OcppVersion, text: &str) -> Result<Frame, CallError
         _ => {
             return Err(fail(
                 ErrorCode::MessageTypeNotSupported,
-                format!(
-                    "MessageTypeId {} is not supported",
-                    truncate(&type_id.to_string(), 20)
-                ),
+                format!("MessageTypeId {} is not supported", truncate(&type_id.to_string(), 20)),
             ));
         }
     };
@@ -187,10 +177,7 @@ pub fn parse_frame(_version: OcppVersion, text: &str) -> Result<Frame, CallError
                 other => {
                     return Err(fail(
                         ErrorCode::RpcFrameworkError,
-                        format!(
-                            "errorDetails must be a JSON object, not {}",
-                            json_type(other)
-                        ),
+                        format!("errorDetails must be a JSON object, not {}", json_type(other)),
                     ));
                 }
             };
@@ -209,12 +196,9 @@ pub fn parse_frame(_version: OcppVersion, text: &str) -> Result<Frame, CallError
 /// exactly one answer.
 pub fn call_result_frame(message_id: &str, payload: &impl Serialize) -> String {
     match serde_json::to_value(payload) {
-        Ok(payload @ Value::Object(_)) => Value::Array(vec![
-            Value::from(CALLRESULT),
-            Value::from(message_id),
-            payload,
-        ])
-        .to_string(),
+        Ok(payload @ Value::Object(_)) => {
+            Value::Array(vec![Value::from(CALLRESULT), Value::from(message_id), payload]).to_string()
+        }
         _ => CallError::new(
             message_id,
             ErrorCode::InternalError,
@@ -240,11 +224,7 @@ pub fn call_frame(message_id: &str, action: &str, payload: &impl Serialize) -> S
 }
 
 /// Like [`call_frame`], but says when the payload does not serialize to a JSON object.
-pub fn try_call_frame(
-    message_id: &str,
-    action: &str,
-    payload: &impl Serialize,
-) -> Result<String, serde_json::Error> {
+pub fn try_call_frame(message_id: &str, action: &str, payload: &impl Serialize) -> Result<String, serde_json::Error> {
     let payload = serde_json::to_value(payload)?;
     if !payload.is_object() {
         return Err(serde::ser::Error::custom("payload is not a JSON object"));

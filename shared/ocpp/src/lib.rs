@@ -16,9 +16,7 @@ pub mod v16;
 pub mod v201;
 
 pub use error::{CallError, ErrorCode, UNKNOWN_MESSAGE_ID};
-pub use frame::{
-    Call, Frame, MAX_MESSAGE_ID_CHARS, call_frame, call_result_frame, parse_frame, try_call_frame,
-};
+pub use frame::{Call, Frame, MAX_MESSAGE_ID_CHARS, call_frame, call_result_frame, parse_frame, try_call_frame};
 
 use serde_json::Value;
 
@@ -46,9 +44,7 @@ impl OcppVersion {
 
     /// The version for a subprotocol name (exact, case-sensitive as RFC 6455 tokens are compared).
     pub fn from_subprotocol(name: &str) -> Option<Self> {
-        OcppVersion::ALL
-            .into_iter()
-            .find(|v| v.subprotocol() == name)
+        OcppVersion::ALL.into_iter().find(|v| v.subprotocol() == name)
     }
 
     /// How this version's JSON schemas read integers.
@@ -114,17 +110,13 @@ fn decode_with<R>(
     call: &Call,
     deserialize: fn(&str, Value) -> Option<Result<R, serde_json::Error>>,
 ) -> Result<R, CallError> {
-    let fail = |code: ErrorCode, description: String| {
-        CallError::new(call.message_id.as_str(), code, description)
-    };
+    let fail = |code: ErrorCode, description: String| CallError::new(call.message_id.as_str(), code, description);
     let action = truncate(&call.action, 60);
     let Some(schema) = request_schema(v, &call.action) else {
         return Err(if is_known_action(v, &call.action) {
             fail(
                 ErrorCode::NotSupported,
-                format!(
-                    "Requested Action is recognized but not supported by the receiver: {action}"
-                ),
+                format!("Requested Action is recognized but not supported by the receiver: {action}"),
             )
         } else {
             fail(

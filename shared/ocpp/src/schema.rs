@@ -154,11 +154,7 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.path.is_empty() {
-            "payload"
-        } else {
-            &self.path
-        };
+        let at = if self.path.is_empty() { "payload" } else { &self.path };
         write!(f, "{at}: {}", self.reason)
     }
 }
@@ -210,22 +206,16 @@ fn check_object(
     at: &Path<'_>,
     dialect: Dialect,
 ) -> Result<(), Violation> {
-    let allowed = |key: &str| {
-        schema.fields.iter().any(|f| f.name == key) || (schema.custom_data && key == "customData")
-    };
+    let allowed =
+        |key: &str| schema.fields.iter().any(|f| f.name == key) || (schema.custom_data && key == "customData");
     if let Some(unknown) = map.keys().find(|k| !allowed(k)) {
         let name = truncate(unknown, 40);
         return Err(Path::Field(at, &name).violation(
             ErrorCode::FormatViolation,
-            "property is not defined for this message (additional properties are not allowed)"
-                .into(),
+            "property is not defined for this message (additional properties are not allowed)".into(),
         ));
     }
-    if let Some(missing) = schema
-        .fields
-        .iter()
-        .find(|f| f.required && !map.contains_key(f.name))
-    {
+    if let Some(missing) = schema.fields.iter().find(|f| f.required && !map.contains_key(f.name)) {
         return Err(Path::Field(at, missing.name).violation(
             ErrorCode::OccurrenceConstraintViolation,
             "required property is missing".into(),
@@ -234,12 +224,7 @@ fn check_object(
     if schema.custom_data
         && let Some(value) = map.get_mut("customData")
     {
-        check(
-            &Schema::CustomData,
-            value,
-            &Path::Field(at, "customData"),
-            dialect,
-        )?;
+        check(&Schema::CustomData, value, &Path::Field(at, "customData"), dialect)?;
     }
     for field in schema.fields {
         if let Some(value) = map.get_mut(field.name) {
@@ -249,12 +234,7 @@ fn check_object(
     Ok(())
 }
 
-fn check(
-    schema: &Schema,
-    value: &mut Value,
-    at: &Path<'_>,
-    dialect: Dialect,
-) -> Result<(), Violation> {
+fn check(schema: &Schema, value: &mut Value, at: &Path<'_>, dialect: Dialect) -> Result<(), Violation> {
     let wrong_type = |expected: &str, found: &Value| {
         at.violation(
             ErrorCode::TypeConstraintViolation,
@@ -264,9 +244,7 @@ fn check(
     let bad_value = |reason: String| at.violation(ErrorCode::PropertyConstraintViolation, reason);
     match (schema, value) {
         (Schema::String { max_chars }, Value::String(s)) => match max_chars {
-            Some(max) if s.chars().count() > *max => {
-                Err(bad_value(format!("longer than {max} characters")))
-            }
+            Some(max) if s.chars().count() > *max => Err(bad_value(format!("longer than {max} characters"))),
             _ => Ok(()),
         },
         (Schema::String { .. }, other) => Err(wrong_type("a string", other)),
@@ -338,10 +316,7 @@ fn check(
             if let Some(max) = array.max_items
                 && items.len() > max
             {
-                return Err(bad_value(format!(
-                    "has {} items, at most {max} allowed",
-                    items.len()
-                )));
+                return Err(bad_value(format!("has {} items, at most {max} allowed", items.len())));
             }
             for (i, item) in items.iter_mut().enumerate() {
                 check(&array.items, item, &Path::Index(at, i), dialect)?;
@@ -412,14 +387,9 @@ pub fn is_date_time(s: &str) -> bool {
         })
     };
     let at = |i: usize, allowed: &[u8]| b.get(i).is_some_and(|c| allowed.contains(c));
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
-        num(0, 4),
-        num(5, 2),
-        num(8, 2),
-        num(11, 2),
-        num(14, 2),
-        num(17, 2),
-    ) else {
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2))
+    else {
         return false;
     };
     if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":")) {
@@ -457,9 +427,7 @@ pub fn is_date_time(s: &str) -> bool {
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
         2 => 28,
         _ => 31,
     }
@@ -515,51 +483,27 @@ mod tests {
             (json!({"name": 5}), Some(TypeConstraintViolation)),
             (json!({"name": "abcdef"}), Some(PropertyConstraintViolation)),
             (json!({"name": "ééééé"}), None),
-            (
-                json!({"name": "a", "kind": "C"}),
-                Some(PropertyConstraintViolation),
-            ),
-            (
-                json!({"name": "a", "kind": 1}),
-                Some(TypeConstraintViolation),
-            ),
+            (json!({"name": "a", "kind": "C"}), Some(PropertyConstraintViolation)),
+            (json!({"name": "a", "kind": 1}), Some(TypeConstraintViolation)),
             (
                 json!({"name": "a", "at": "2024-02-30T00:00:00Z"}),
                 Some(PropertyConstraintViolation),
             ),
-            (
-                json!({"name": "a", "count": -1}),
-                Some(PropertyConstraintViolation),
-            ),
+            (json!({"name": "a", "count": -1}), Some(PropertyConstraintViolation)),
             (
                 json!({"name": "a", "count": 4294967296u64}),
                 Some(PropertyConstraintViolation),
             ),
-            (
-                json!({"name": "a", "count": "1"}),
-                Some(TypeConstraintViolation),
-            ),
-            (
-                json!({"name": "a", "count": 1.5}),
-                Some(TypeConstraintViolation),
-            ),
-            (
-                json!({"name": "a", "amount": "1.5"}),
-                Some(TypeConstraintViolation),
-            ),
+            (json!({"name": "a", "count": "1"}), Some(TypeConstraintViolation)),
+            (json!({"name": "a", "count": 1.5}), Some(TypeConstraintViolation)),
+            (json!({"name": "a", "amount": "1.5"}), Some(TypeConstraintViolation)),
             (json!({"name": "a", "amount": 1.5}), None),
-            (
-                json!({"name": "a", "items": []}),
-                Some(PropertyConstraintViolation),
-            ),
+            (json!({"name": "a", "items": []}), Some(PropertyConstraintViolation)),
             (
                 json!({"name": "a", "items": [{"n": 1}, {"n": 2}, {"n": 3}]}),
                 Some(PropertyConstraintViolation),
             ),
-            (
-                json!({"name": "a", "items": [{}]}),
-                Some(OccurrenceConstraintViolation),
-            ),
+            (json!({"name": "a", "items": [{}]}), Some(OccurrenceConstraintViolation)),
             (
                 json!({"name": "a", "items": [{"n": 1, "customData": {"vendorId": "x", "any": [1]}}]}),
                 None,
@@ -580,15 +524,9 @@ mod tests {
         for (payload, expected) in cases {
             assert_eq!(code(payload.clone()), expected, "{payload}");
         }
-        let (_, description) = check(
-            json!({"name": "a", "items": [{"n": 1}, {"n": "x"}]}),
-            Dialect::Draft4,
-        )
-        .unwrap_err();
-        assert_eq!(
-            description,
-            "items[1].n: expected an integer, found a string"
-        );
+        let (_, description) =
+            check(json!({"name": "a", "items": [{"n": 1}, {"n": "x"}]}), Dialect::Draft4).unwrap_err();
+        assert_eq!(description, "items[1].n: expected an integer, found a string");
     }
 
     #[test]
@@ -598,11 +536,7 @@ mod tests {
 
     #[test]
     fn huge_numbers_are_out_of_range_not_a_crash() {
-        let huge = serde_json::from_str::<Value>(&format!(
-            r#"{{"name":"a","count":{}}}"#,
-            "9".repeat(400)
-        ))
-        .unwrap();
+        let huge = serde_json::from_str::<Value>(&format!(r#"{{"name":"a","count":{}}}"#, "9".repeat(400))).unwrap();
         assert_eq!(code(huge), Some(ErrorCode::PropertyConstraintViolation));
         let huge = serde_json::from_str::<Value>(r#"{"name":"a","amount":1e400}"#).unwrap();
         assert_eq!(code(huge), Some(ErrorCode::PropertyConstraintViolation));
@@ -612,13 +546,8 @@ mod tests {
 
     #[test]
     fn draft6_reads_integral_numbers_as_integers_and_normalizes_them() {
-        let payload =
-            serde_json::from_str::<Value>(r#"{"name":"a","count":2.0,"items":[{"n":-1e2}]}"#)
-                .unwrap();
-        assert_eq!(
-            code(payload.clone()),
-            Some(ErrorCode::TypeConstraintViolation)
-        );
+        let payload = serde_json::from_str::<Value>(r#"{"name":"a","count":2.0,"items":[{"n":-1e2}]}"#).unwrap();
+        assert_eq!(code(payload.clone()), Some(ErrorCode::TypeConstraintViolation));
         let normalized = check(payload, Dialect::Draft6).unwrap();
         assert_eq!(normalized["count"], json!(2));
         assert_eq!(normalized["items"][0]["n"], json!(-100));

@@ -18,12 +18,7 @@ fn call(action: &str, payload: Value) -> Call {
 #[track_caller]
 fn check(v: OcppVersion, action: &str, payload: Value, code: &str, mentions: &str) {
     let e = decode_request(v, &call(action, payload.clone())).expect_err(&payload.to_string());
-    assert_eq!(
-        e.code.as_str(v),
-        code,
-        "{v:?} {action} {payload}: {}",
-        e.description
-    );
+    assert_eq!(e.code.as_str(v), code, "{v:?} {action} {payload}: {}", e.description);
     assert_eq!(e.message_id, "m-1");
     assert!(
         e.description.contains(mentions),
@@ -61,11 +56,7 @@ fn with(mut base: Value, pointer: &str, value: Value) -> Value {
 }
 
 fn without(mut base: Value, parent: &str, key: &str) -> Value {
-    base.pointer_mut(parent)
-        .unwrap()
-        .as_object_mut()
-        .unwrap()
-        .remove(key);
+    base.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
     base
 }
 
@@ -98,12 +89,7 @@ fn actions_not_known_or_not_supported() {
             "NotSupported",
             "recognized but not supported",
         ),
-        (
-            V201,
-            "DataTransfer",
-            "NotSupported",
-            "recognized but not supported",
-        ),
+        (V201, "DataTransfer", "NotSupported", "recognized but not supported"),
         (
             V201,
             "FirmwareStatusNotification",
@@ -127,12 +113,7 @@ fn v16_payload_violations() {
     let p = "PropertyConstraintViolation";
     let cases: Vec<(&str, Value, &str, &str)> = vec![
         ("Heartbeat", json!([]), f, "must be a JSON object"),
-        (
-            "Heartbeat",
-            json!({"x": 1}),
-            f,
-            "x: property is not defined",
-        ),
+        ("Heartbeat", json!({"x": 1}), f, "x: property is not defined"),
         (
             "BootNotification",
             with(boot16(), "/chargePointVendor", json!("V".repeat(21))),
@@ -277,18 +258,8 @@ fn v16_payload_violations() {
             t,
             "data: expected a string, found an object",
         ),
-        (
-            "DiagnosticsStatusNotification",
-            json!({"status": "Done"}),
-            p,
-            "status",
-        ),
-        (
-            "FirmwareStatusNotification",
-            json!({}),
-            o,
-            "status: required",
-        ),
+        ("DiagnosticsStatusNotification", json!({"status": "Done"}), p, "status"),
+        ("FirmwareStatusNotification", json!({}), o, "status: required"),
     ];
     for (action, payload, code, mentions) in cases {
         if code.is_empty() {
@@ -331,11 +302,7 @@ fn v201_payload_violations() {
         ),
         (
             "BootNotification",
-            with(
-                boot201(),
-                "/chargingStation/vendorName",
-                json!("V".repeat(51)),
-            ),
+            with(boot201(), "/chargingStation/vendorName", json!("V".repeat(51))),
             p,
             "chargingStation.vendorName: longer than 50 characters",
         ),
@@ -411,11 +378,7 @@ fn v201_payload_violations() {
         ),
         (
             "NotifyEvent",
-            with(
-                event.clone(),
-                "/eventData/0/actualValue",
-                json!("x".repeat(2501)),
-            ),
+            with(event.clone(), "/eventData/0/actualValue", json!("x".repeat(2501))),
             p,
             "eventData[0].actualValue: longer than 2500",
         ),
@@ -512,10 +475,7 @@ fn v16_realistic_payloads() {
         panic!()
     };
     assert_eq!(status.connector_id, 2);
-    assert_eq!(
-        status.timestamp.unwrap().to_rfc3339(),
-        "2024-05-01T08:15:00.250+00:00"
-    );
+    assert_eq!(status.timestamp.unwrap().to_rfc3339(), "2024-05-01T08:15:00.250+00:00");
 
     let Request::V16(v16::Request::StartTransaction(start)) = ok(
         V16,
@@ -557,10 +517,7 @@ fn v16_realistic_payloads() {
             "DataTransfer",
             json!({"vendorId": "com.example", "messageId": "Config", "data": "x".repeat(10_000)}),
         ),
-        (
-            "DiagnosticsStatusNotification",
-            json!({"status": "Uploaded"}),
-        ),
+        ("DiagnosticsStatusNotification", json!({"status": "Uploaded"})),
         ("FirmwareStatusNotification", json!({"status": "Installed"})),
     ] {
         assert_eq!(ok(V16, action, payload).action(), action);
@@ -632,12 +589,7 @@ fn v201_realistic_payloads() {
         panic!()
     };
     assert_eq!(tx.seq_no, 3);
-    assert_eq!(
-        tx.meter_value.unwrap()[0].sampled_value[1]
-            .value
-            .to_string(),
-        "7200.0"
-    );
+    assert_eq!(tx.meter_value.unwrap()[0].sampled_value[1].value.to_string(), "7200.0");
 
     for (action, payload) in [
         ("Heartbeat", json!({})),
@@ -664,7 +616,10 @@ fn integral_numbers_are_integers_in_201_not_in_16() {
     let Request::V201(v201::Request::StatusNotification(s)) = ok(
         V201,
         "StatusNotification",
-        serde_json::from_str(r#"{"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":1.0,"connectorId":2e0}"#).unwrap(),
+        serde_json::from_str(
+            r#"{"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":1.0,"connectorId":2e0}"#,
+        )
+        .unwrap(),
     ) else {
         panic!()
     };
@@ -672,10 +627,8 @@ fn integral_numbers_are_integers_in_201_not_in_16() {
     check(
         V16,
         "StartTransaction",
-        serde_json::from_str(
-            r#"{"connectorId":1,"idTag":"A","meterStart":1e3,"timestamp":"2024-01-01T00:00:00Z"}"#,
-        )
-        .unwrap(),
+        serde_json::from_str(r#"{"connectorId":1,"idTag":"A","meterStart":1e3,"timestamp":"2024-01-01T00:00:00Z"}"#)
+            .unwrap(),
         "TypeConstraintViolation",
         "meterStart",
     );
@@ -688,8 +641,5 @@ fn decode_is_independent_of_field_order_and_keeps_the_message_id() {
         action: "Foo".into(),
         payload: json!({}),
     };
-    assert_eq!(
-        decode_request(V16, &c).unwrap_err().message_id,
-        c.message_id
-    );
+    assert_eq!(decode_request(V16, &c).unwrap_err().message_id, c.message_id);
 }

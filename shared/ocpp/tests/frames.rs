@@ -1,8 +1,6 @@
 //! Framing: every way a frame can be wrong, for both versions, and the frames we write.
 
-use csms_ocpp::{
-    Call, CallError, ErrorCode, Frame, OcppVersion, call_frame, call_result_frame, parse_frame,
-};
+use csms_ocpp::{Call, CallError, ErrorCode, Frame, OcppVersion, call_frame, call_result_frame, parse_frame};
 use serde_json::{Value, json};
 
 use OcppVersion::{V16, V201};
@@ -38,18 +36,8 @@ fn unreadable_frames() {
             "RpcFrameworkError",
             "-1",
         ),
-        (
-            "\u{0}\u{ff}",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "-1",
-        ),
-        (
-            "{\"a\": 1}",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "-1",
-        ),
+        ("\u{0}\u{ff}", "FormationViolation", "RpcFrameworkError", "-1"),
+        ("{\"a\": 1}", "FormationViolation", "RpcFrameworkError", "-1"),
         ("\"text\"", "FormationViolation", "RpcFrameworkError", "-1"),
         ("42", "FormationViolation", "RpcFrameworkError", "-1"),
         ("null", "FormationViolation", "RpcFrameworkError", "-1"),
@@ -60,12 +48,7 @@ fn unreadable_frames() {
             "RpcFrameworkError",
             "a",
         ),
-        (
-            "[null, \"a\"]",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "a",
-        ),
+        ("[null, \"a\"]", "FormationViolation", "RpcFrameworkError", "a"),
         // message id unreadable: "-1"
         ("[2]", "FormationViolation", "RpcFrameworkError", "-1"),
         (
@@ -86,12 +69,7 @@ fn unreadable_frames() {
             "RpcFrameworkError",
             "-1",
         ),
-        (
-            "[3, {}, {}]",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "-1",
-        ),
+        ("[3, {}, {}]", "FormationViolation", "RpcFrameworkError", "-1"),
         // longer than 36 characters: unreadable as an id, and not echoed back
         (
             "[2, \"0123456789012345678901234567890123456\", \"Heartbeat\", {}]",
@@ -112,12 +90,7 @@ fn unreadable_frames() {
             "MessageTypeNotSupported",
             "a",
         ),
-        (
-            "[0, \"a\"]",
-            "FormationViolation",
-            "MessageTypeNotSupported",
-            "a",
-        ),
+        ("[0, \"a\"]", "FormationViolation", "MessageTypeNotSupported", "a"),
         (
             "[-2, \"a\", \"Heartbeat\", {}]",
             "FormationViolation",
@@ -130,12 +103,7 @@ fn unreadable_frames() {
             "MessageTypeNotSupported",
             "a",
         ),
-        (
-            "[1e400, 7]",
-            "FormationViolation",
-            "MessageTypeNotSupported",
-            "-1",
-        ),
+        ("[1e400, 7]", "FormationViolation", "MessageTypeNotSupported", "-1"),
         (
             "[99999999999999999999999, \"a\"]",
             "FormationViolation",
@@ -156,12 +124,7 @@ fn unreadable_frames() {
             "a",
         ),
         ("[3, \"a\"]", "FormationViolation", "RpcFrameworkError", "a"),
-        (
-            "[3, \"a\", {}, {}]",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "a",
-        ),
+        ("[3, \"a\", {}, {}]", "FormationViolation", "RpcFrameworkError", "a"),
         (
             "[4, \"a\", \"GenericError\", \"x\"]",
             "FormationViolation",
@@ -169,18 +132,8 @@ fn unreadable_frames() {
             "a",
         ),
         // wrong element types
-        (
-            "[2, \"a\", 7, {}]",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "a",
-        ),
-        (
-            "[2, \"a\", null, {}]",
-            "FormationViolation",
-            "RpcFrameworkError",
-            "a",
-        ),
+        ("[2, \"a\", 7, {}]", "FormationViolation", "RpcFrameworkError", "a"),
+        ("[2, \"a\", null, {}]", "FormationViolation", "RpcFrameworkError", "a"),
         (
             "[4, \"a\", 1, \"x\", {}]",
             "FormationViolation",
@@ -218,12 +171,7 @@ fn unreadable_frames() {
             "FormatViolation",
             "a",
         ),
-        (
-            "[3, \"a\", 1]",
-            "FormationViolation",
-            "FormatViolation",
-            "a",
-        ),
+        ("[3, \"a\", 1]", "FormationViolation", "FormatViolation", "a"),
     ];
     for (input, code16, code201, id) in cases {
         check(V16, input, code16, id);
@@ -278,12 +226,7 @@ fn well_formed_frames() {
         let id36 = "é".repeat(36);
         let frame = format!(r#"[2,"{id36}","Heartbeat",{{}}]"#);
         assert_eq!(parse_frame(v, &frame).unwrap().message_id(), id36);
-        assert_eq!(
-            parse_frame(v, r#"[2,"","Heartbeat",{}]"#)
-                .unwrap()
-                .message_id(),
-            ""
-        );
+        assert_eq!(parse_frame(v, r#"[2,"","Heartbeat",{}]"#).unwrap().message_id(), "");
         assert!(parse_frame(v, &format!(r#"[2,"{LONG_ID}","Heartbeat",{{}}]"#)).is_err());
     }
 }
@@ -295,13 +238,9 @@ fn frames_we_write() {
         &json!({"currentTime": "2024-01-01T00:00:00Z"}),
     ))
     .unwrap();
-    assert_eq!(
-        result,
-        json!([3, "id-1", {"currentTime": "2024-01-01T00:00:00Z"}])
-    );
+    assert_eq!(result, json!([3, "id-1", {"currentTime": "2024-01-01T00:00:00Z"}]));
 
-    let call: Value =
-        serde_json::from_str(&call_frame("id-2", "Reset", &json!({"type": "Hard"}))).unwrap();
+    let call: Value = serde_json::from_str(&call_frame("id-2", "Reset", &json!({"type": "Hard"}))).unwrap();
     assert_eq!(call, json!([2, "id-2", "Reset", {"type": "Hard"}]));
 
     // A response that is not an object still answers the CALL, with InternalError.
@@ -310,11 +249,7 @@ fn frames_we_write() {
     assert_eq!(bad[1], json!("id-3"));
     assert_eq!(bad[2], json!("InternalError"));
 
-    let e = CallError::new(
-        "id-4",
-        ErrorCode::OccurrenceConstraintViolation,
-        "x: missing",
-    );
+    let e = CallError::new("id-4", ErrorCode::OccurrenceConstraintViolation, "x: missing");
     assert_eq!(
         e.to_frame(V16),
         r#"[4,"id-4","OccurenceConstraintViolation","x: missing",{}]"#

@@ -4,9 +4,7 @@ mod common;
 
 use common::{any_json, covered, exhaustive_examples, valid_object};
 use csms_ocpp::schema::Schema;
-use csms_ocpp::{
-    Call, ErrorCode, Frame, OcppVersion, decode_request, is_known_action, parse_frame,
-};
+use csms_ocpp::{Call, ErrorCode, Frame, OcppVersion, decode_request, is_known_action, parse_frame};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -25,10 +23,7 @@ fn assert_sound(v: OcppVersion, e: &csms_ocpp::CallError) {
     assert_ne!(e.code, ErrorCode::InternalError, "{}", e.description);
     assert!(e.message_id.chars().count() <= 36);
     assert!(e.description.chars().count() <= 255);
-    assert!(matches!(
-        parse_frame(v, &e.to_frame(v)),
-        Ok(Frame::CallError { .. })
-    ));
+    assert!(matches!(parse_frame(v, &e.to_frame(v)), Ok(Frame::CallError { .. })));
 }
 
 #[test]
@@ -43,17 +38,9 @@ fn every_enum_value_and_bound_of_every_covered_action_decodes() {
 }
 
 /// (version, action, schema, valid payload)
-fn valid_call() -> impl Strategy<
-    Value = (
-        OcppVersion,
-        &'static str,
-        &'static csms_ocpp::schema::Object,
-        Value,
-    ),
-> {
-    proptest::sample::select(covered()).prop_flat_map(|(v, action, schema)| {
-        valid_object(schema).prop_map(move |payload| (v, action, schema, payload))
-    })
+fn valid_call() -> impl Strategy<Value = (OcppVersion, &'static str, &'static csms_ocpp::schema::Object, Value)> {
+    proptest::sample::select(covered())
+        .prop_flat_map(|(v, action, schema)| valid_object(schema).prop_map(move |payload| (v, action, schema, payload)))
 }
 
 proptest! {
@@ -202,11 +189,7 @@ fn collect_pointers(value: &Value, at: String, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                collect_pointers(
-                    v,
-                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-                    out,
-                );
+                collect_pointers(v, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
             }
         }
         Value::Array(items) => {

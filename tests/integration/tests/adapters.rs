@@ -24,7 +24,13 @@ fn new_station(id: &str, registration: Registration) -> NewStation {
 }
 
 fn attempt<'a>(connection_id: &'a str, station: &'a str) -> ConnectAttempt<'a> {
-    ConnectAttempt { connection_id, station_id: station, credentials: Some((station, "integration-pass-1")), offered_protocols: "ocpp1.6", now: now() }
+    ConnectAttempt {
+        connection_id,
+        station_id: station,
+        credentials: Some((station, "integration-pass-1")),
+        offered_protocols: "ocpp1.6",
+        now: now(),
+    }
 }
 
 #[tokio::test]
@@ -32,25 +38,53 @@ async fn stations_register_connect_boot_and_disconnect() {
     let stack = fresh_stack().await;
     let s = &stack.services;
     let id = StationId::parse("CP-IT-1").unwrap();
-    registry::register(s, new_station("CP-IT-1", Registration::Pending), now()).await.unwrap();
-    assert!(matches!(registry::register(s, new_station("CP-IT-1", Registration::Accepted), now()).await, Err(RegistryError::AlreadyRegistered)));
+    registry::register(s, new_station("CP-IT-1", Registration::Pending), now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        registry::register(s, new_station("CP-IT-1", Registration::Accepted), now()).await,
+        Err(RegistryError::AlreadyRegistered)
+    ));
 
     let stored = s.stations.get(&id).await.unwrap().unwrap();
-    assert_eq!(stored.protocols, vec![ProtocolVersion::Ocpp201, ProtocolVersion::Ocpp16]);
+    assert_eq!(
+        stored.protocols,
+        vec![ProtocolVersion::Ocpp201, ProtocolVersion::Ocpp16]
+    );
     assert_eq!(stored.location, GeoPoint::new(52.37, 4.89));
     assert!(stored.password_hash.as_str().starts_with("$argon2id$"));
     assert!(!stored.online);
 
-    assert_eq!(connection::open(s, attempt("conn-a", "CP-NOPE")).await.unwrap(), Err(ConnectRefusal::UnknownStation));
-    let first = connection::open(s, attempt("conn-a", "CP-IT-1")).await.unwrap().unwrap();
+    assert_eq!(
+        connection::open(s, attempt("conn-a", "CP-NOPE")).await.unwrap(),
+        Err(ConnectRefusal::UnknownStation)
+    );
+    let first = connection::open(s, attempt("conn-a", "CP-IT-1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.protocol, ProtocolVersion::Ocpp16);
-    let report = BootReport { vendor: "V".into(), model: "M".into(), serial_number: Some("S-1".into()), firmware_version: Some("1.0".into()) };
+    let report = BootReport {
+        vendor: "V".into(),
+        model: "M".into(),
+        serial_number: Some("S-1".into()),
+        firmware_version: Some("1.0".into()),
+    };
     let decision = connection::boot(s, &first, report, now()).await.unwrap();
     assert_eq!(decision.status, Registration::Pending);
 
-    registry::set_registration(s, &id, Registration::Accepted).await.unwrap();
-    let second = connection::open(s, attempt("conn-b", "CP-IT-1")).await.unwrap().unwrap();
-    assert_eq!(second.boot, Some(Registration::Pending), "the boot status travels to the new connection");
+    registry::set_registration(s, &id, Registration::Accepted)
+        .await
+        .unwrap();
+    let second = connection::open(s, attempt("conn-b", "CP-IT-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        second.boot,
+        Some(Registration::Pending),
+        "the boot status travels to the new connection"
+    );
     let stored = s.stations.get(&id).await.unwrap().unwrap();
     assert_eq!((stored.online, stored.connection_id.as_deref()), (true, Some("conn-b")));
     assert_eq!(stored.boot.unwrap().serial_number.as_deref(), Some("S-1"));
@@ -58,8 +92,15 @@ async fn stations_register_connect_boot_and_disconnect() {
     // The replaced connection's $disconnect leaves the station online.
     connection::close(s, "conn-a").await.unwrap();
     assert!(s.stations.get(&id).await.unwrap().unwrap().online);
-    let found = s.connections.get_many(&["conn-a".into(), "conn-b".into()]).await.unwrap();
-    assert_eq!(found.iter().map(|c| c.connection_id.as_str()).collect::<Vec<_>>(), vec!["conn-b"]);
+    let found = s
+        .connections
+        .get_many(&["conn-a".into(), "conn-b".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|c| c.connection_id.as_str()).collect::<Vec<_>>(),
+        vec!["conn-b"]
+    );
 
     let later = now() + Duration::minutes(10);
     connection::seen(s, &second, later).await.unwrap();
@@ -77,13 +118,24 @@ async fn password_rotation_takes_effect_at_the_next_connect() {
     let stack = fresh_stack().await;
     let s = &stack.services;
     let id = StationId::parse("CP-IT-2").unwrap();
-    registry::register(s, new_station("CP-IT-2", Registration::Accepted), now()).await.unwrap();
+    registry::register(s, new_station("CP-IT-2", Registration::Accepted), now())
+        .await
+        .unwrap();
     let new_password = registry::rotate_password(s, &id, None).await.unwrap();
-    assert_eq!(connection::open(s, attempt("c1", "CP-IT-2")).await.unwrap(), Err(ConnectRefusal::BadCredentials));
-    let with_new = ConnectAttempt { credentials: Some(("CP-IT-2", new_password.expose())), ..attempt("c1", "CP-IT-2") };
+    assert_eq!(
+        connection::open(s, attempt("c1", "CP-IT-2")).await.unwrap(),
+        Err(ConnectRefusal::BadCredentials)
+    );
+    let with_new = ConnectAttempt {
+        credentials: Some(("CP-IT-2", new_password.expose())),
+        ..attempt("c1", "CP-IT-2")
+    };
     assert!(connection::open(s, with_new).await.unwrap().is_ok());
     let unknown = StationId::parse("CP-IT-NONE").unwrap();
-    assert!(matches!(registry::rotate_password(s, &unknown, None).await, Err(RegistryError::UnknownStation)));
+    assert!(matches!(
+        registry::rotate_password(s, &unknown, None).await,
+        Err(RegistryError::UnknownStation)
+    ));
 }
 
 #[tokio::test]
@@ -94,7 +146,10 @@ async fn status_reports_project_idempotently_and_in_order() {
     let t0 = now();
     let report = |status: &str, at: DateTime<Utc>| StatusReport {
         station_id: station.clone(),
-        component: Component { evse: Some(1), connector: 1 },
+        component: Component {
+            evse: Some(1),
+            connector: 1,
+        },
         status: status.into(),
         error_code: None,
         info: None,
@@ -103,17 +158,39 @@ async fn status_reports_project_idempotently_and_in_order() {
         received_at: at,
     };
     let (avail, hist) = (s.availability.as_ref(), s.history.as_ref());
-    assert_eq!(status::record(avail, hist, &report("Available", t0)).await.unwrap(), Recorded::Updated);
-    assert_eq!(status::record(avail, hist, &report("Available", t0)).await.unwrap(), Recorded::Unchanged);
-    assert_eq!(status::record(avail, hist, &report("Occupied", t0 + Duration::seconds(5))).await.unwrap(), Recorded::Updated);
+    assert_eq!(
+        status::record(avail, hist, &report("Available", t0)).await.unwrap(),
+        Recorded::Updated
+    );
+    assert_eq!(
+        status::record(avail, hist, &report("Available", t0)).await.unwrap(),
+        Recorded::Unchanged
+    );
+    assert_eq!(
+        status::record(avail, hist, &report("Occupied", t0 + Duration::seconds(5)))
+            .await
+            .unwrap(),
+        Recorded::Updated
+    );
     // An offline-queued report with an older timestamp goes to the history only.
-    assert_eq!(status::record(avail, hist, &report("Faulted", t0 + Duration::seconds(2))).await.unwrap(), Recorded::Unchanged);
+    assert_eq!(
+        status::record(avail, hist, &report("Faulted", t0 + Duration::seconds(2)))
+            .await
+            .unwrap(),
+        Recorded::Unchanged
+    );
 
     let view = s.availability.list(&station).await.unwrap();
     assert_eq!(view.len(), 1);
-    assert_eq!((view[0].status.as_str(), view[0].since), ("Occupied", t0 + Duration::seconds(5)));
+    assert_eq!(
+        (view[0].status.as_str(), view[0].since),
+        ("Occupied", t0 + Duration::seconds(5))
+    );
     let history = s.history.list(&station, 10).await.unwrap();
-    assert_eq!(history.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(), vec!["Occupied", "Faulted", "Available"]);
+    assert_eq!(
+        history.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        vec!["Occupied", "Faulted", "Available"]
+    );
 
     // A stale optimistic write loses.
     let mut stale = view[0].clone();
@@ -128,7 +205,10 @@ async fn the_bus_delivers_one_message_per_dedup_key_in_station_order() {
     let station = StationId::parse("CP-IT-4").unwrap();
     let report = |status: &str, secs: i64| StatusReport {
         station_id: station.clone(),
-        component: Component { evse: None, connector: 1 },
+        component: Component {
+            evse: None,
+            connector: 1,
+        },
         status: status.into(),
         error_code: Some("NoError".into()),
         info: None,
@@ -143,17 +223,35 @@ async fn the_bus_delivers_one_message_per_dedup_key_in_station_order() {
 
     let mut received = Vec::new();
     for _ in 0..10 {
-        let out = stack.sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let out = stack
+            .sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
         for m in out.messages() {
             let DomainEvent::StatusReported(event) = DomainEvent::parse(m.body().unwrap()).unwrap();
             received.push(StatusReport::try_from(event).unwrap());
-            stack.sqs.delete_message().queue_url(&queue_url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            stack
+                .sqs
+                .delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
         }
         if received.len() >= 2 {
             break;
         }
     }
-    assert_eq!(received.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(), vec!["Available", "Charging"]);
+    assert_eq!(
+        received.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        vec!["Available", "Charging"]
+    );
     assert_eq!(received[0], a);
 }
 
@@ -162,9 +260,15 @@ async fn station_events_are_stored_once_per_entry() {
     let stack = fresh_stack().await;
     let station = StationId::parse("CP-IT-5").unwrap();
     let log = &stack.services.station_events;
-    log.store(&station, "report#7#0000000000", r#"{"requestId":7}"#, now()).await.unwrap();
-    log.store(&station, "report#7#0000000000", r#"{"requestId":7}"#, now()).await.unwrap();
-    log.store(&station, "report#7#0000000001", r#"{"requestId":7,"seqNo":1}"#, now()).await.unwrap();
+    log.store(&station, "report#7#0000000000", r#"{"requestId":7}"#, now())
+        .await
+        .unwrap();
+    log.store(&station, "report#7#0000000000", r#"{"requestId":7}"#, now())
+        .await
+        .unwrap();
+    log.store(&station, "report#7#0000000001", r#"{"requestId":7,"seqNo":1}"#, now())
+        .await
+        .unwrap();
     let table = stack.config.station_events_table.clone().unwrap();
     let count = stack.dynamodb.scan().table_name(table).send().await.unwrap().count();
     assert_eq!(count, 2);

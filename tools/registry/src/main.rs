@@ -99,23 +99,42 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), CliError> {
     let services = csms_aws::services_from_env().await?;
     match cli.command {
-        Command::Register { id, protocols, site, latitude, longitude, password, registration } => {
+        Command::Register {
+            id,
+            protocols,
+            site,
+            latitude,
+            longitude,
+            password,
+            registration,
+        } => {
             let new = NewStation {
                 id: station_id(&id)?,
                 protocols: protocols.iter().map(|p| protocol(p)).collect::<Result<_, _>>()?,
                 registration: registration_status(&registration)?,
                 site,
                 location: match (latitude, longitude) {
-                    (Some(lat), Some(lon)) => Some(GeoPoint::new(lat, lon).ok_or_else(|| usage("latitude must be -90..90 and longitude -180..180"))?),
+                    (Some(lat), Some(lon)) => Some(
+                        GeoPoint::new(lat, lon)
+                            .ok_or_else(|| usage("latitude must be -90..90 and longitude -180..180"))?,
+                    ),
                     _ => None,
                 },
-                password: password.as_deref().map(Password::parse).transpose().map_err(registry::RegistryError::from)?,
+                password: password
+                    .as_deref()
+                    .map(Password::parse)
+                    .transpose()
+                    .map_err(registry::RegistryError::from)?,
             };
             let password = registry::register(&services, new, Utc::now()).await?;
             print_password(cli.json, &id, &password);
         }
         Command::RotatePassword { id, password } => {
-            let password = password.as_deref().map(Password::parse).transpose().map_err(registry::RegistryError::from)?;
+            let password = password
+                .as_deref()
+                .map(Password::parse)
+                .transpose()
+                .map_err(registry::RegistryError::from)?;
             let password = registry::rotate_password(&services, &station_id(&id)?, password).await?;
             print_password(cli.json, &id, &password);
         }
@@ -144,7 +163,8 @@ fn protocol(raw: &str) -> Result<ProtocolVersion, CliError> {
 }
 
 fn registration_status(raw: &str) -> Result<Registration, CliError> {
-    Registration::parse(raw).ok_or_else(|| CliError::Usage(format!("registration {raw:?}: use Accepted, Pending or Rejected")))
+    Registration::parse(raw)
+        .ok_or_else(|| CliError::Usage(format!("registration {raw:?}: use Accepted, Pending or Rejected")))
 }
 
 fn print_password(as_json: bool, id: &str, password: &Password) {
@@ -152,12 +172,16 @@ fn print_password(as_json: bool, id: &str, password: &Password) {
         println!("{}", json!({ "stationId": id, "password": password.expose() }));
     } else {
         println!("station:  {id}");
-        println!("password: {}   (shown once; only its hash is stored)", password.expose());
+        println!(
+            "password: {}   (shown once; only its hash is stored)",
+            password.expose()
+        );
     }
 }
 
 fn time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into())
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 async fn list(services: &Services, as_json: bool) -> Result<(), CliError> {
@@ -166,7 +190,9 @@ async fn list(services: &Services, as_json: bool) -> Result<(), CliError> {
     let connections = services.connections.get_many(&connection_ids).await?;
     let mut rows = Vec::new();
     for station in &stations {
-        let connection = connections.iter().find(|c| Some(&c.connection_id) == station.connection_id.as_ref());
+        let connection = connections
+            .iter()
+            .find(|c| Some(&c.connection_id) == station.connection_id.as_ref());
         let mut connectors = services.availability.list(&station.id).await?;
         connectors.sort_by_key(|a| a.component);
         rows.push(json!({
@@ -184,7 +210,11 @@ async fn list(services: &Services, as_json: bool) -> Result<(), CliError> {
         }));
         if !as_json {
             let status = if station.online { "online" } else { "offline" };
-            let connectors = connectors.iter().map(|a| format!("{}={}", a.component, a.status)).collect::<Vec<_>>().join(" ");
+            let connectors = connectors
+                .iter()
+                .map(|a| format!("{}={}", a.component, a.status))
+                .collect::<Vec<_>>()
+                .join(" ");
             println!(
                 "{:<20} {:<8} {:<10} {:<10} seen {:<20} {}",
                 station.id.as_str(),
@@ -192,7 +222,11 @@ async fn list(services: &Services, as_json: bool) -> Result<(), CliError> {
                 connection.map(|c| c.protocol.as_str()).unwrap_or("-"),
                 station.boot.as_ref().map(|b| b.status.as_str()).unwrap_or("not booted"),
                 time(connection.map(|c| c.last_seen_at)),
-                if connectors.is_empty() { "no connector status yet".into() } else { connectors },
+                if connectors.is_empty() {
+                    "no connector status yet".into()
+                } else {
+                    connectors
+                },
             );
         }
     }
@@ -205,7 +239,11 @@ async fn list(services: &Services, as_json: bool) -> Result<(), CliError> {
 }
 
 async fn show(services: &Services, id: &StationId, history: usize, as_json: bool) -> Result<(), CliError> {
-    let station = services.stations.get(id).await?.ok_or(registry::RegistryError::UnknownStation)?;
+    let station = services
+        .stations
+        .get(id)
+        .await?
+        .ok_or(registry::RegistryError::UnknownStation)?;
     let reports = services.history.list(id, history).await?;
     if as_json {
         println!(
@@ -226,15 +264,35 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
         return Ok(());
     }
     println!("station:      {id}");
-    println!("protocols:    {}", station.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "protocols:    {}",
+        station
+            .protocols
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("registration: {}", station.registration.as_str());
     println!("online:       {}", station.online);
     if let Some(boot) = &station.boot {
-        println!("boot:         {} {} {} (fw {}) at {}", boot.status.as_str(), boot.vendor, boot.model, boot.firmware_version.as_deref().unwrap_or("-"), time(Some(boot.at)));
+        println!(
+            "boot:         {} {} {} (fw {}) at {}",
+            boot.status.as_str(),
+            boot.vendor,
+            boot.model,
+            boot.firmware_version.as_deref().unwrap_or("-"),
+            time(Some(boot.at))
+        );
     }
     println!("history (newest first):");
     for r in reports {
-        println!("  {}  {:<22} {}", time(Some(r.timestamp)), r.component.to_string(), r.status);
+        println!(
+            "  {}  {:<22} {}",
+            time(Some(r.timestamp)),
+            r.component.to_string(),
+            r.status
+        );
     }
     Ok(())
 }

@@ -18,10 +18,7 @@ fn answer(line: &str) -> Value {
     let Ok(input) = serde_json::from_str::<Value>(line) else {
         return bad_input("line is not JSON");
     };
-    let Some(version) = input["version"]
-        .as_str()
-        .and_then(OcppVersion::from_subprotocol)
-    else {
+    let Some(version) = input["version"].as_str().and_then(OcppVersion::from_subprotocol) else {
         return bad_input("version must be \"ocpp1.6\" or \"ocpp2.0.1\"");
     };
     let Some(action) = input["action"].as_str() else {

@@ -3,8 +3,7 @@
 pub mod schemas;
 
 pub use rust_ocpp::v1_6::messages::{
-    authorize::AuthorizeRequest, boot_notification::BootNotificationRequest,
-    data_transfer::DataTransferRequest,
+    authorize::AuthorizeRequest, boot_notification::BootNotificationRequest, data_transfer::DataTransferRequest,
     diagnostics_status_notification::DiagnosticsStatusNotificationRequest,
     firmware_status_notification::FirmwareStatusNotificationRequest, heart_beat::HeartbeatRequest,
     meter_values::MeterValuesRequest, start_transaction::StartTransactionRequest,

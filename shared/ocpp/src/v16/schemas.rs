@@ -12,9 +12,7 @@
 //!   outside those ranges are PropertyConstraintViolations although the schema sets no range; 1.6
 //!   itself says connectorId >= 0.
 
-use crate::schema::{
-    Array, DATE_TIME, I32, Object, TEXT, U32, array_of, object, one_of, optional, required, string,
-};
+use crate::schema::{Array, DATE_TIME, I32, Object, TEXT, U32, array_of, object, one_of, optional, required, string};
 
 const fn closed(fields: &'static [crate::schema::Field]) -> Object {
     Object {
@@ -150,14 +148,9 @@ static SAMPLED_VALUE: Object = closed(&[
     ),
     optional(
         "phase",
-        one_of(&[
-            "L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1",
-        ]),
+        one_of(&["L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"]),
     ),
-    optional(
-        "location",
-        one_of(&["Cable", "EV", "Inlet", "Outlet", "Body"]),
-    ),
+    optional("location", one_of(&["Cable", "EV", "Inlet", "Outlet", "Body"])),
     optional(
         "unit",
         one_of(&[

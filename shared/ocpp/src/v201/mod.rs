@@ -3,9 +3,8 @@
 pub mod schemas;
 
 pub use rust_ocpp::v2_0_1::messages::{
-    authorize::AuthorizeRequest, boot_notification::BootNotificationRequest,
-    heartbeat::HeartbeatRequest, meter_values::MeterValuesRequest,
-    notify_event::NotifyEventRequest, notify_report::NotifyReportRequest,
+    authorize::AuthorizeRequest, boot_notification::BootNotificationRequest, heartbeat::HeartbeatRequest,
+    meter_values::MeterValuesRequest, notify_event::NotifyEventRequest, notify_report::NotifyReportRequest,
     status_notification::StatusNotificationRequest, transaction_event::TransactionEventRequest,
 };
 

@@ -7,8 +7,8 @@
 //! although the schema sets no range.
 
 use crate::schema::{
-    Array, BOOLEAN, DATE_TIME, DECIMAL, Field, I32, Object, Schema, array_of, object, one_of,
-    optional, required, string,
+    Array, BOOLEAN, DATE_TIME, DECIMAL, Field, I32, Object, Schema, array_of, object, one_of, optional, required,
+    string,
 };
 
 /// A closed object that may also carry `customData`, as every 2.0.1 class.
@@ -54,10 +54,7 @@ pub static BOOT_NOTIFICATION: Object = class(&[
 
 pub static HEARTBEAT: Object = class(&[]);
 
-pub static METER_VALUES: Object = class(&[
-    required("evseId", I32),
-    required("meterValue", METER_VALUE_LIST),
-]);
+pub static METER_VALUES: Object = class(&[required("evseId", I32), required("meterValue", METER_VALUE_LIST)]);
 
 pub static NOTIFY_EVENT: Object = class(&[
     required("generatedAt", DATE_TIME),
@@ -92,13 +89,7 @@ pub static STATUS_NOTIFICATION: Object = class(&[
     required("timestamp", DATE_TIME),
     required(
         "connectorStatus",
-        one_of(&[
-            "Available",
-            "Occupied",
-            "Reserved",
-            "Unavailable",
-            "Faulted",
-        ]),
+        one_of(&["Available", "Occupied", "Reserved", "Unavailable", "Faulted"]),
     ),
     required("evseId", I32),
     required("connectorId", I32),
@@ -146,10 +137,7 @@ pub static TRANSACTION_EVENT: Object = class(&[
 
 // --- Datatypes --------------------------------------------------------------------------------
 
-static ADDITIONAL_INFO: Object = class(&[
-    required("additionalIdToken", string(36)),
-    required("type", string(50)),
-]);
+static ADDITIONAL_INFO: Object = class(&[required("additionalIdToken", string(36)), required("type", string(50))]);
 
 static CHARGING_STATION: Object = class(&[
     optional("serialNumber", string(25)),
@@ -307,14 +295,9 @@ static SAMPLED_VALUE: Object = class(&[
     ),
     optional(
         "phase",
-        one_of(&[
-            "L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1",
-        ]),
+        one_of(&["L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"]),
     ),
-    optional(
-        "location",
-        one_of(&["Body", "Cable", "EV", "Inlet", "Outlet"]),
-    ),
+    optional("location", one_of(&["Body", "Cable", "EV", "Inlet", "Outlet"])),
     optional("signedMeterValue", object(&SIGNED_METER_VALUE)),
     optional("unitOfMeasure", object(&UNIT_OF_MEASURE)),
 ]);
@@ -330,13 +313,7 @@ static TRANSACTION: Object = class(&[
     required("transactionId", string(36)),
     optional(
         "chargingState",
-        one_of(&[
-            "Charging",
-            "EVConnected",
-            "SuspendedEV",
-            "SuspendedEVSE",
-            "Idle",
-        ]),
+        one_of(&["Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", "Idle"]),
     ),
     optional("timeSpentCharging", I32),
     optional(
@@ -366,21 +343,14 @@ static TRANSACTION: Object = class(&[
     optional("remoteStartId", I32),
 ]);
 
-static UNIT_OF_MEASURE: Object =
-    class(&[optional("unit", string(20)), optional("multiplier", I32)]);
+static UNIT_OF_MEASURE: Object = class(&[optional("unit", string(20)), optional("multiplier", I32)]);
 
-static VARIABLE: Object = class(&[
-    required("name", string(50)),
-    optional("instance", string(50)),
-]);
+static VARIABLE: Object = class(&[required("name", string(50)), optional("instance", string(50))]);
 
 static VARIABLE_ATTRIBUTE: Object = class(&[
     optional("type", one_of(&["Actual", "Target", "MinSet", "MaxSet"])),
     optional("value", string(2500)),
-    optional(
-        "mutability",
-        one_of(&["ReadOnly", "WriteOnly", "ReadWrite"]),
-    ),
+    optional("mutability", one_of(&["ReadOnly", "WriteOnly", "ReadWrite"])),
     optional("persistent", BOOLEAN),
     optional("constant", BOOLEAN),
 ]);

@@ -13,11 +13,7 @@ pub fn covered() -> Vec<(OcppVersion, &'static str, &'static Object)> {
         all.push((OcppVersion::V16, *action, v16::schema_for(action).unwrap()));
     }
     for action in v201::COVERED {
-        all.push((
-            OcppVersion::V201,
-            *action,
-            v201::schema_for(action).unwrap(),
-        ));
+        all.push((OcppVersion::V201, *action, v201::schema_for(action).unwrap()));
     }
     all
 }
@@ -38,10 +34,7 @@ pub fn valid_object(object: &'static Object) -> BoxedStrategy<Value> {
         })
         .collect();
     if object.custom_data {
-        fields.push(
-            proptest::option::weighted(0.2, custom_data().prop_map(|v| ("customData".into(), v)))
-                .boxed(),
-        );
+        fields.push(proptest::option::weighted(0.2, custom_data().prop_map(|v| ("customData".into(), v))).boxed());
     }
     fields
         .prop_map(|entries| Value::Object(entries.into_iter().flatten().collect::<Map<_, _>>()))
@@ -52,15 +45,11 @@ pub fn valid_object(object: &'static Object) -> BoxedStrategy<Value> {
 pub fn valid(schema: &Schema) -> BoxedStrategy<Value> {
     match *schema {
         Schema::String { max_chars } => string_up_to(max_chars.unwrap_or(300)),
-        Schema::Enum(values) => proptest::sample::select(values)
+        Schema::Enum(values) => proptest::sample::select(values).prop_map(Value::from).boxed(),
+        Schema::DateTime => date_time().prop_map(Value::from).boxed(),
+        Schema::Integer { min, max } => prop_oneof![Just(min), Just(max), Just(0i64.clamp(min, max)), min..=max]
             .prop_map(Value::from)
             .boxed(),
-        Schema::DateTime => date_time().prop_map(Value::from).boxed(),
-        Schema::Integer { min, max } => {
-            prop_oneof![Just(min), Just(max), Just(0i64.clamp(min, max)), min..=max]
-                .prop_map(Value::from)
-                .boxed()
-        }
         Schema::Decimal => prop_oneof![
             any::<i32>().prop_map(Value::from),
             (-1.0e9f64..1.0e9).prop_map(Value::from),
@@ -85,10 +74,7 @@ fn custom_data() -> BoxedStrategy<Value> {
             let mut m = Map::new();
             m.insert("vendorId".into(), vendor);
             if let Some(x) = extra {
-                m.insert(
-                    "vendorSpecific".into(),
-                    serde_json::json!({"nested": [x, "y"]}),
-                );
+                m.insert("vendorSpecific".into(), serde_json::json!({"nested": [x, "y"]}));
             }
             Value::Object(m)
         })
@@ -97,13 +83,10 @@ fn custom_data() -> BoxedStrategy<Value> {
 
 /// Strings of 0..=max characters, often exactly `max`, with some non-ASCII.
 pub fn string_up_to(max: usize) -> BoxedStrategy<Value> {
-    let short =
-        proptest::string::string_regex(&format!("[a-zA-Z0-9 é€-]{{0,{}}}", max.min(12))).unwrap();
-    let exact = prop_oneof![Just('a'), Just('é'), Just('€')]
-        .prop_map(move |c| std::iter::repeat_n(c, max).collect::<String>());
-    prop_oneof![3 => short, 1 => exact]
-        .prop_map(Value::from)
-        .boxed()
+    let short = proptest::string::string_regex(&format!("[a-zA-Z0-9 é€-]{{0,{}}}", max.min(12))).unwrap();
+    let exact =
+        prop_oneof![Just('a'), Just('é'), Just('€')].prop_map(move |c| std::iter::repeat_n(c, max).collect::<String>());
+    prop_oneof![3 => short, 1 => exact].prop_map(Value::from).boxed()
 }
 
 /// RFC 3339 date-times across the calendar, offsets and fractions.
@@ -118,8 +101,7 @@ pub fn date_time() -> BoxedStrategy<String> {
         proptest::option::of("[0-9]{1,9}"),
         prop_oneof![
             Just("Z".to_owned()),
-            (prop_oneof![Just('+'), Just('-')], 0u32..24, 0u32..60)
-                .prop_map(|(s, h, m)| format!("{s}{h:02}:{m:02}")),
+            (prop_oneof![Just('+'), Just('-')], 0u32..24, 0u32..60).prop_map(|(s, h, m)| format!("{s}{h:02}:{m:02}")),
         ],
     )
         .prop_map(|(y, mo, d, h, mi, s, frac, off)| {
@@ -130,10 +112,7 @@ pub fn date_time() -> BoxedStrategy<String> {
                 _ => 31,
             };
             let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
-            format!(
-                "{y:04}-{mo:02}-{:02}T{h:02}:{mi:02}:{s:02}{frac}{off}",
-                d.min(dim)
-            )
+            format!("{y:04}-{mo:02}-{:02}T{h:02}:{mi:02}:{s:02}{frac}{off}", d.min(dim))
         })
         .boxed()
 }
@@ -171,12 +150,7 @@ pub fn exhaustive_examples(object: &'static Object) -> Vec<Value> {
 fn widest_enum(schema: &Schema) -> usize {
     match *schema {
         Schema::Enum(values) => values.len(),
-        Schema::Object(o) => o
-            .fields
-            .iter()
-            .map(|f| widest_enum(&f.schema))
-            .max()
-            .unwrap_or(0),
+        Schema::Object(o) => o.fields.iter().map(|f| widest_enum(&f.schema)).max().unwrap_or(0),
         Schema::Array(a) => widest_enum(&a.items),
         _ => 0,
     }
@@ -214,9 +188,7 @@ fn example(schema: &Schema, k: usize) -> Value {
             ][k % 3],
         ),
         Schema::Integer { min, max } => Value::from([min, max, 0i64.clamp(min, max)][k % 3]),
-        Schema::Decimal => {
-            serde_json::from_str(["12345.678", "-0.001", "7.2e3", "0"][k % 4]).unwrap()
-        }
+        Schema::Decimal => serde_json::from_str(["12345.678", "-0.001", "7.2e3", "0"][k % 4]).unwrap(),
         Schema::Boolean => Value::from(k.is_multiple_of(2)),
         Schema::Object(o) => example_object(o, k),
         Schema::Array(a) => {
