@@ -85,9 +85,15 @@ def station_row(station_id: str) -> dict:
     return next(s for s in registry("list") if s["stationId"] == station_id)
 
 
+def row_when(station_id: str, predicate) -> dict | None:
+    """The station's `csms-registry list` row once `predicate` holds for it, else None."""
+    row = station_row(station_id)
+    return row if predicate(row) else None
+
+
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
 
 
-__all__ = ["register", "registry", "pile_socket", "charge_point", "eventually", "station_row", "websockets"]
+__all__ = ["register", "registry", "pile_socket", "charge_point", "eventually", "station_row", "row_when", "websockets"]

@@ -13,7 +13,7 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 
-from conftest import charge_point, eventually, pile_socket, register, station_row
+from conftest import charge_point, eventually, pile_socket, register, row_when, station_row
 
 
 def now() -> str:
@@ -37,7 +37,7 @@ def test_ocpp16_pile_boots_heartbeats_reports_status_and_is_listed_online():
             assert_rfc3339(heartbeat.current_time)
             for connector, status in [(0, "Available"), (1, "Available"), (2, "Preparing")]:
                 await cp.call(call16.StatusNotification(connector_id=connector, error_code="NoError", status=status, timestamp=now()), suppress=False)
-            row = await eventually(lambda: (r := station_row(station_id)) if len(r["connectors"]) == 3 else None)
+            row = await eventually(lambda: row_when(station_id, lambda r: len(r["connectors"]) == 3))
             assert row["online"] is True
             assert row["protocol"] == "ocpp1.6"
             assert row["boot"]["status"] == "Accepted"
@@ -66,7 +66,7 @@ def test_ocpp201_pile_boots_heartbeats_reports_status_report_and_event():
                 "event_id": 1, "timestamp": now(), "trigger": "Delta", "actual_value": "Occupied",
                 "component": {"name": "Connector", "evse": {"id": 1, "connector_id": 1}}, "variable": {"name": "AvailabilityState"},
                 "event_notification_type": "HardWiredNotification"}]), suppress=False)
-            row = await eventually(lambda: (r := station_row(station_id)) if r["connectors"] else None)
+            row = await eventually(lambda: row_when(station_id, lambda r: r["connectors"]))
             assert row["online"] is True and row["protocol"] == "ocpp2.0.1"
             assert row["connectors"][0]["component"] == "evse#1#connector#1"
             assert row["connectors"][0]["status"] == "Occupied"
