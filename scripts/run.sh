@@ -12,19 +12,18 @@ trap 'stack_down; exit 0' INT TERM
 trap 'stack_down' EXIT
 stack_up "$STATE" csms
 
+# DynamoDB Local keeps its tables in memory, so the demo station is new on every run, with a
+# strong generated password (or CSMS_DEMO_PASSWORD, 16-40 characters, for a pile configured once).
 DEMO_ID="${CSMS_DEMO_STATION:-CP-DEMO-1}"
-DEMO_PASSWORD="${CSMS_DEMO_PASSWORD:-demo-password-1234}"
-if ! "$CSMS_REGISTRY_BIN" show --id "$DEMO_ID" >/dev/null 2>&1; then
-    "$CSMS_REGISTRY_BIN" register --id "$DEMO_ID" --protocol ocpp1.6 --protocol ocpp2.0.1 \
-        --site demo --latitude 52.3702 --longitude 4.8952 --password "$DEMO_PASSWORD" >/dev/null
-fi
+DEMO_PASSWORD="$("$CSMS_REGISTRY_BIN" --json register --id "$DEMO_ID" --protocol ocpp1.6 --protocol ocpp2.0.1 \
+    --site demo --latitude 52.3702 --longitude 4.8952 ${CSMS_DEMO_PASSWORD:+--password "$CSMS_DEMO_PASSWORD"} |
+    sed -E 's/.*"password":"([^"]*)".*/\1/')"
 
 cat <<TXT
 
 The CSMS is running.
   OCPP URL:   ${CSMS_OCPP_URL}${DEMO_ID}
   subprotocol ocpp1.6 or ocpp2.0.1, Basic auth user ${DEMO_ID}, password ${DEMO_PASSWORD}
-  (a local demo password; register real stations with csms-registry, which generates one)
 
 In another terminal:
   source ${STATE}/emulators.env; source ${STATE}/csms.env
