@@ -11,3 +11,21 @@ pub fn route_response(status_code: i64, body: Option<String>) -> ApiGatewayProxy
     response.body = body.map(Body::Text);
     response
 }
+
+/// The whole `main` of a function: the runtime's default (JSON-capable) subscriber, the services
+/// built once from the environment, then the invocation loop calling `handler`.
+pub async fn serve<E, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(&'static csms_domain::Services, E) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<R, lambda_runtime::Error>> + Send + 'static,
+{
+    lambda_runtime::tracing::init_default_subscriber();
+    // Lives as long as the execution environment.
+    let services: &'static csms_domain::Services = Box::leak(Box::new(crate::services_from_env().await?));
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<E>| handler(services, event.payload),
+    ))
+    .await
+}
