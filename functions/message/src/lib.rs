@@ -34,7 +34,7 @@ pub async fn handle(
     let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
     let body = event.body.as_deref().unwrap_or_default();
     let now = Utc::now().trunc_subsecs(3);
-    let reply = match services.connections.get(connection_id).await {
+    let reply = match connection(services, connection_id).await {
         Ok(Some(connection)) => on_frame(services, &connection, body, now).await,
         Ok(None) => {
             // $connect always records the connection first; without it we do not know the version.
@@ -48,6 +48,15 @@ pub async fn handle(
         }
     };
     Ok(route_response(200, reply))
+}
+
+/// The frame's connection. The cheap eventually consistent read can miss a connection opened or a
+/// boot accepted a moment ago; only then is the answer checked with a strongly consistent read.
+async fn connection(services: &Services, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+    match services.connections.get(connection_id).await? {
+        Some(connection) if boot::may_send_requests(connection.boot) => Ok(Some(connection)),
+        _ => services.connections.get_latest(connection_id).await,
+    }
 }
 
 async fn on_frame(services: &Services, connection: &Connection, body: &str, now: DateTime<Utc>) -> Option<String> {

@@ -308,6 +308,20 @@ fn connection_from_item(item: &Item) -> Result<Connection, StoreError> {
 }
 
 impl Connections {
+    async fn read(&self, connection_id: &str, consistent: bool) -> Result<Option<Connection>, StoreError> {
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("connectionId", s(connection_id))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item.as_ref().map(connection_from_item).transpose()
+    }
+
     async fn update(&self, connection_id: &str, expression: &str, values: Item) -> Result<(), StoreError> {
         let result = self
             .0
@@ -353,16 +367,11 @@ impl ConnectionRepository for Connections {
     }
 
     async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
-        let out = self
-            .0
-            .client
-            .get_item()
-            .table_name(self.0.name()?)
-            .key("connectionId", s(connection_id))
-            .send()
-            .await
-            .map_err(backend)?;
-        out.item.as_ref().map(connection_from_item).transpose()
+        self.read(connection_id, false).await
+    }
+
+    async fn get_latest(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+        self.read(connection_id, true).await
     }
 
     async fn get_many(&self, ids: &[String]) -> Result<Vec<Connection>, StoreError> {

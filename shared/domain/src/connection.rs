@@ -156,7 +156,8 @@ pub async fn open(
 /// Ends a connection: the station goes offline unless a newer connection already replaced it.
 /// Idempotent: a second call for the same connection does nothing.
 pub async fn close(services: &Services, connection_id: &str) -> Result<Option<Connection>, StoreError> {
-    let Some(connection) = services.connections.get(connection_id).await? else {
+    // Strongly consistent: a pile may hang up a moment after it connected.
+    let Some(connection) = services.connections.get_latest(connection_id).await? else {
         return Ok(None);
     };
     services

@@ -84,6 +84,9 @@ impl ConnectionRepository for MemoryConnections {
     async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
         Ok(self.0.lock().unwrap().get(connection_id).cloned())
     }
+    async fn get_latest(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+        self.get(connection_id).await
+    }
     async fn get_many(&self, connection_ids: &[String]) -> Result<Vec<Connection>, StoreError> {
         let map = self.0.lock().unwrap();
         Ok(connection_ids.iter().filter_map(|id| map.get(id).cloned()).collect())

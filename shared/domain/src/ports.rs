@@ -49,7 +49,10 @@ pub trait StationRepository: Send + Sync {
 #[async_trait]
 pub trait ConnectionRepository: Send + Sync {
     async fn put(&self, connection: &Connection) -> Result<(), StoreError>;
+    /// An eventually consistent read: half the price, but it may miss a write of the last second.
     async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError>;
+    /// A strongly consistent read: sees every write that completed before it.
+    async fn get_latest(&self, connection_id: &str) -> Result<Option<Connection>, StoreError>;
     async fn get_many(&self, connection_ids: &[String]) -> Result<Vec<Connection>, StoreError>;
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError>;
     /// Records the answer to a BootNotification on the connection; also counts as being seen.

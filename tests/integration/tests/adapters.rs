@@ -64,6 +64,7 @@ async fn stations_register_connect_boot_and_disconnect() {
         .unwrap()
         .unwrap();
     assert_eq!(first.protocol, ProtocolVersion::Ocpp16);
+    assert_eq!(s.connections.get_latest("conn-a").await.unwrap().as_ref(), Some(&first));
     let report = BootReport {
         vendor: "V".into(),
         model: "M".into(),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Benchmarks the CSMS on this machine (a measurement, not a test): starts the local stack
+# (DynamoDB Local, LocalStack, csms-local) on a throw-away state directory, then runs
+# csms-bench (release build), which prints a report to stdout:
+#   1. AWS calls per message (DynamoDB, SQS, Lambda invocations), counted by SDK interceptors
+#   2. warm handler time per message, in-process, against the local emulators
+#   3. round trips through csms-local with a few hundred concurrent piles over WebSockets
+# Arguments go to csms-bench: --piles P (300), --messages M (20), --iterations N (300),
+# --warmup, --repeats, --no-round-trip. Exits non-zero if any CALL was not answered with a
+# CALLRESULT. Setup output goes to stderr; the report alone goes to stdout.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+{
+    prepare
+    step "building csms-bench (release)"
+    cargo build --release --quiet -p bench
+} >&2
+
+STATE="$(mktemp -d)"
+trap 'stack_down >&2; rm -rf "$STATE"' EXIT
+stack_up "$STATE" "bench$(date +%s)" >&2
+
+# stack_up starts the debug build; say so in the report.
+export CSMS_LOCAL_BUILD="debug build (target/debug/csms-local, as scripts/lib.sh starts it), log level ${RUST_LOG:-info}"
+# Whose CPU time the report accounts for (the emulators lead their own process groups).
+export BENCH_WATCH="csms-local=$CSMS_LOCAL_PID dynamodb-local=$(cat "$EMULATORS_DYNAMODB_PIDFILE") localstack=$(cat "$EMULATORS_LOCALSTACK_PIDFILE")"
+# The in-process handlers log nothing unless asked; their logging is not what is measured.
+"$ROOT/target/release/csms-bench" "$@"
