@@ -14,16 +14,16 @@ cd "$ROOT"
 
 {
     prepare
-    step "building csms-bench (release)"
-    cargo build --release --quiet -p bench
+    step "building csms-bench and csms-local (release)"
+    cargo build --release --quiet -p bench -p standin
 } >&2
 
 STATE="$(mktemp -d)"
+export CSMS_LOCAL_BIN="$ROOT/target/release/csms-local"
 trap 'stack_down >&2; rm -rf "$STATE"' EXIT
 stack_up "$STATE" "bench$(date +%s)" >&2
 
-# stack_up starts the debug build; say so in the report.
-export CSMS_LOCAL_BUILD="debug build (target/debug/csms-local, as scripts/lib.sh starts it), log level ${RUST_LOG:-info}"
+export CSMS_LOCAL_BUILD="release build (target/release/csms-local), log level ${RUST_LOG:-info}"
 # Whose CPU time the report accounts for (the emulators lead their own process groups).
 export BENCH_WATCH="csms-local=$CSMS_LOCAL_PID dynamodb-local=$(cat "$EMULATORS_DYNAMODB_PIDFILE") localstack=$(cat "$EMULATORS_LOCALSTACK_PIDFILE")"
 # The in-process handlers log nothing unless asked; their logging is not what is measured.

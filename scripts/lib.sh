@@ -27,7 +27,7 @@ stack_up() {
     source "$state/emulators.env"
     step "starting csms-local (the stand-in for API Gateway and the SQS triggers)"
     rm -f "$state/csms.env"
-    "$ROOT/target/debug/csms-local" --template "$ROOT/infra/cdk.out/Csms.template.json" --prefix "$prefix" \
+    "${CSMS_LOCAL_BIN:-$ROOT/target/debug/csms-local}" --template "$ROOT/infra/cdk.out/Csms.template.json" --prefix "$prefix" \
         --state-file "$state/csms.env" >"$state/csms-local.log" 2>&1 &
     CSMS_LOCAL_PID=$!
     for ((i = 0; i < 300; i++)); do
