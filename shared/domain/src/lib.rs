@@ -1,15 +1,25 @@
 //! Domain logic of the CSMS: stations and their credentials, registration and boot decisions,
 //! connections, and connector status. It knows nothing of AWS, JSON, Lambda or OCPP-J framing;
 //! storage and messaging are reached through the ports in [`ports`].
+//!
+//! Charging: id tokens and their registry ([`id_token`]), 1.6 transactions ([`transaction`]),
+//! 2.0.1 transaction events ([`transaction_event`]), and the session record they feed
+//! ([`session`]), exactly once under at-least-once delivery.
 
+pub mod anomaly;
 pub mod boot;
 pub mod connection;
 pub mod credentials;
+pub mod id_token;
 pub mod memory;
+pub mod meter;
 pub mod ports;
 pub mod registry;
+pub mod session;
 pub mod station;
 pub mod status;
+pub mod transaction;
+pub mod transaction_event;
 
 pub use boot::{BootDecision, BootPolicy};
 pub use connection::{Connection, choose_protocol};
@@ -17,3 +27,11 @@ pub use credentials::{Password, PasswordError, PasswordHash};
 pub use ports::{Services, StoreError};
 pub use station::{BootInfo, GeoPoint, ProtocolVersion, Registration, Station, StationId, StationIdError};
 pub use status::{Availability, Component, StatusReport};
+
+pub use anomaly::{Anomaly, AnomalyKind};
+pub use id_token::{Authorization, AuthorizationStatus, IdToken, IdTokenError, IdTokenType, TokenRecord};
+pub use meter::{Measurand, MeterSample, Phase, ReadingContext};
+pub use ports::TransactionPorts;
+pub use session::{Change, Session, SessionCompleted, SessionError, SessionEvent, SessionEventKind, TransactionKey};
+pub use transaction::TransactionId;
+pub use transaction_event::{StationTransactionId, TransactionEventType};

@@ -3,14 +3,20 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::anomaly::Anomaly;
 use crate::boot::BootPolicy;
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
+use crate::id_token::{IdToken, TokenRecord};
 use crate::ports::*;
+use crate::session::{Session, SessionCompleted, SessionEvent, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
+use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
+use crate::transaction_event::{EventMark, StationTransactionId};
 
 #[derive(Default)]
 pub struct MemoryStations(pub Mutex<BTreeMap<StationId, Station>>);
@@ -240,6 +246,215 @@ impl MemoryWorld {
             bus: self.bus.clone(),
             channel: self.channel.clone(),
             boot_policy,
+        }
+    }
+}
+
+/// Keyed like the real table: the token's registry key.
+#[derive(Default)]
+pub struct MemoryTokens(pub Mutex<BTreeMap<String, TokenRecord>>);
+
+#[async_trait]
+impl TokenRepository for MemoryTokens {
+    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().get(&token.key()).cloned())
+    }
+    async fn put(&self, record: &TokenRecord) -> Result<(), StoreError> {
+        self.0.lock().unwrap().insert(record.token.key(), record.clone());
+        Ok(())
+    }
+    async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().values().cloned().collect())
+    }
+}
+
+/// The last number handed out (0: none yet).
+#[derive(Default)]
+pub struct MemoryTransactionIds(pub AtomicU64);
+
+impl MemoryTransactionIds {
+    /// Makes `last` the last number handed out, e.g. to test the end of the range.
+    pub fn set(&self, last: u64) {
+        self.0.store(last, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl TransactionIdAllocator for MemoryTransactionIds {
+    async fn next(&self) -> Result<u64, StoreError> {
+        Ok(self.0.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryStartClaims(pub Mutex<HashMap<StartKey, TransactionId>>);
+
+#[async_trait]
+impl StartClaims for MemoryStartClaims {
+    async fn claim(&self, key: &StartKey, id: TransactionId) -> Result<TransactionId, StoreError> {
+        Ok(*self.0.lock().unwrap().entry(key.clone()).or_insert(id))
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryTransactions(pub Mutex<BTreeMap<(StationId, TransactionId), Transaction>>);
+
+#[async_trait]
+impl TransactionRepository for MemoryTransactions {
+    async fn create(&self, transaction: &Transaction) -> Result<bool, StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let key = (transaction.station.clone(), transaction.id);
+        if map.contains_key(&key) {
+            return Ok(false);
+        }
+        map.insert(key, transaction.clone());
+        Ok(true)
+    }
+    async fn get(&self, station: &StationId, id: TransactionId) -> Result<Option<Transaction>, StoreError> {
+        Ok(self.0.lock().unwrap().get(&(station.clone(), id)).cloned())
+    }
+    async fn stop(
+        &self,
+        station: &StationId,
+        id: TransactionId,
+        stop: &Stop,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let Some(transaction) = map.get_mut(&(station.clone(), id)) else {
+            return Ok(None);
+        };
+        let before = transaction.clone();
+        if transaction.stop.is_none() {
+            transaction.stop = Some(stop.clone());
+        }
+        Ok(Some(before))
+    }
+}
+
+type SeqNoMarks = BTreeMap<(StationId, StationTransactionId), BTreeMap<u32, EventMark>>;
+
+#[derive(Default)]
+pub struct MemorySeqNos(pub Mutex<SeqNoMarks>);
+
+#[async_trait]
+impl SeqNoTracker for MemorySeqNos {
+    async fn observe(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        seq_no: u32,
+        mark: &EventMark,
+    ) -> Result<BTreeMap<u32, EventMark>, StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let marks = map.entry((station.clone(), transaction.clone())).or_default();
+        let before = marks.clone();
+        marks.entry(seq_no).or_insert(*mark);
+        Ok(before)
+    }
+}
+
+/// Keyed by [`Anomaly::key`].
+#[derive(Default)]
+pub struct MemoryAnomalies(pub Mutex<BTreeMap<String, Anomaly>>);
+
+#[async_trait]
+impl AnomalyLog for MemoryAnomalies {
+    async fn record(&self, anomaly: &Anomaly) -> Result<(), StoreError> {
+        self.0
+            .lock()
+            .unwrap()
+            .entry(anomaly.key())
+            .or_insert_with(|| anomaly.clone());
+        Ok(())
+    }
+    async fn list(&self, station: &StationId) -> Result<Vec<Anomaly>, StoreError> {
+        let map = self.0.lock().unwrap();
+        Ok(map.values().filter(|a| &a.station == station).cloned().collect())
+    }
+}
+
+/// Keeps published session events, once per dedup key, as a FIFO queue's deduplication would.
+#[derive(Default)]
+pub struct MemorySessionEvents(pub Mutex<Vec<(String, SessionEvent)>>);
+
+#[async_trait]
+impl SessionEventBus for MemorySessionEvents {
+    async fn session_event(&self, event: &SessionEvent, dedup_key: &str) -> Result<(), PublishError> {
+        let mut events = self.0.lock().unwrap();
+        if !events.iter().any(|(k, _)| k == dedup_key) {
+            events.push((dedup_key.to_owned(), event.clone()));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct MemorySessions(pub Mutex<BTreeMap<(StationId, TransactionKey), Session>>);
+
+#[async_trait]
+impl SessionRepository for MemorySessions {
+    async fn get(&self, station: &StationId, transaction: &TransactionKey) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(&(station.clone(), transaction.clone()))
+            .cloned())
+    }
+    async fn save(&self, session: &Session, expected_version: Option<u64>) -> Result<bool, StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let key = (session.station.clone(), session.transaction.clone());
+        if map.get(&key).map(|s| s.version) != expected_version {
+            return Ok(false);
+        }
+        map.insert(key, session.clone());
+        Ok(true)
+    }
+    async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
+        let map = self.0.lock().unwrap();
+        Ok(map.values().filter(|s| &s.station == station).cloned().collect())
+    }
+}
+
+/// Keeps announced completions, once per dedup key.
+#[derive(Default)]
+pub struct MemoryCompletions(pub Mutex<Vec<(String, SessionCompleted)>>);
+
+#[async_trait]
+impl SessionCompletedBus for MemoryCompletions {
+    async fn session_completed(&self, completed: &SessionCompleted, dedup_key: &str) -> Result<(), PublishError> {
+        let mut published = self.0.lock().unwrap();
+        if !published.iter().any(|(k, _)| k == dedup_key) {
+            published.push((dedup_key.to_owned(), completed.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// In-memory doubles of every port charging sessions use, with handles to inspect them.
+#[derive(Clone, Default)]
+pub struct MemoryCharging {
+    pub tokens: Arc<MemoryTokens>,
+    pub transaction_ids: Arc<MemoryTransactionIds>,
+    pub start_claims: Arc<MemoryStartClaims>,
+    pub transactions: Arc<MemoryTransactions>,
+    pub seq_nos: Arc<MemorySeqNos>,
+    pub anomalies: Arc<MemoryAnomalies>,
+    pub session_events: Arc<MemorySessionEvents>,
+    pub sessions: Arc<MemorySessions>,
+    pub completions: Arc<MemoryCompletions>,
+}
+
+impl MemoryCharging {
+    pub fn ports(&self) -> TransactionPorts<'_> {
+        TransactionPorts {
+            tokens: &*self.tokens,
+            transaction_ids: &*self.transaction_ids,
+            start_claims: &*self.start_claims,
+            transactions: &*self.transactions,
+            seq_nos: &*self.seq_nos,
+            anomalies: &*self.anomalies,
+            session_events: &*self.session_events,
         }
     }
 }

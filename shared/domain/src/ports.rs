@@ -3,13 +3,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::anomaly::Anomaly;
 use crate::boot::BootPolicy;
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
+use crate::id_token::{IdToken, TokenRecord};
+use crate::session::{Session, SessionCompleted, SessionEvent, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
+use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
+use crate::transaction_event::{EventMark, StationTransactionId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -119,4 +125,103 @@ pub struct Services {
     pub bus: Arc<dyn EventBus>,
     pub channel: Arc<dyn StationChannel>,
     pub boot_policy: BootPolicy,
+}
+
+/// The operator's registry of id tags / id tokens.
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    /// Looks a token up by its registry key ([`IdToken::key`]: the value without case or type).
+    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError>;
+    /// Registers the record, replacing any under the same key.
+    async fn put(&self, record: &TokenRecord) -> Result<(), StoreError>;
+    async fn list(&self) -> Result<Vec<TokenRecord>, StoreError>;
+}
+
+/// Hands out 1.6 transaction ids.
+#[async_trait]
+pub trait TransactionIdAllocator: Send + Sync {
+    /// A number never returned before, counting from 1: an atomic counter (DynamoDB `ADD` on a
+    /// counter item), so concurrent callers never get the same number.
+    async fn next(&self) -> Result<u64, StoreError>;
+}
+
+/// Remembers which transaction id each 1.6 start got, so a retried start gets it again.
+#[async_trait]
+pub trait StartClaims: Send + Sync {
+    /// Binds `key` to `id` unless the key is bound already, in one conditional write, and returns
+    /// the id bound to it: `id` for the first caller, the first caller's id for everyone after.
+    async fn claim(&self, key: &StartKey, id: TransactionId) -> Result<TransactionId, StoreError>;
+}
+
+/// 1.6 transactions by (station, transaction id).
+#[async_trait]
+pub trait TransactionRepository: Send + Sync {
+    /// Stores the transaction unless its (station, id) exists; true when stored.
+    async fn create(&self, transaction: &Transaction) -> Result<bool, StoreError>;
+    async fn get(&self, station: &StationId, id: TransactionId) -> Result<Option<Transaction>, StoreError>;
+    /// Sets the stop if the transaction has none, in one conditional write. Returns the
+    /// transaction as it was before the call; None when the station has no such transaction.
+    async fn stop(
+        &self,
+        station: &StationId,
+        id: TransactionId,
+        stop: &Stop,
+    ) -> Result<Option<Transaction>, StoreError>;
+}
+
+/// The seqNos received per 2.0.1 transaction.
+#[async_trait]
+pub trait SeqNoTracker: Send + Sync {
+    /// Notes that event `seq_no` of the transaction arrived as `mark` (a number keeps its first
+    /// mark) and returns every number and mark known before this call.
+    async fn observe(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        seq_no: u32,
+        mark: &EventMark,
+    ) -> Result<BTreeMap<u32, EventMark>, StoreError>;
+}
+
+/// What the operator should look at.
+#[async_trait]
+pub trait AnomalyLog: Send + Sync {
+    /// Idempotent: the same [`Anomaly::key`] recorded twice is one entry.
+    async fn record(&self, anomaly: &Anomaly) -> Result<(), StoreError>;
+    async fn list(&self, station: &StationId) -> Result<Vec<Anomaly>, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionEventBus: Send + Sync {
+    /// Publishes a session event for the sessions function (FIFO, group = station id).
+    /// `dedup_key` identifies the event, so a retried publish is delivered once.
+    async fn session_event(&self, event: &SessionEvent, dedup_key: &str) -> Result<(), PublishError>;
+}
+
+/// Charging session records, with optimistic concurrency on [`Session::version`].
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    async fn get(&self, station: &StationId, transaction: &TransactionKey) -> Result<Option<Session>, StoreError>;
+    /// Stores `session` only if the stored record's version is `expected_version` (None: no
+    /// record yet). False when another writer got there first.
+    async fn save(&self, session: &Session, expected_version: Option<u64>) -> Result<bool, StoreError>;
+    async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionCompletedBus: Send + Sync {
+    /// Announces a completed session (for billing); `dedup_key` is one per session.
+    async fn session_completed(&self, completed: &SessionCompleted, dedup_key: &str) -> Result<(), PublishError>;
+}
+
+/// The ports the transaction use cases take, borrowed from whatever a handler holds.
+#[derive(Clone, Copy)]
+pub struct TransactionPorts<'a> {
+    pub tokens: &'a dyn TokenRepository,
+    pub transaction_ids: &'a dyn TransactionIdAllocator,
+    pub start_claims: &'a dyn StartClaims,
+    pub transactions: &'a dyn TransactionRepository,
+    pub seq_nos: &'a dyn SeqNoTracker,
+    pub anomalies: &'a dyn AnomalyLog,
+    pub session_events: &'a dyn SessionEventBus,
 }

@@ -1,0 +1,431 @@
+//! OCPP 2.0.1 transactions: TransactionEvent Started / Updated / Ended, keyed by the station's
+//! own transactionId, exactly once under at-least-once delivery.
+//!
+//! Rules implemented here (OCPP 2.0.1 part 2, functional block E):
+//! - The station generates the transactionId (identifierString, at most 36 characters, unique
+//!   for the station, E01.FR.08); the CSMS keys the transaction by (station, transactionId).
+//! - Every TransactionEvent carries a seqNo that the station increases by one per event and
+//!   SHOULD restart at 0 for each transaction (E01.FR.07, "sequence numbers" in the block's
+//!   introduction), so the CSMS can check that it received every number between the Started and
+//!   the Ended event. Here: a seqNo already seen with the same event (type and timestamp) is a
+//!   duplicate: accepted, answered the same, reported to nobody. A seqNo above every one seen
+//!   that leaves numbers missing below it, back to the Started event's, is a gap: reported as an
+//!   anomaly, and the event is still applied (a TransactionEvent cannot be refused). A seqNo seen
+//!   before with a different event is a restarted counter (a station that rebooted, or restarts
+//!   at 0): accepted and applied, and reported.
+//! - Events queued while offline arrive late with `offline` set and past timestamps (E11, E12);
+//!   they are accepted as they come and the session projection orders them by seqNo (see
+//!   [`crate::session`]), not by arrival.
+//! - When the event carries an idToken, the CSMS checks it and answers idTokenInfo (E01.FR.11,
+//!   E01.FR.12; C01 for the statuses).
+//! - The start energy is the energy register in the Started event's meterValue (context
+//!   Transaction.Begin, E01.FR.09), the stop energy the one in the Ended event (context
+//!   Transaction.End); a stoppedReason may only be omitted when it is Local (TransactionType).
+
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::anomaly::AnomalyKind;
+use crate::id_token::{Authorization, IdToken, authorize};
+use crate::meter::{MeterSample, ReadingContext, energy_register};
+use crate::ports::TransactionPorts;
+use crate::session::{SessionError, SessionEvent, SessionEventKind, TransactionKey};
+use crate::station::StationId;
+use crate::transaction::record_anomaly;
+
+/// The transactionId a 2.0.1 station generates: 1 to 36 printable ASCII characters. The
+/// specification's identifierString is narrower; accepting any printable id loses no transaction
+/// to a station's odd choice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StationTransactionId(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StationTransactionIdError {
+    #[error("transaction id is empty")]
+    Empty,
+    #[error("transaction id is longer than 36 characters")]
+    TooLong,
+    #[error("transaction id may only contain printable ASCII")]
+    InvalidCharacter,
+}
+
+impl StationTransactionId {
+    pub const MAX_LEN: usize = 36;
+
+    pub fn parse(raw: &str) -> Result<Self, StationTransactionIdError> {
+        if raw.is_empty() {
+            return Err(StationTransactionIdError::Empty);
+        }
+        if !raw.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(StationTransactionIdError::InvalidCharacter);
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(StationTransactionIdError::TooLong);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StationTransactionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransactionEventType {
+    Started,
+    Updated,
+    Ended,
+}
+
+impl TransactionEventType {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "Started" => Some(Self::Started),
+            "Updated" => Some(Self::Updated),
+            "Ended" => Some(Self::Ended),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "Started",
+            Self::Updated => "Updated",
+            Self::Ended => "Ended",
+        }
+    }
+}
+
+/// A TransactionEventRequest, version-neutral where it can be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactionEvent {
+    pub station: StationId,
+    pub event_type: TransactionEventType,
+    pub transaction_id: StationTransactionId,
+    pub seq_no: u32,
+    pub timestamp: DateTime<Utc>,
+    pub trigger_reason: String,
+    pub offline: bool,
+    /// Sent with the first event of a transaction only (E01.FR.16).
+    pub evse: Option<u32>,
+    pub connector: Option<u32>,
+    pub id_token: Option<IdToken>,
+    pub stopped_reason: Option<String>,
+    pub remote_start_id: Option<i32>,
+    pub meter_values: Vec<MeterSample>,
+}
+
+/// What the seqNo tracker remembers of each event: enough to tell a redelivery from a new event
+/// that reuses the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventMark {
+    pub event_type: TransactionEventType,
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeqVerdict {
+    New,
+    /// The same event again.
+    Duplicate,
+    /// A number seen before with another event: the station restarted its counter.
+    Reused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeqCheck {
+    pub verdict: SeqVerdict,
+    /// Numbers still missing below this one; reported only when this event is the highest yet.
+    pub missing: Vec<u32>,
+}
+
+/// Classifies `seq_no` against the events seen before it (`before`: seqNo -> mark). Pure.
+pub fn check_seq(before: &BTreeMap<u32, EventMark>, seq_no: u32, mark: &EventMark) -> SeqCheck {
+    let verdict = match before.get(&seq_no) {
+        Some(seen) if seen == mark => SeqVerdict::Duplicate,
+        Some(_) => SeqVerdict::Reused,
+        None => SeqVerdict::New,
+    };
+    let highest = before.last_key_value().is_none_or(|(max, _)| seq_no > *max);
+    if verdict != SeqVerdict::New || !highest {
+        return SeqCheck {
+            verdict,
+            missing: Vec::new(),
+        };
+    }
+    // Count from the Started event when it is known, else from the lowest number seen: stations
+    // may number continuously across transactions instead of restarting at 0.
+    let started = before
+        .iter()
+        .find(|(_, m)| m.event_type == TransactionEventType::Started)
+        .map(|(n, _)| *n);
+    let base = started
+        .or(before.first_key_value().map(|(n, _)| *n))
+        .unwrap_or(seq_no)
+        .min(seq_no);
+    let missing = (base..seq_no).filter(|n| !before.contains_key(n)).collect();
+    SeqCheck { verdict, missing }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactionEventAnswer {
+    /// Present when the event carried an idToken.
+    pub id_token_info: Option<Authorization>,
+    pub seq: SeqCheck,
+}
+
+impl TransactionEvent {
+    pub fn mark(&self) -> EventMark {
+        EventMark {
+            event_type: self.event_type,
+            timestamp: self.timestamp,
+        }
+    }
+
+    pub fn session_event(&self) -> SessionEvent {
+        let kind = match self.event_type {
+            TransactionEventType::Started => SessionEventKind::Started {
+                meter_start_wh: energy_register(&self.meter_values, ReadingContext::TransactionBegin),
+                reason: Some(self.trigger_reason.clone()),
+                remote_start_id: self.remote_start_id,
+            },
+            TransactionEventType::Updated => SessionEventKind::Updated,
+            TransactionEventType::Ended => SessionEventKind::Stopped {
+                meter_stop_wh: energy_register(&self.meter_values, ReadingContext::TransactionEnd),
+                reason: self.stopped_reason.clone().unwrap_or_else(|| "Local".to_owned()),
+            },
+        };
+        SessionEvent {
+            station: self.station.clone(),
+            transaction: TransactionKey::Ocpp201(self.transaction_id.clone()),
+            seq_no: Some(self.seq_no),
+            timestamp: self.timestamp,
+            offline: self.offline,
+            evse: self.evse,
+            connector: self.connector,
+            id_token: self.id_token.clone(),
+            kind,
+            samples: self.meter_values.clone(),
+        }
+    }
+}
+
+/// Answers a TransactionEvent. Never refuses; duplicates get the same answer and change nothing.
+///
+/// The session event is published before the seqNo is noted, so an event whose publish failed
+/// is published again by the station's retry instead of being taken for a duplicate. The
+/// tracker decides only what the operator is told. Costs a token read (with an idToken), a
+/// publish and one tracker update; anomalies add a write.
+pub async fn transaction_event(
+    ports: &TransactionPorts<'_>,
+    event: &TransactionEvent,
+    now: DateTime<Utc>,
+) -> Result<TransactionEventAnswer, SessionError> {
+    let id_token_info = match &event.id_token {
+        Some(token) => Some(authorize(ports.tokens, token, now).await?),
+        None => None,
+    };
+    let session_event = event.session_event();
+    ports
+        .session_events
+        .session_event(&session_event, &session_event.dedup_key())
+        .await?;
+    let mark = event.mark();
+    let before = ports
+        .seq_nos
+        .observe(&event.station, &event.transaction_id, event.seq_no, &mark)
+        .await?;
+    let seq = check_seq(&before, event.seq_no, &mark);
+    let anomaly = match seq.verdict {
+        SeqVerdict::Reused => Some(AnomalyKind::SeqNoReused {
+            transaction_id: event.transaction_id.clone(),
+            seq_no: event.seq_no,
+        }),
+        SeqVerdict::New if !seq.missing.is_empty() => Some(AnomalyKind::SeqNoGap {
+            transaction_id: event.transaction_id.clone(),
+            seq_no: event.seq_no,
+            missing: seq.missing.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(kind) = anomaly {
+        record_anomaly(ports, &event.station, kind, event.timestamp, now).await?;
+    }
+    Ok(TransactionEventAnswer { id_token_info, seq })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id_token::{AuthorizationStatus, IdTokenType};
+    use crate::memory::MemoryCharging;
+    use crate::meter::Measurand;
+    use chrono::Duration;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::seconds(secs)
+    }
+
+    fn mark(event_type: TransactionEventType, secs: i64) -> EventMark {
+        EventMark {
+            event_type,
+            timestamp: t(secs),
+        }
+    }
+
+    fn event(event_type: TransactionEventType, seq_no: u32) -> TransactionEvent {
+        TransactionEvent {
+            station: StationId::parse("CS1").unwrap(),
+            event_type,
+            transaction_id: StationTransactionId::parse("f81d4fae-7dec-11d0-a765-00a0c91e6bf6").unwrap(),
+            seq_no,
+            timestamp: t(i64::from(seq_no) * 60),
+            trigger_reason: "Authorized".into(),
+            offline: false,
+            evse: Some(1),
+            connector: Some(1),
+            id_token: None,
+            stopped_reason: None,
+            remote_start_id: None,
+            meter_values: vec![],
+        }
+    }
+
+    #[test]
+    fn transaction_ids_are_short_printable_strings() {
+        assert!(StationTransactionId::parse("f81d4fae-7dec-11d0-a765-00a0c91e6bf6").is_ok());
+        assert_eq!(StationTransactionId::parse(""), Err(StationTransactionIdError::Empty));
+        assert_eq!(
+            StationTransactionId::parse(&"x".repeat(37)),
+            Err(StationTransactionIdError::TooLong)
+        );
+        assert_eq!(
+            StationTransactionId::parse("a b"),
+            Err(StationTransactionIdError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn seq_nos_are_classified() {
+        use TransactionEventType::*;
+        let seen: BTreeMap<u32, EventMark> = [(0, mark(Started, 0)), (1, mark(Updated, 60))].into();
+        let check = |n, m| check_seq(&seen, n, &m);
+        // The next number: new, nothing missing.
+        assert_eq!(check(2, mark(Updated, 120)).verdict, SeqVerdict::New);
+        assert!(check(2, mark(Updated, 120)).missing.is_empty());
+        // The same event again: a duplicate.
+        assert_eq!(check(1, mark(Updated, 60)).verdict, SeqVerdict::Duplicate);
+        // A jump: new, with the skipped numbers missing.
+        assert_eq!(check(4, mark(Ended, 240)).missing, vec![2, 3]);
+        // A known number with another event: the counter restarted.
+        assert_eq!(check(0, mark(Updated, 300)).verdict, SeqVerdict::Reused);
+        // A late event filling a hole reports nothing.
+        let holey: BTreeMap<u32, EventMark> = [(0, mark(Started, 0)), (3, mark(Updated, 180))].into();
+        assert_eq!(
+            check_seq(&holey, 1, &mark(Updated, 60)),
+            SeqCheck {
+                verdict: SeqVerdict::New,
+                missing: vec![]
+            }
+        );
+        // Counting starts at the Started event, which need not be 0.
+        let continuous: BTreeMap<u32, EventMark> = [(57, mark(Started, 0))].into();
+        assert_eq!(check_seq(&continuous, 60, &mark(Updated, 60)).missing, vec![58, 59]);
+        // The first event seen has nothing to miss.
+        assert!(check_seq(&BTreeMap::new(), 5, &mark(Updated, 60)).missing.is_empty());
+    }
+
+    #[test]
+    fn started_and_ended_carry_the_transaction_meter_readings() {
+        let energy = |secs, wh, ctx| {
+            MeterSample::new(t(secs), Measurand::EnergyActiveImportRegister, wh, Some("kWh"), 0)
+                .unwrap()
+                .with_context(ctx)
+        };
+        let mut started = event(TransactionEventType::Started, 0);
+        started.meter_values = vec![energy(0, 1.25, ReadingContext::TransactionBegin)];
+        let SessionEventKind::Started {
+            meter_start_wh, reason, ..
+        } = started.session_event().kind
+        else {
+            panic!("a Started event starts");
+        };
+        assert_eq!((meter_start_wh, reason.as_deref()), (Some(1250.0), Some("Authorized")));
+        let mut ended = event(TransactionEventType::Ended, 5);
+        ended.meter_values = vec![energy(300, 3.5, ReadingContext::TransactionEnd)];
+        assert_eq!(
+            ended.session_event().kind,
+            SessionEventKind::Stopped {
+                meter_stop_wh: Some(3500.0),
+                reason: "Local".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn duplicates_are_ignored_gaps_and_restarts_reported() {
+        // GIVEN a station that sends Started (0), then Updated (3), then repeats 3, then reuses 0
+        let world = MemoryCharging::default();
+        let ports = world.ports();
+        let mut restart = event(TransactionEventType::Updated, 0);
+        restart.timestamp = t(999);
+        for e in [
+            event(TransactionEventType::Started, 0),
+            event(TransactionEventType::Updated, 3),
+            event(TransactionEventType::Updated, 3),
+            restart,
+        ] {
+            transaction_event(&ports, &e, t(1000)).await.unwrap();
+        }
+        // THEN the gap and the restart are anomalies, the duplicate is not
+        let anomalies: Vec<AnomalyKind> = world
+            .anomalies
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .map(|a| a.kind.clone())
+            .collect();
+        assert_eq!(anomalies.len(), 2);
+        assert!(
+            anomalies
+                .iter()
+                .any(|a| matches!(a, AnomalyKind::SeqNoGap { missing, .. } if missing == &vec![1, 2]))
+        );
+        assert!(
+            anomalies
+                .iter()
+                .any(|a| matches!(a, AnomalyKind::SeqNoReused { seq_no: 0, .. }))
+        );
+        // AND every event reached the session queue once, the restarted one included
+        assert_eq!(world.session_events.0.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn the_answer_carries_id_token_info_when_a_token_is_sent() {
+        let world = MemoryCharging::default();
+        let mut e = event(TransactionEventType::Started, 0);
+        assert_eq!(
+            transaction_event(&world.ports(), &e, t(1)).await.unwrap().id_token_info,
+            None
+        );
+        e.id_token = Some(IdToken::parse_201("unknown", IdTokenType::Iso14443).unwrap());
+        let answer = transaction_event(&world.ports(), &e, t(1)).await.unwrap();
+        assert_eq!(answer.id_token_info.unwrap().status, AuthorizationStatus::Invalid);
+        assert_eq!(
+            answer.seq.verdict,
+            SeqVerdict::Duplicate,
+            "the token does not change the event's mark"
+        );
+    }
+}
