@@ -49,6 +49,13 @@ export class CsmsStack extends Stack {
     const availability = table('AvailabilityTable', 'stationId', 'component');
     const statusHistory = table('StatusHistoryTable', 'stationId', 'entry', 'expiresAt');
     const stationEvents = table('StationEventsTable', 'stationId', 'entry', 'expiresAt');
+    // Charging sessions. Tokens: one item per idToken. Transactions: one key space, told apart by
+    // key prefixes (a counter item for 1.6 transaction ids, start claims, transactions, seqNo
+    // trackers), so that a start is one conditional transaction over one table.
+    const tokens = table('TokensTable', 'idToken');
+    const transactions = table('TransactionsTable', 'pk', undefined, 'expiresAt');
+    const anomalies = table('AnomaliesTable', 'stationId', 'entry', 'expiresAt');
+    const sessions = table('SessionsTable', 'stationId', 'transaction');
 
     // ---- Functions -----------------------------------------------------------------------------
     // All arm64 (cheaper per GB-s than x86) on provided.al2023. Timeouts of the WebSocket functions
@@ -83,6 +90,9 @@ export class CsmsStack extends Stack {
     // status consumes SQS batches of up to 10 and is not behind API Gateway: more time per batch.
     const statusTimeout = Duration.seconds(30);
     const statusFn = rustFunction('StatusFunction', 'status', 256, statusTimeout);
+    // sessions consumes SQS batches of transaction events, like status.
+    const sessionsTimeout = Duration.seconds(30);
+    const sessionsFn = rustFunction('SessionsFunction', 'sessions', 256, sessionsTimeout);
 
     // ---- Queues --------------------------------------------------------------------------------
     // FIFO with MessageGroupId = station id keeps each station's status changes in order.
@@ -102,6 +112,41 @@ export class CsmsStack extends Stack {
       // is retried after throttling is not made visible again while it is still being processed.
       visibilityTimeout: Duration.seconds(statusTimeout.toSeconds() * 6),
       deadLetterQueue: { queue: statusDlq, maxReceiveCount: 5 },
+    });
+
+    // Transaction events, same shape as the status queue: FIFO per station, consumed by sessions.
+    const sessionEventsDlq = new sqs.Queue(this, 'SessionEventsDeadLetterQueue', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const sessionEventsQueue = new sqs.Queue(this, 'SessionEventsQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(sessionsTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: sessionEventsDlq, maxReceiveCount: 5 },
+    });
+
+    // Completed sessions, for billing. Billing does not exist yet, so nothing consumes this queue:
+    // messages wait the SQS maximum of 14 days (not the default 4) for the consumer to come.
+    // Its visibility timeout assumes a consumer with a 30 s timeout, like the others.
+    const sessionCompletedDlq = new sqs.Queue(this, 'SessionCompletedDeadLetterQueue', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const sessionCompletedQueue = new sqs.Queue(this, 'SessionCompletedQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(30 * 6),
+      deadLetterQueue: { queue: sessionCompletedDlq, maxReceiveCount: 5 },
     });
 
     // ---- WebSocket API -------------------------------------------------------------------------
@@ -149,10 +194,20 @@ export class CsmsStack extends Stack {
     messageFn.addEnvironment('STATUS_QUEUE_URL', statusQueue.queueUrl);
     messageFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
     messageFn.addEnvironment('HEARTBEAT_INTERVAL_SECONDS', String(heartbeatIntervalSeconds));
+    messageFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
+    messageFn.addEnvironment('TRANSACTIONS_TABLE', transactions.tableName);
+    messageFn.addEnvironment('ANOMALIES_TABLE', anomalies.tableName);
+    messageFn.addEnvironment('SESSION_EVENTS_QUEUE_URL', sessionEventsQueue.queueUrl);
     stations.grantReadWriteData(messageFn);
     connections.grantReadWriteData(messageFn);
     stationEvents.grantWriteData(messageFn);
     statusQueue.grantSendMessages(messageFn);
+    // Authorize reads tokens only; transactions need reads, conditional writes, transactional
+    // writes and UpdateItem (the atomic ADD that hands out 1.6 transaction ids).
+    tokens.grantReadData(messageFn);
+    transactions.grantReadWriteData(messageFn);
+    anomalies.grantReadWriteData(messageFn);
+    sessionEventsQueue.grantSendMessages(messageFn);
     // execute-api:ManageConnections on this stage's own @connections resource only.
     stage.grantManagementApiAccess(messageFn);
 
@@ -170,6 +225,14 @@ export class CsmsStack extends Stack {
     // failed messages are retried, and a FIFO group stops at its first failure, keeping order.
     statusFn.addEventSource(
       new SqsEventSource(statusQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    sessionsFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    sessionsFn.addEnvironment('SESSION_COMPLETED_QUEUE_URL', sessionCompletedQueue.queueUrl);
+    sessions.grantReadWriteData(sessionsFn);
+    sessionCompletedQueue.grantSendMessages(sessionsFn);
+    sessionsFn.addEventSource(
+      new SqsEventSource(sessionEventsQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
     // ---- Outputs -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { logicalId, resource, synth } from './template';
+import { logicalId, resource, resourcesOfType, synth } from './template';
 
 const template: Template = synth();
 
@@ -10,10 +10,14 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['AvailabilityTable', 'stationId', 'component', undefined],
   ['StatusHistoryTable', 'stationId', 'entry', 'expiresAt'],
   ['StationEventsTable', 'stationId', 'entry', 'expiresAt'],
+  ['TokensTable', 'idToken', undefined, undefined],
+  ['TransactionsTable', 'pk', undefined, 'expiresAt'],
+  ['AnomaliesTable', 'stationId', 'entry', 'expiresAt'],
+  ['SessionsTable', 'stationId', 'transaction', undefined],
 ];
 
 describe('tables', () => {
-  test('exactly the five tables of the contract', () => {
+  test('exactly the tables of the contract', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', TABLES.length);
   });
 
@@ -54,12 +58,17 @@ describe('tables', () => {
   });
 });
 
-describe('status queue', () => {
-  const queue = resource(template, 'StatusQueue/Resource');
-  const dlqId = logicalId(template, 'StatusDeadLetterQueue/Resource');
-  const statusFn = resource(template, 'StatusFunction/Resource');
+// [queue, dead-letter queue, consuming function (none yet for SessionCompletedQueue)]
+const QUEUES: Array<[string, string, string | undefined]> = [
+  ['StatusQueue', 'StatusDeadLetterQueue', 'StatusFunction'],
+  ['SessionEventsQueue', 'SessionEventsDeadLetterQueue', 'SessionsFunction'],
+  ['SessionCompletedQueue', 'SessionCompletedDeadLetterQueue', undefined],
+];
 
-  test('is FIFO, no content-based dedup, SSE', () => {
+describe.each(QUEUES)('%s', (queueId, dlqId, consumer) => {
+  const queue = resource(template, `${queueId}/Resource`);
+
+  test('is FIFO, no content-based dedup, SSE, generated name', () => {
     expect(queue.Type).toBe('AWS::SQS::Queue');
     expect(queue.Properties.FifoQueue).toBe(true);
     expect(queue.Properties.ContentBasedDeduplication).not.toBe(true);
@@ -67,26 +76,49 @@ describe('status queue', () => {
     expect(queue.Properties.QueueName).toBeUndefined();
   });
 
-  test('dead-letters to the FIFO StatusDeadLetterQueue after at least 5 receives', () => {
-    expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
-    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
-    const dlq = resource(template, 'StatusDeadLetterQueue/Resource');
+  test(`dead-letters to the FIFO ${dlqId} after 5 receives`, () => {
+    expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+      'Fn::GetAtt': [logicalId(template, `${dlqId}/Resource`), 'Arn'],
+    });
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    const dlq = resource(template, `${dlqId}/Resource`);
     expect(dlq.Properties.FifoQueue).toBe(true);
     expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.Properties.RedrivePolicy).toBeUndefined();
   });
 
-  test('visibility timeout is at least 6x the consumer timeout', () => {
-    expect(statusFn.Properties.Timeout).toBeGreaterThan(0);
-    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * statusFn.Properties.Timeout);
+  test('visibility timeout is at least 6x the consumer timeout (30 s when none yet)', () => {
+    const timeout = consumer ? resource(template, `${consumer}/Resource`).Properties.Timeout : 30;
+    expect(timeout).toBeGreaterThan(0);
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
   });
 
-  test('StatusFunction consumes it in batches of 10, reporting batch item failures', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [logicalId(template, 'StatusQueue/Resource'), 'Arn'] },
-      FunctionName: { Ref: logicalId(template, 'StatusFunction/Resource') },
-      BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
+  if (consumer) {
+    test(`${consumer} consumes it in batches of 10, reporting batch item failures`, () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(template, `${queueId}/Resource`), 'Arn'] },
+        FunctionName: { Ref: logicalId(template, `${consumer}/Resource`) },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
     });
+  } else {
+    test('has no consumer yet, so keeps messages the SQS maximum of 14 days', () => {
+      expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      const arn = { 'Fn::GetAtt': [logicalId(template, `${queueId}/Resource`), 'Arn'] };
+      const mappings = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'));
+      expect(mappings.filter((m) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(arn))).toEqual([]);
+    });
+  }
+});
+
+describe('queues', () => {
+  test('exactly the queues above and their dead-letter queues', () => {
+    template.resourceCountIs('AWS::SQS::Queue', QUEUES.length * 2);
+  });
+
+  test('exactly one event source mapping per consumed queue', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', QUEUES.filter(([, , c]) => c).length);
   });
 });

@@ -5,7 +5,7 @@ const template: Template = synth();
 const id = (path: string) => logicalId(template, path);
 
 describe('functions', () => {
-  test('exactly the four functions', () => {
+  test('exactly the functions of the contract', () => {
     template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
   });
 
@@ -27,6 +27,13 @@ describe('functions', () => {
     },
   );
 
+  test('the queue consumers: 256 MB, 30 s per batch', () => {
+    for (const fn of ['StatusFunction', 'SessionsFunction']) {
+      expect(resource(template, `${fn}/Resource`).Properties.MemorySize).toBe(256);
+      expect(resource(template, `${fn}/Resource`).Properties.Timeout).toBe(30);
+    }
+  });
+
   test('connect has room for Argon2id; message and disconnect are small', () => {
     const memory = (fn: string) => resource(template, `${fn}/Resource`).Properties.MemorySize;
     expect(memory('ConnectFunction')).toBeGreaterThanOrEqual(512);
@@ -42,9 +49,11 @@ describe('environment', () => {
     MessageFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'STATION_EVENTS_TABLE', 'STATUS_QUEUE_URL',
       'CONNECTIONS_ENDPOINT', 'HEARTBEAT_INTERVAL_SECONDS',
+      'TOKENS_TABLE', 'TRANSACTIONS_TABLE', 'ANOMALIES_TABLE', 'SESSION_EVENTS_QUEUE_URL',
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
+    SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL'],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
 
@@ -58,6 +67,13 @@ describe('environment', () => {
     expect(m.CONNECTIONS_TABLE).toEqual({ Ref: id('ConnectionsTable/Resource') });
     expect(m.STATION_EVENTS_TABLE).toEqual({ Ref: id('StationEventsTable/Resource') });
     expect(m.STATUS_QUEUE_URL).toEqual({ Ref: id('StatusQueue/Resource') });
+    expect(m.TOKENS_TABLE).toEqual({ Ref: id('TokensTable/Resource') });
+    expect(m.TRANSACTIONS_TABLE).toEqual({ Ref: id('TransactionsTable/Resource') });
+    expect(m.ANOMALIES_TABLE).toEqual({ Ref: id('AnomaliesTable/Resource') });
+    expect(m.SESSION_EVENTS_QUEUE_URL).toEqual({ Ref: id('SessionEventsQueue/Resource') });
+    const n = env(template, 'SessionsFunction');
+    expect(n.SESSIONS_TABLE).toEqual({ Ref: id('SessionsTable/Resource') });
+    expect(n.SESSION_COMPLETED_QUEUE_URL).toEqual({ Ref: id('SessionCompletedQueue/Resource') });
     const s = env(template, 'StatusFunction');
     expect(s.AVAILABILITY_TABLE).toEqual({ Ref: id('AvailabilityTable/Resource') });
     expect(s.STATUS_HISTORY_TABLE).toEqual({ Ref: id('StatusHistoryTable/Resource') });
@@ -108,9 +124,13 @@ describe('IAM', () => {
   // Resources each function's role may touch, by construct path.
   const ACCESS: Record<string, string[]> = {
     ConnectFunction: ['StationsTable', 'ConnectionsTable', 'WebSocketApi'],
-    MessageFunction: ['StationsTable', 'ConnectionsTable', 'StationEventsTable', 'StatusQueue', 'WebSocketApi'],
+    MessageFunction: [
+      'StationsTable', 'ConnectionsTable', 'StationEventsTable', 'StatusQueue', 'WebSocketApi',
+      'TokensTable', 'TransactionsTable', 'AnomaliesTable', 'SessionEventsQueue',
+    ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
+    SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue'],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
 
@@ -137,6 +157,28 @@ describe('IAM', () => {
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
     expect(actionsOn('StatusFunction', 'StatusQueue')).not.toContain('sqs:SendMessage');
+  });
+
+  test('charging: read versus write as listed', () => {
+    const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    expect(actionsOn('MessageFunction', 'TokensTable')).toEqual(expect.arrayContaining(['dynamodb:GetItem']));
+    for (const write of writes) expect(actionsOn('MessageFunction', 'TokensTable')).not.toContain(write);
+    // UpdateItem: the atomic ADD on the transaction id counter; PutItem/GetItem: claims and trackers.
+    expect(actionsOn('MessageFunction', 'TransactionsTable')).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']),
+    );
+    expect(actionsOn('MessageFunction', 'AnomaliesTable')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    expect(actionsOn('MessageFunction', 'SessionEventsQueue')).toContain('sqs:SendMessage');
+    expect(actionsOn('MessageFunction', 'SessionEventsQueue')).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOn('SessionsFunction', 'SessionsTable')).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+    );
+    expect(actionsOn('SessionsFunction', 'SessionEventsQueue')).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+    expect(actionsOn('SessionsFunction', 'SessionEventsQueue')).not.toContain('sqs:SendMessage');
+    expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).toContain('sqs:SendMessage');
+    expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).not.toContain('sqs:ReceiveMessage');
   });
 
   test('ManageConnections: only ConnectFunction and MessageFunction, only on this stage\'s @connections', () => {

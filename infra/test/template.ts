@@ -58,4 +58,6 @@ export function referencedIds(value: unknown): Set<string> {
   return ids;
 }
 
-export const FUNCTIONS = ['ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction'];
+export const FUNCTIONS = [
+  'ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction', 'SessionsFunction',
+];

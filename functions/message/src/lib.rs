@@ -2,6 +2,10 @@
 //! route response; work the answer does not need goes to SQS. CALLRESULT / CALLERROR frames
 //! answer the CSMS's own calls and get no reply.
 //!
+//! This crate only maps: rust-ocpp requests to domain requests, domain answers to rust-ocpp
+//! responses. What a request means (authorization, transaction ids, session events) is decided by
+//! the domain's use cases.
+//!
 //! Invariant: every CALL gets exactly one answer, a CALLRESULT or a CALLERROR.
 
 mod v16;
@@ -10,7 +14,10 @@ mod v201;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chrono::{DateTime, SubsecRound, Utc};
 use csms_aws::lambda::route_response;
-use csms_domain::{Connection, ProtocolVersion, Services, StoreError, boot};
+use csms_domain::{
+    Authorization, Connection, IdToken, IdTokenError, Measurand, MeterSample, Phase, ProtocolVersion, ReadingContext,
+    Services, SessionError, StoreError, boot, id_token,
+};
 use csms_ocpp::{Call, CallError, ErrorCode, Frame, OcppVersion, Request};
 use serde::Serialize;
 
@@ -119,7 +126,7 @@ async fn answer(
     request: Request,
     call: &Call,
     now: DateTime<Utc>,
-) -> Result<Answer, StoreError> {
+) -> Result<Answer, SessionError> {
     let is_boot = request.action() == "BootNotification";
     if !is_boot && !boot::may_send_requests(connection.boot) {
         let description = "BootNotification has not been accepted; only BootNotification is allowed";
@@ -180,4 +187,62 @@ async fn publish_status(services: &Services, report: &csms_domain::StatusReport)
         .status_reported(report, &dedup_key)
         .await
         .map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+/// Answers for a token from the registry. A token the domain cannot hold passed the schema, so it
+/// is answered Invalid rather than refused with a CALLERROR.
+async fn authorize(
+    services: &Services,
+    token: Result<IdToken, IdTokenError>,
+    now: DateTime<Utc>,
+) -> Result<Authorization, StoreError> {
+    match token {
+        Ok(token) => id_token::authorize(services.charging.tokens.as_ref(), &token, now).await,
+        Err(e) => Ok(unusable_token(&e)),
+    }
+}
+
+fn unusable_token(error: &IdTokenError) -> Authorization {
+    tracing::warn!(%error, "id token answered Invalid");
+    Authorization::invalid()
+}
+
+/// One sampled value as either version sends it, by its wire names.
+struct WireSample<'a> {
+    timestamp: DateTime<Utc>,
+    /// The decimal as text: 1.6 sends a string, 2.0.1 a JSON number (read exactly as a Decimal).
+    value: &'a str,
+    measurand: Option<String>,
+    phase: Option<String>,
+    context: Option<String>,
+    unit: Option<String>,
+    multiplier: i32,
+}
+
+impl WireSample<'_> {
+    /// The domain's reading, in its base unit; None (logged) for a value that is no finite
+    /// number: the rest of the message is still taken.
+    fn to_domain(&self) -> Option<MeterSample> {
+        let measurand = Measurand::parse(self.measurand.as_deref());
+        let sample = MeterSample::parse_value(self.value).and_then(|value| {
+            MeterSample::new(
+                self.timestamp,
+                measurand.clone(),
+                value,
+                self.unit.as_deref(),
+                self.multiplier,
+            )
+        });
+        match sample {
+            Ok(sample) => Some(
+                sample
+                    .with_phase(self.phase.as_deref().and_then(Phase::parse))
+                    .with_context(ReadingContext::parse(self.context.as_deref()).unwrap_or(ReadingContext::Other)),
+            ),
+            Err(error) => {
+                tracing::warn!(%error, measurand = measurand.as_str(), value = self.value, "meter value left out");
+                None
+            }
+        }
+    }
 }

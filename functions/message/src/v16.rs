@@ -2,15 +2,22 @@
 
 use chrono::{DateTime, Utc};
 use csms_domain::connection::{self, BootReport};
-use csms_domain::{Component, Connection, Registration, Services, StatusReport, StoreError};
+use csms_domain::transaction::{self, MeterValues, StartTransaction, StopTransaction};
+use csms_domain::{
+    Authorization, AuthorizationStatus, Component, Connection, IdToken, MeterSample, Registration, Services,
+    SessionError, StatusReport,
+};
 use csms_ocpp::{Call, ErrorCode, v16::Request};
 use rust_ocpp::v1_6::messages::{
-    boot_notification::BootNotificationResponse, data_transfer::DataTransferResponse, heart_beat::HeartbeatResponse,
-    status_notification::StatusNotificationResponse,
+    authorize::AuthorizeResponse, boot_notification::BootNotificationResponse, data_transfer::DataTransferResponse,
+    heart_beat::HeartbeatResponse, meter_values::MeterValuesResponse, start_transaction::StartTransactionResponse,
+    status_notification::StatusNotificationResponse, stop_transaction::StopTransactionResponse,
 };
-use rust_ocpp::v1_6::types::{DataTransferStatus, RegistrationStatus};
+use rust_ocpp::v1_6::types::{
+    AuthorizationStatus as WireStatus, DataTransferStatus, IdTagInfo, MeterValue, RegistrationStatus, ValueFormat,
+};
 
-use crate::{Answer, publish_status, wire_name};
+use crate::{Answer, WireSample, authorize, publish_status, unusable_token, wire_name};
 
 pub(crate) async fn answer(
     services: &Services,
@@ -18,7 +25,7 @@ pub(crate) async fn answer(
     request: Request,
     _call: &Call,
     now: DateTime<Utc>,
-) -> Result<Answer, StoreError> {
+) -> Result<Answer, SessionError> {
     Ok(match request {
         Request::BootNotification(req) => {
             let report = BootReport {
@@ -62,9 +69,119 @@ pub(crate) async fn answer(
             status: DataTransferStatus::UnknownVendorId,
             data: None,
         }),
+        Request::Authorize(req) => {
+            let authorization = authorize(services, IdToken::parse_16(&req.id_tag), now).await?;
+            Answer::result(AuthorizeResponse {
+                id_tag_info: id_tag_info(&authorization),
+            })
+        }
+        Request::StartTransaction(req) => {
+            let Ok(id_tag) = IdToken::parse_16(&req.id_tag) else {
+                // The domain cannot hold this tag, so no transaction can be recorded for it. The
+                // answer must still carry an id: 0, which the CSMS never hands out, so the stop
+                // and meter values that may follow are recorded as anomalies for the operator.
+                tracing::warn!(id_tag = ?req.id_tag, "StartTransaction with an unusable idTag answered Invalid");
+                return Ok(Answer::result(StartTransactionResponse {
+                    id_tag_info: id_tag_info(&Authorization::invalid()),
+                    transaction_id: 0,
+                }));
+            };
+            let request = StartTransaction {
+                station: connection.station_id.clone(),
+                connector: req.connector_id,
+                id_tag,
+                meter_start_wh: req.meter_start.into(),
+                timestamp: req.timestamp,
+                reservation_id: req.reservation_id,
+            };
+            let started = transaction::start_transaction(&services.charging.ports(), &request, now).await?;
+            Answer::result(StartTransactionResponse {
+                id_tag_info: id_tag_info(&started.id_tag_info),
+                transaction_id: started.transaction_id.get(),
+            })
+        }
+        Request::MeterValues(req) => {
+            let request = MeterValues {
+                station: connection.station_id.clone(),
+                connector: req.connector_id,
+                transaction_id: req.transaction_id,
+                samples: samples(&req.meter_value),
+            };
+            let outcome = transaction::meter_values(&services.charging.ports(), &request, now).await?;
+            tracing::debug!(?outcome, samples = request.samples.len(), "meter values taken");
+            Answer::result(MeterValuesResponse {})
+        }
+        Request::StopTransaction(req) => {
+            // Never refused (1.6 section 4.10): whatever the outcome, a CALLRESULT.
+            let id_tag = req.id_tag.as_deref().map(IdToken::parse_16);
+            let request = StopTransaction {
+                station: connection.station_id.clone(),
+                transaction_id: req.transaction_id,
+                id_tag: id_tag.as_ref().and_then(|tag| tag.as_ref().ok()).cloned(),
+                meter_stop_wh: req.meter_stop.into(),
+                timestamp: req.timestamp,
+                reason: req.reason.as_ref().map(wire_name),
+                transaction_data: samples(req.transaction_data.as_deref().unwrap_or_default()),
+            };
+            let stopped = transaction::stop_transaction(&services.charging.ports(), &request, now).await?;
+            tracing::info!(outcome = ?stopped.outcome, "transaction stop taken");
+            let authorization = match id_tag {
+                // A tag was sent that the domain cannot hold: it is no valid tag.
+                Some(Err(e)) => Some(unusable_token(&e)),
+                _ => stopped.id_tag_info,
+            };
+            Answer::result(StopTransactionResponse {
+                id_tag_info: authorization.as_ref().map(id_tag_info),
+            })
+        }
         other => Answer::Error(
             ErrorCode::NotSupported,
             format!("{} is recognized but not supported yet", other.action()),
         ),
     })
+}
+
+/// 1.6 IdTagInfo. A parentIdTag is at most 20 characters: a longer (2.0.1) group is left out.
+fn id_tag_info(authorization: &Authorization) -> IdTagInfo {
+    IdTagInfo {
+        expiry_date: authorization.expiry,
+        parent_id_tag: authorization
+            .group
+            .as_ref()
+            .map(|group| group.as_str().to_owned())
+            .filter(|group| group.len() <= IdToken::MAX_LEN_16),
+        status: match authorization.status {
+            AuthorizationStatus::Accepted => WireStatus::Accepted,
+            AuthorizationStatus::Blocked => WireStatus::Blocked,
+            AuthorizationStatus::Expired => WireStatus::Expired,
+            AuthorizationStatus::Invalid => WireStatus::Invalid,
+        },
+    }
+}
+
+/// The numeric readings of 1.6 MeterValue lists. SignedData values are signed blobs, not
+/// numbers, and are left out, as is any value that does not parse (logged).
+fn samples(meter_values: &[MeterValue]) -> Vec<MeterSample> {
+    meter_values
+        .iter()
+        .flat_map(|meter_value| {
+            meter_value
+                .sampled_value
+                .iter()
+                .filter(|sampled| sampled.format != Some(ValueFormat::SignedData))
+                .filter_map(|sampled| {
+                    WireSample {
+                        timestamp: meter_value.timestamp,
+                        value: &sampled.value,
+                        measurand: sampled.measurand.as_ref().map(wire_name),
+                        phase: sampled.phase.as_ref().map(wire_name),
+                        context: sampled.context.as_ref().map(wire_name),
+                        unit: sampled.unit.as_ref().map(wire_name),
+                        // 1.6 has no multiplier.
+                        multiplier: 0,
+                    }
+                    .to_domain()
+                })
+        })
+        .collect()
 }

@@ -2,58 +2,12 @@
 //! CALL gets exactly one answer, validated by shape here and by the Python `ocpp` library in
 //! the end-to-end tests.
 
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use aws_lambda_events::encodings::Body;
-use csms_domain::connection::{self, ConnectAttempt};
+mod common;
+
+use common::*;
 use csms_domain::memory::MemoryWorld;
-use csms_domain::registry::{self, NewStation};
 use csms_domain::*;
-use serde_json::{Value, json};
-
-const CONNECTION: &str = "Vq1bYcT0IAMCJxw=";
-
-async fn connected(protocol: &str, registration: Registration) -> (MemoryWorld, Services) {
-    let world = MemoryWorld::default();
-    let services = world.services(BootPolicy {
-        heartbeat_interval: 240,
-        retry_interval: 30,
-    });
-    let new = NewStation {
-        id: StationId::parse("CP-DEMO-1").unwrap(),
-        protocols: ProtocolVersion::ALL.to_vec(),
-        registration,
-        site: None,
-        location: None,
-        password: Some(Password::parse("demo-password-1234").unwrap()),
-    };
-    registry::register(&services, new, chrono::Utc::now()).await.unwrap();
-    let attempt = ConnectAttempt {
-        connection_id: CONNECTION,
-        station_id: "CP-DEMO-1",
-        credentials: Some(("CP-DEMO-1", "demo-password-1234")),
-        offered_protocols: protocol,
-        now: chrono::Utc::now(),
-    };
-    connection::open(&services, attempt).await.unwrap().unwrap();
-    (world, services)
-}
-
-async fn send(services: &Services, event_json: &str) -> Option<Value> {
-    let event: ApiGatewayWebsocketProxyRequest = serde_json::from_str(event_json).unwrap();
-    let response = message::handle(services, event).await.unwrap();
-    assert_eq!(response.status_code, 200);
-    match response.body {
-        Some(Body::Text(text)) => Some(serde_json::from_str(&text).unwrap()),
-        None => None,
-        other => panic!("unexpected body {other:?}"),
-    }
-}
-
-macro_rules! event {
-    ($name:literal) => {
-        include_str!(concat!("../../../events/", $name))
-    };
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn ocpp16_boot_heartbeat_status() {
@@ -180,15 +134,14 @@ async fn recognized_actions_not_handled_yet_are_not_supported_and_unknown_ones_n
     send(&services, event!("ws-default-boot-notification-1.6.json"))
         .await
         .unwrap();
-    let with_body = |body: &str| {
-        let mut event: Value = serde_json::from_str(event!("ws-default-heartbeat-1.6.json")).unwrap();
-        event["body"] = json!(body);
-        event.to_string()
-    };
-    let authorize = send(&services, &with_body(r#"[2,"m1","Authorize",{"idTag":"TAG1"}]"#))
-        .await
-        .unwrap();
-    assert_eq!(authorize[2], "NotSupported");
+    let with_body = |body: &str| common::with_body(event!("ws-default-heartbeat-1.6.json"), body);
+    let diagnostics = send(
+        &services,
+        &with_body(r#"[2,"m1","DiagnosticsStatusNotification",{"status":"Idle"}]"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(diagnostics[2], "NotSupported");
     let unknown = send(&services, &with_body(r#"[2,"m2","FlyToTheMoon",{}]"#))
         .await
         .unwrap();
@@ -214,11 +167,7 @@ async fn a_frame_on_an_unknown_connection_still_gets_an_answer() {
 
 #[tokio::test]
 async fn an_unknown_message_type_is_ignored_in_16_and_refused_in_201() {
-    let with_body = |body: &str| {
-        let mut event: Value = serde_json::from_str(event!("ws-default-heartbeat-1.6.json")).unwrap();
-        event["body"] = json!(body);
-        event.to_string()
-    };
+    let with_body = |body: &str| common::with_body(event!("ws-default-heartbeat-1.6.json"), body);
     let (_, services) = connected("ocpp1.6", Registration::Accepted).await;
     assert_eq!(send(&services, &with_body(r#"[7,"x",{}]"#)).await, None);
     let (_, services) = connected("ocpp2.0.1", Registration::Accepted).await;

@@ -3,7 +3,7 @@
 //! the queue being FIFO, fails everything after the first failure so that order holds.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use csms_aws::events::DomainEvent;
+use csms_aws::events::{DomainEvent, EventError};
 use csms_domain::{Services, StatusReport, status};
 
 pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
@@ -31,7 +31,10 @@ pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResp
 async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::Error> {
     // A body that is not a status event can never succeed: after its retries the queue's
     // redrive policy moves it to the dead-letter queue, where it stays for an operator.
-    let DomainEvent::StatusReported(event) = DomainEvent::parse(body)?;
+    let event = match DomainEvent::parse(body)? {
+        DomainEvent::StatusReported(event) => event,
+        other => return Err(EventError::Unexpected(other.kind()).into()),
+    };
     let report = StatusReport::try_from(event)?;
     let outcome = status::record(services.availability.as_ref(), services.history.as_ref(), &report).await?;
     tracing::info!(station = %report.station_id, component = %report.component, status = %report.status, ?outcome, "status recorded");

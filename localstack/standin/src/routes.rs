@@ -92,15 +92,17 @@ impl WebSocketRoutes for LambdaRoutes {
 /// The real queue consumers, chosen by the function's construct id.
 pub enum LambdaConsumer {
     Status(Function),
+    Sessions(Function),
 }
 
 impl LambdaConsumer {
     /// Construct ids of the functions the stand-in can run behind a queue.
-    pub const FUNCTIONS: &'static [&'static str] = &["StatusFunction"];
+    pub const FUNCTIONS: &'static [&'static str] = &["StatusFunction", "SessionsFunction"];
 
     pub fn for_function(construct_id: &str, function: Function) -> Option<Self> {
         match construct_id {
             "StatusFunction" => Some(Self::Status(function)),
+            "SessionsFunction" => Some(Self::Sessions(function)),
             _ => None,
         }
     }
@@ -110,6 +112,7 @@ impl QueueConsumer for LambdaConsumer {
     async fn consume(&self, event: SqsEvent) -> BatchResult {
         match self {
             Self::Status(f) => f.invoke(|s| status::handle(s, event)).await,
+            Self::Sessions(f) => f.invoke(|s| sessions::handle(s, event)).await,
         }
     }
 }

@@ -12,6 +12,12 @@ pub struct Config {
     /// The WebSocket API's `@connections` callback URL.
     pub connections_endpoint: Option<String>,
     pub heartbeat_interval: u32,
+    pub tokens_table: Option<String>,
+    pub transactions_table: Option<String>,
+    pub anomalies_table: Option<String>,
+    pub sessions_table: Option<String>,
+    pub session_events_queue_url: Option<String>,
+    pub session_completed_queue_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +52,12 @@ impl Config {
             status_queue_url: lookup("STATUS_QUEUE_URL"),
             connections_endpoint: lookup("CONNECTIONS_ENDPOINT"),
             heartbeat_interval,
+            tokens_table: lookup("TOKENS_TABLE"),
+            transactions_table: lookup("TRANSACTIONS_TABLE"),
+            anomalies_table: lookup("ANOMALIES_TABLE"),
+            sessions_table: lookup("SESSIONS_TABLE"),
+            session_events_queue_url: lookup("SESSION_EVENTS_QUEUE_URL"),
+            session_completed_queue_url: lookup("SESSION_COMPLETED_QUEUE_URL"),
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::attributes::*;
 /// is an error only when the table is used.
 #[derive(Clone)]
 pub struct Table {
-    client: aws_sdk_dynamodb::Client,
+    pub(crate) client: aws_sdk_dynamodb::Client,
     name: Option<String>,
     variable: &'static str,
 }
@@ -25,19 +25,19 @@ impl Table {
         Self { client, name, variable }
     }
 
-    fn name(&self) -> Result<&str, StoreError> {
+    pub(crate) fn name(&self) -> Result<&str, StoreError> {
         self.name
             .as_deref()
             .ok_or_else(|| StoreError::Backend(format!("{} is not set", self.variable).into()))
     }
 }
 
-fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
 /// True when the SDK error is a failed condition expression.
-fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
+pub(crate) fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
 where
     E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
 {

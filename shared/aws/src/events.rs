@@ -4,10 +4,14 @@ use chrono::{DateTime, Utc};
 use csms_domain::{Component, StationId, StatusReport};
 use serde::{Deserialize, Serialize};
 
+/// Externally tagged (`{"StatusReported": {...}}`): serde buffers internally tagged enums, and
+/// with serde_json's `arbitrary_precision` (which rust-ocpp turns on) buffered numbers no longer
+/// read back as numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type")]
 pub enum DomainEvent {
     StatusReported(StatusReportedV1),
+    SessionEvent(crate::wire::SessionEventV1),
+    SessionCompleted(crate::wire::SessionCompletedV1),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,11 +38,24 @@ pub enum EventError {
     Json(#[from] serde_json::Error),
     #[error("invalid station id in event: {0}")]
     StationId(#[from] csms_domain::StationIdError),
+    #[error(transparent)]
+    Wire(#[from] crate::wire::WireError),
+    #[error("a {0} event on a queue that carries other events")]
+    Unexpected(&'static str),
 }
 
 impl DomainEvent {
     pub fn parse(body: &str) -> Result<Self, EventError> {
         Ok(serde_json::from_str(body)?)
+    }
+
+    /// The event's type name, for logs and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DomainEvent::StatusReported(_) => "StatusReported",
+            DomainEvent::SessionEvent(_) => "SessionEvent",
+            DomainEvent::SessionCompleted(_) => "SessionCompleted",
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -88,8 +105,10 @@ mod tests {
 
     #[test]
     fn status_events_round_trip_and_reject_unknown_shapes() {
-        let json = r#"{"type":"StatusReported","stationId":"CP1","evseId":1,"connectorId":2,"status":"Occupied","timestamp":"2026-01-01T00:00:00Z","receivedAt":"2026-01-01T00:00:01Z"}"#;
-        let DomainEvent::StatusReported(e) = DomainEvent::parse(json).unwrap();
+        let json = r#"{"StatusReported":{"stationId":"CP1","evseId":1,"connectorId":2,"status":"Occupied","timestamp":"2026-01-01T00:00:00Z","receivedAt":"2026-01-01T00:00:01Z"}}"#;
+        let DomainEvent::StatusReported(e) = DomainEvent::parse(json).unwrap() else {
+            panic!("not a status event")
+        };
         let report = StatusReport::try_from(e.clone()).unwrap();
         assert_eq!(
             report.component,
@@ -102,7 +121,7 @@ mod tests {
             DomainEvent::parse(&DomainEvent::StatusReported(e.clone()).to_json()).unwrap(),
             DomainEvent::StatusReported(e)
         );
-        assert!(DomainEvent::parse(r#"{"type":"Nope"}"#).is_err());
+        assert!(DomainEvent::parse(r#"{"Nope":{}}"#).is_err());
         assert!(DomainEvent::parse("not json").is_err());
     }
 }

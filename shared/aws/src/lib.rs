@@ -4,14 +4,17 @@
 
 mod attributes;
 pub mod channel;
+pub mod charging;
 pub mod config;
 pub mod dynamo;
 pub mod events;
 pub mod lambda;
 pub mod sqs;
+pub mod wire;
 
 pub use config::Config;
 
+use csms_domain::ports::ChargingServices;
 use csms_domain::{BootPolicy, Services};
 use std::sync::Arc;
 
@@ -57,7 +60,7 @@ pub fn services_with(
             &config.station_events_table,
             "STATION_EVENTS_TABLE",
         ))),
-        bus: Arc::new(sqs::SqsBus::new(sqs, config.status_queue_url.clone())),
+        bus: Arc::new(sqs::SqsBus::new(sqs.clone(), config.status_queue_url.clone())),
         channel: Arc::new(channel::ApiGatewayChannel::new(
             sdk,
             config.connections_endpoint.clone(),
@@ -66,5 +69,34 @@ pub fn services_with(
             heartbeat_interval: config.heartbeat_interval,
             ..BootPolicy::default()
         },
+        charging: charging_services(&dynamodb, &sqs, config),
+    }
+}
+
+fn charging_services(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    sqs: &aws_sdk_sqs::Client,
+    config: &Config,
+) -> ChargingServices {
+    let table = |name: &Option<String>, var: &'static str| dynamo::Table::new(dynamodb.clone(), name.clone(), var);
+    let transactions = Arc::new(charging::Transactions(table(
+        &config.transactions_table,
+        "TRANSACTIONS_TABLE",
+    )));
+    let queues = Arc::new(charging::SessionQueues {
+        client: sqs.clone(),
+        events_url: config.session_events_queue_url.clone(),
+        completed_url: config.session_completed_queue_url.clone(),
+    });
+    ChargingServices {
+        tokens: Arc::new(charging::Tokens(table(&config.tokens_table, "TOKENS_TABLE"))),
+        transaction_ids: transactions.clone(),
+        start_claims: transactions.clone(),
+        transactions: transactions.clone(),
+        seq_nos: transactions,
+        anomalies: Arc::new(charging::Anomalies(table(&config.anomalies_table, "ANOMALIES_TABLE"))),
+        session_events: queues.clone(),
+        sessions: Arc::new(charging::Sessions(table(&config.sessions_table, "SESSIONS_TABLE"))),
+        session_completed: queues,
     }
 }

@@ -21,25 +21,43 @@ impl SqsBus {
     }
 }
 
+/// Sends one message to a FIFO queue; `dedup_key` makes a retried send deliver once.
+pub(crate) async fn send_fifo(
+    client: &aws_sdk_sqs::Client,
+    queue_url: Option<&str>,
+    variable: &str,
+    group: &str,
+    dedup_key: &str,
+    body: String,
+) -> Result<(), PublishError> {
+    let queue_url = queue_url.ok_or_else(|| PublishError(format!("{variable} is not set").into()))?;
+    client
+        .send_message()
+        .queue_url(queue_url)
+        .message_group_id(group)
+        // At most 128 characters: a digest of the key.
+        .message_deduplication_id(hex::encode(Sha256::digest(dedup_key.as_bytes())))
+        .message_body(body)
+        .send()
+        .await
+        .map_err(|e| PublishError(e.into()))?;
+    Ok(())
+}
+
 #[async_trait]
 impl EventBus for SqsBus {
     #[tracing::instrument(skip_all, fields(station = %report.station_id))]
     async fn status_reported(&self, report: &StatusReport, dedup_key: &str) -> Result<(), PublishError> {
-        let queue_url = self
-            .status_queue_url
-            .as_deref()
-            .ok_or_else(|| PublishError("STATUS_QUEUE_URL is not set".into()))?;
         let body = DomainEvent::StatusReported(report.into()).to_json();
-        self.client
-            .send_message()
-            .queue_url(queue_url)
-            .message_group_id(report.station_id.as_str())
-            // At most 128 characters: a digest of the key.
-            .message_deduplication_id(hex::encode(Sha256::digest(dedup_key.as_bytes())))
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| PublishError(e.into()))?;
-        Ok(())
+        let station = report.station_id.as_str();
+        send_fifo(
+            &self.client,
+            self.status_queue_url.as_deref(),
+            "STATUS_QUEUE_URL",
+            station,
+            dedup_key,
+            body,
+        )
+        .await
     }
 }

@@ -233,6 +233,7 @@ pub struct MemoryWorld {
     pub station_events: Arc<MemoryEventLog>,
     pub bus: Arc<MemoryBus>,
     pub channel: Arc<MemoryChannel>,
+    pub charging: MemoryCharging,
 }
 
 impl MemoryWorld {
@@ -246,6 +247,7 @@ impl MemoryWorld {
             bus: self.bus.clone(),
             channel: self.channel.clone(),
             boot_policy,
+            charging: self.charging.services(),
         }
     }
 }
@@ -446,6 +448,20 @@ pub struct MemoryCharging {
 }
 
 impl MemoryCharging {
+    pub fn services(&self) -> ChargingServices {
+        ChargingServices {
+            tokens: self.tokens.clone(),
+            transaction_ids: self.transaction_ids.clone(),
+            start_claims: self.start_claims.clone(),
+            transactions: self.transactions.clone(),
+            seq_nos: self.seq_nos.clone(),
+            anomalies: self.anomalies.clone(),
+            session_events: self.session_events.clone(),
+            sessions: self.sessions.clone(),
+            session_completed: self.completions.clone(),
+        }
+    }
+
     pub fn ports(&self) -> TransactionPorts<'_> {
         TransactionPorts {
             tokens: &*self.tokens,

@@ -125,6 +125,36 @@ pub struct Services {
     pub bus: Arc<dyn EventBus>,
     pub channel: Arc<dyn StationChannel>,
     pub boot_policy: BootPolicy,
+    pub charging: ChargingServices,
+}
+
+/// The ports of charging sessions: id tokens, transactions and the session records.
+#[derive(Clone)]
+pub struct ChargingServices {
+    pub tokens: Arc<dyn TokenRepository>,
+    pub transaction_ids: Arc<dyn TransactionIdAllocator>,
+    pub start_claims: Arc<dyn StartClaims>,
+    pub transactions: Arc<dyn TransactionRepository>,
+    pub seq_nos: Arc<dyn SeqNoTracker>,
+    pub anomalies: Arc<dyn AnomalyLog>,
+    pub session_events: Arc<dyn SessionEventBus>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub session_completed: Arc<dyn SessionCompletedBus>,
+}
+
+impl ChargingServices {
+    /// What the transaction use cases take.
+    pub fn ports(&self) -> TransactionPorts<'_> {
+        TransactionPorts {
+            tokens: &*self.tokens,
+            transaction_ids: &*self.transaction_ids,
+            start_claims: &*self.start_claims,
+            transactions: &*self.transactions,
+            seq_nos: &*self.seq_nos,
+            anomalies: &*self.anomalies,
+            session_events: &*self.session_events,
+        }
+    }
 }
 
 /// The operator's registry of id tags / id tokens.

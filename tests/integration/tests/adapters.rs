@@ -234,7 +234,9 @@ async fn the_bus_delivers_one_message_per_dedup_key_in_station_order() {
             .await
             .unwrap();
         for m in out.messages() {
-            let DomainEvent::StatusReported(event) = DomainEvent::parse(m.body().unwrap()).unwrap();
+            let DomainEvent::StatusReported(event) = DomainEvent::parse(m.body().unwrap()).unwrap() else {
+                panic!("not a status event")
+            };
             received.push(StatusReport::try_from(event).unwrap());
             stack
                 .sqs

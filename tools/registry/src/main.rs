@@ -1,16 +1,23 @@
-//! `csms-registry`: the operator's tool for stations. It uses the same domain code and AWS
+//! `csms-registry`: the operator's tool for stations, id tokens and charging sessions. It uses the same domain code and AWS
 //! adapters as the functions; resource names come from the environment (`STATIONS_TABLE`, ...),
 //! as `scripts/run.sh` writes them for the local stack and the CDK outputs name them in AWS.
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use csms_domain::registry::{self, NewStation};
-use csms_domain::{GeoPoint, Password, ProtocolVersion, Registration, Services, StationId};
+use csms_domain::{
+    AuthorizationStatus, GeoPoint, IdToken, IdTokenType, Password, ProtocolVersion, Registration, Services, Session,
+    StationId, TokenRecord, TransactionKey,
+};
 use serde_json::json;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "csms-registry", about = "Register and inspect charging stations", version)]
+#[command(
+    name = "csms-registry",
+    about = "Register and inspect charging stations, id tokens and charging sessions",
+    version
+)]
 struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
@@ -64,6 +71,46 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         history: usize,
     },
+    /// The id token registry that answers Authorize and the idTagInfo / idTokenInfo of transactions.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// A station's charging sessions, oldest first.
+    Sessions {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Register a token, replacing any with the same value (tokens ignore case).
+    Add {
+        /// The 1.6 idTag or 2.0.1 idToken: up to 20 printable ASCII characters without --type,
+        /// up to 36 with it.
+        #[arg(long)]
+        token: String,
+        /// Central, eMAID, ISO14443, ISO15693, KeyCode, Local, MacAddress or NoAuthorization. A
+        /// typed token only answers that type; an untyped one answers any.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        /// Accepted, Blocked, Expired or Invalid.
+        #[arg(long, default_value = "Accepted")]
+        status: String,
+        /// RFC 3339, e.g. 2027-01-01T00:00:00Z; an Accepted token is Expired from then on.
+        #[arg(long)]
+        expiry: Option<String>,
+        /// The group (1.6 parentIdTag, 2.0.1 groupIdToken). Up to 20 characters it is sent to
+        /// both versions; a longer one (up to 36) is a Central token that only 2.0.1 receives.
+        #[arg(long)]
+        group: Option<String>,
+        /// Who the token belongs to (a driver or fleet reference); never sent to stations.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List the registered tokens.
+    List,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +193,37 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::List => list(&services, cli.json).await?,
         Command::Show { id, history } => show(&services, &station_id(&id)?, history, cli.json).await?,
+        Command::Token {
+            command:
+                TokenCommand::Add {
+                    token,
+                    kind,
+                    status,
+                    expiry,
+                    group,
+                    owner,
+                },
+        } => {
+            let record = TokenRecord {
+                token: id_token(&token, kind.as_deref())?,
+                status: AuthorizationStatus::parse(&status).ok_or_else(|| {
+                    CliError::Usage(format!("status {status:?}: use Accepted, Blocked, Expired or Invalid"))
+                })?,
+                expiry: expiry.as_deref().map(rfc3339).transpose()?,
+                group: group.as_deref().map(group_token).transpose()?,
+                owner,
+            };
+            services.charging.tokens.put(&record).await?;
+            if cli.json {
+                println!("{}", token_json(&record, Utc::now()));
+            } else {
+                println!("token {}: {}", record.token, record.status.as_str());
+            }
+        }
+        Command::Token {
+            command: TokenCommand::List,
+        } => tokens(&services, cli.json).await?,
+        Command::Sessions { id } => sessions(&services, &station_id(&id)?, cli.json).await?,
     }
     Ok(())
 }
@@ -165,6 +243,32 @@ fn protocol(raw: &str) -> Result<ProtocolVersion, CliError> {
 fn registration_status(raw: &str) -> Result<Registration, CliError> {
     Registration::parse(raw)
         .ok_or_else(|| CliError::Usage(format!("registration {raw:?}: use Accepted, Pending or Rejected")))
+}
+
+fn id_token(raw: &str, kind: Option<&str>) -> Result<IdToken, CliError> {
+    let token = match kind {
+        None => IdToken::parse_16(raw),
+        Some(kind) => {
+            let types = IdTokenType::ALL.map(IdTokenType::as_str).join(", ");
+            let kind =
+                IdTokenType::parse(kind).ok_or_else(|| CliError::Usage(format!("type {kind:?}: use {types}")))?;
+            IdToken::parse_201(raw, kind)
+        }
+    };
+    token.map_err(|e| CliError::Usage(format!("token {raw:?}: {e}")))
+}
+
+/// Untyped when a 1.6 parentIdTag can carry it, else a Central (CSMS-made) 2.0.1 token.
+fn group_token(raw: &str) -> Result<IdToken, CliError> {
+    IdToken::parse_16(raw)
+        .or_else(|_| IdToken::parse_201(raw, IdTokenType::Central))
+        .map_err(|e| CliError::Usage(format!("group {raw:?}: {e}")))
+}
+
+fn rfc3339(raw: &str) -> Result<DateTime<Utc>, CliError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| CliError::Usage(format!("expiry {raw:?}: {e} (use RFC 3339, e.g. 2027-01-01T00:00:00Z)")))
 }
 
 fn print_password(as_json: bool, id: &str, password: &Password) {
@@ -295,4 +399,244 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
         );
     }
     Ok(())
+}
+
+/// A token record, with the status Authorize would answer for it now.
+fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
+    json!({
+        "token": record.token.as_str(),
+        "type": record.token.kind().map(IdTokenType::as_str),
+        "status": record.status.as_str(),
+        "answeredNow": record.authorization(&record.token, now).status.as_str(),
+        "expiry": record.expiry,
+        "group": record.group.as_ref().map(IdToken::as_str),
+        "owner": record.owner,
+    })
+}
+
+async fn tokens(services: &Services, as_json: bool) -> Result<(), CliError> {
+    let mut records = services.charging.tokens.list().await?;
+    records.sort_by_key(|r| r.token.key());
+    let now = Utc::now();
+    if as_json {
+        let rows: Vec<_> = records.iter().map(|r| token_json(r, now)).collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    if records.is_empty() {
+        println!("no tokens registered");
+    }
+    for r in &records {
+        let answered = r.authorization(&r.token, now).status;
+        let status = if answered == r.status {
+            r.status.as_str().to_owned()
+        } else {
+            format!("{} (answered {})", r.status.as_str(), answered.as_str())
+        };
+        let line = format!(
+            "{:<36} {:<15} {:<28} expiry {:<20} group {:<20} {}",
+            r.token.as_str(),
+            r.token.kind().map(IdTokenType::as_str).unwrap_or("any type"),
+            status,
+            time(r.expiry),
+            r.group.as_ref().map(IdToken::as_str).unwrap_or("-"),
+            r.owner.as_deref().unwrap_or(""),
+        );
+        println!("{}", line.trim_end());
+    }
+    Ok(())
+}
+
+/// The transaction as the station knows it, and the OCPP version it came by.
+fn transaction(key: &TransactionKey) -> (String, &'static str) {
+    match key {
+        TransactionKey::Ocpp16(id) => (id.get().to_string(), "ocpp1.6"),
+        TransactionKey::Ocpp201(id) => (id.to_string(), "ocpp2.0.1"),
+    }
+}
+
+fn session_json(s: &Session) -> serde_json::Value {
+    let (transaction_id, protocol) = transaction(&s.transaction);
+    json!({
+        "transactionId": transaction_id,
+        "protocol": protocol,
+        "evse": s.evse,
+        "connector": s.connector,
+        "idToken": s.id_token.as_ref().map(|t| t.token.as_str()),
+        "startedAt": s.start.as_ref().map(|x| x.at.timestamp),
+        "meterStartWh": s.start.as_ref().and_then(|x| x.meter_start_wh),
+        "startReason": s.start.as_ref().and_then(|x| x.reason.as_deref()),
+        "remoteStartId": s.start.as_ref().and_then(|x| x.remote_start_id),
+        "stoppedAt": s.stop.as_ref().map(|x| x.at.timestamp),
+        "meterStopWh": s.stop.as_ref().and_then(|x| x.meter_stop_wh),
+        "stopReason": s.stop.as_ref().map(|x| x.reason.as_str()),
+        "stoppedBy": s.stop.as_ref().and_then(|x| x.id_token.as_ref()).map(IdToken::as_str),
+        "energyWh": s.energy_wh(),
+        "durationSeconds": s.completion.as_ref().map(|c| c.duration_seconds),
+        "completed": s.is_completed(),
+        "offline": s.offline,
+        "readings": s.series.len(),
+        "missingSeqNos": s.missing_seq_nos(),
+    })
+}
+
+async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<(), CliError> {
+    let mut sessions = services.charging.sessions.list(id).await?;
+    sessions.sort_by_key(|s| (s.start.as_ref().map(|x| x.at.timestamp), s.transaction.clone()));
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "stationId": id.as_str(),
+                "sessions": sessions.iter().map(session_json).collect::<Vec<_>>(),
+            })
+        );
+        return Ok(());
+    }
+    if sessions.is_empty() {
+        println!("{id}: no charging sessions");
+    }
+    for s in &sessions {
+        let (transaction_id, protocol) = transaction(&s.transaction);
+        let missing = s.missing_seq_nos();
+        println!(
+            "{:<36} {:<9} token {:<20} start {:<19} stop {:<19} {:>12} {:>8} {:<10} {}{}{}",
+            transaction_id,
+            protocol,
+            s.id_token.as_ref().map(|t| t.token.as_str()).unwrap_or("-"),
+            time(s.start.as_ref().map(|x| x.at.timestamp)),
+            time(s.stop.as_ref().map(|x| x.at.timestamp)),
+            s.energy_wh()
+                .map(|wh| format!("{wh} Wh"))
+                .unwrap_or_else(|| "- Wh".into()),
+            s.completion
+                .as_ref()
+                .map(|c| format!("{} min", c.duration_seconds / 60))
+                .unwrap_or_default(),
+            if s.is_completed() { "completed" } else { "open" },
+            s.stop.as_ref().map(|x| x.reason.as_str()).unwrap_or(""),
+            if s.offline { " offline" } else { "" },
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" missing seqNo {missing:?}")
+            },
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "csms-registry",
+            "token",
+            "add",
+            "--token",
+            "04A2B3C4D5E6F7",
+            "--type",
+            "ISO14443",
+            "--status",
+            "Blocked",
+            "--expiry",
+            "2027-01-01T00:00:00Z",
+            "--group",
+            "FLEET-7",
+            "--owner",
+            "driver-42",
+            "--json",
+        ])
+        .unwrap();
+        assert!(cli.json);
+        let Command::Token {
+            command: TokenCommand::Add { kind, status, .. },
+        } = cli.command
+        else {
+            panic!("token add");
+        };
+        assert_eq!((kind.as_deref(), status.as_str()), (Some("ISO14443"), "Blocked"));
+        let cli = Cli::try_parse_from(["csms-registry", "sessions", "--id", "CP-DEMO-1"]).unwrap();
+        assert!(matches!(cli.command, Command::Sessions { id } if id == "CP-DEMO-1"));
+        assert!(Cli::try_parse_from(["csms-registry", "token", "add"]).is_err());
+    }
+
+    #[test]
+    fn tokens_groups_and_expiries_follow_the_domain_rules() {
+        let untyped = id_token("04e91c5a", None).unwrap();
+        assert_eq!((untyped.as_str(), untyped.kind()), ("04e91c5a", None));
+        let card = id_token(&"A".repeat(36), Some("eMAID")).unwrap();
+        assert_eq!(card.kind(), Some(IdTokenType::EMaid));
+        assert!(matches!(id_token(&"A".repeat(21), None), Err(CliError::Usage(_))));
+        assert!(matches!(id_token("X", Some("RFID")), Err(CliError::Usage(m)) if m.contains("ISO14443")));
+        assert_eq!(group_token("FLEET-7").unwrap().kind(), None);
+        assert_eq!(group_token(&"G".repeat(30)).unwrap().kind(), Some(IdTokenType::Central));
+        assert_eq!(
+            rfc3339("2027-01-01T01:00:00+01:00").unwrap(),
+            DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z").unwrap()
+        );
+        assert!(rfc3339("2027-01-01").is_err());
+    }
+
+    #[tokio::test]
+    async fn tokens_and_sessions_list_from_the_stores() {
+        use csms_domain::memory::MemoryWorld;
+        use csms_domain::ports::TokenRepository;
+        use csms_domain::session::{self, SessionEvent, SessionEventKind};
+        use csms_domain::transaction::TransactionId;
+
+        let world = MemoryWorld::default();
+        let services = world.services(Default::default());
+        let record = TokenRecord {
+            token: id_token("04E91C5A", None).unwrap(),
+            status: AuthorizationStatus::Accepted,
+            expiry: Some(rfc3339("2020-01-01T00:00:00Z").unwrap()),
+            group: None,
+            owner: None,
+        };
+        world.charging.tokens.put(&record).await.unwrap();
+        assert_eq!(token_json(&record, Utc::now())["answeredNow"], "Expired");
+        let station = station_id("CP-DEMO-1").unwrap();
+        let started = SessionEvent {
+            station: station.clone(),
+            transaction: TransactionKey::Ocpp16(TransactionId::new(7).unwrap()),
+            seq_no: None,
+            timestamp: rfc3339("2026-11-24T05:01:00Z").unwrap(),
+            offline: false,
+            evse: None,
+            connector: Some(1),
+            id_token: Some(record.token.clone()),
+            kind: SessionEventKind::Started {
+                meter_start_wh: Some(12000.0),
+                reason: None,
+                remote_start_id: None,
+            },
+            samples: vec![],
+        };
+        let mut stopped = started.clone();
+        stopped.timestamp = rfc3339("2026-11-24T05:41:00Z").unwrap();
+        stopped.kind = SessionEventKind::Stopped {
+            meter_stop_wh: Some(19750.0),
+            reason: "EVDisconnected".into(),
+        };
+        for event in [&started, &stopped] {
+            let charging = &services.charging;
+            session::project(charging.sessions.as_ref(), charging.session_completed.as_ref(), event)
+                .await
+                .unwrap();
+        }
+        let listed = services.charging.sessions.list(&station).await.unwrap();
+        let row = session_json(&listed[0]);
+        assert_eq!(row["transactionId"], "7");
+        assert_eq!(row["energyWh"], 7750.0);
+        assert_eq!(row["durationSeconds"], 2400);
+        assert_eq!(row["completed"], true);
+        for as_json in [false, true] {
+            tokens(&services, as_json).await.unwrap();
+            sessions(&services, &station, as_json).await.unwrap();
+        }
+    }
 }

@@ -1,0 +1,58 @@
+//! Sessions consumer: projects session events from the sessions FIFO queue (group = station id)
+//! into charging session records, and announces each completed session once for billing.
+//! Idempotent (a redelivered event changes nothing); reports partial batch failures and, the
+//! queue being FIFO, fails everything after the first failure so that order holds.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use csms_aws::events::{DomainEvent, EventError};
+use csms_domain::session::{self, Change};
+use csms_domain::{Services, SessionEvent};
+
+pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let mut response = SqsBatchResponse::default();
+    let mut failed = false;
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if !failed {
+            let span = tracing::info_span!("session_event", message = %id);
+            let _enter = span.enter();
+            if let Err(e) = process(services, record.body.as_deref().unwrap_or_default()).await {
+                tracing::error!(error = %e, "session event failed; it and the rest of its batch will be retried");
+                failed = true;
+            }
+        }
+        if failed {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    Ok(response)
+}
+
+async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::Error> {
+    // A body that is not a session event can never succeed: after its retries the queue's
+    // redrive policy moves it to the dead-letter queue, where it stays for an operator.
+    let event = match DomainEvent::parse(body)? {
+        DomainEvent::SessionEvent(event) => event,
+        other => return Err(EventError::Unexpected(other.kind()).into()),
+    };
+    let event = SessionEvent::try_from(&event)?;
+    let charging = &services.charging;
+    let change = session::project(charging.sessions.as_ref(), charging.session_completed.as_ref(), &event).await?;
+    let (outcome, session) = match &change {
+        Change::Unchanged => ("unchanged", None),
+        Change::Updated(session) => ("updated", Some(session)),
+        Change::Completed(session) => ("completed", Some(session)),
+    };
+    tracing::info!(
+        station = %event.station,
+        transaction = %event.transaction,
+        seq_no = ?event.seq_no,
+        outcome,
+        version = session.map(|s| s.version),
+        energy_wh = session.and_then(|s| s.energy_wh()),
+        "session event projected"
+    );
+    Ok(())
+}

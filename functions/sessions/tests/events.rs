@@ -1,0 +1,271 @@
+//! The sessions consumer on the sample SQS batch in `events/`, against in-memory ports.
+
+use async_trait::async_trait;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use csms_aws::events::{DomainEvent, StatusReportedV1};
+use csms_domain::memory::MemoryWorld;
+use csms_domain::ports::{PublishError, SessionCompletedBus};
+use csms_domain::*;
+use std::sync::Arc;
+
+const BATCH: &str = include_str!("../../../events/sqs-session-events.json");
+
+fn batch() -> SqsEvent {
+    serde_json::from_str(BATCH).unwrap()
+}
+
+/// The batch's records, by position (1-based, as the message ids end).
+fn records(positions: &[usize]) -> SqsEvent {
+    let all = batch();
+    let mut some = all.clone();
+    some.records = positions.iter().map(|p| all.records[p - 1].clone()).collect();
+    some
+}
+
+fn failed(response: &SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+fn message_id(position: usize) -> String {
+    format!("7c1e2f90-3b4d-4e8a-9d61-2a5b8c0e41{position:02}")
+}
+
+fn at(raw: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(raw).unwrap().with_timezone(&Utc)
+}
+
+fn station() -> StationId {
+    StationId::parse("CP-DEMO-1").unwrap()
+}
+
+fn tx16(id: i64) -> TransactionKey {
+    TransactionKey::Ocpp16(TransactionId::new(id).unwrap())
+}
+
+fn session(world: &MemoryWorld, transaction: TransactionKey) -> Option<Session> {
+    world
+        .charging
+        .sessions
+        .0
+        .lock()
+        .unwrap()
+        .get(&(station(), transaction))
+        .cloned()
+}
+
+fn completions(world: &MemoryWorld) -> Vec<(String, SessionCompleted)> {
+    world.charging.completions.0.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_poison_message_fails_itself_and_everything_after_it_in_the_fifo_batch() {
+    // GIVEN no session records
+    let world = MemoryWorld::default();
+    let services = world.services(BootPolicy::default());
+
+    // WHEN the batch arrives: start, meter values, stop, a poison message, another start
+    let response = sessions::handle(&services, batch()).await.unwrap();
+
+    // THEN the poison message and the one after it are retried, the rest applied
+    assert_eq!(failed(&response), vec![message_id(4), message_id(5)]);
+    let first = session(&world, tx16(1)).unwrap();
+    let completion = first.completion.as_ref().unwrap();
+    assert_eq!(completion.energy_wh, Some(7750.0));
+    assert_eq!(completion.duration_seconds, 2400);
+    assert_eq!(completion.started_at, at("2026-11-24T05:01:00Z"));
+    assert_eq!(first.stop.as_ref().unwrap().reason, "EVDisconnected");
+    assert_eq!(first.series.len(), 4);
+    assert_eq!(first.version, 3);
+    assert!(session(&world, tx16(2)).is_none());
+    // AND the completion was announced once, for billing
+    let announced = completions(&world);
+    assert_eq!(announced.len(), 1);
+    assert_eq!(announced[0].0, "CP-DEMO-1#tx16#1#completed");
+    assert_eq!(announced[0].1.energy_wh, Some(7750.0));
+    assert_eq!(announced[0].1.id_token.as_ref().unwrap().as_str(), "04E91C5A");
+
+    // WHEN the good messages are redelivered THEN nothing changes
+    let before = world.charging.sessions.0.lock().unwrap().clone();
+    let again = sessions::handle(&services, records(&[3, 1, 2, 3])).await.unwrap();
+    assert!(failed(&again).is_empty());
+    assert_eq!(*world.charging.sessions.0.lock().unwrap(), before);
+    assert_eq!(completions(&world).len(), 1);
+
+    // WHEN the poison message comes back alone THEN it fails again (the queue will dead-letter it)
+    let poison = sessions::handle(&services, records(&[4])).await.unwrap();
+    assert_eq!(failed(&poison), vec![message_id(4)]);
+
+    // AND the message held up behind it applies on its own
+    let last = sessions::handle(&services, records(&[5])).await.unwrap();
+    assert!(failed(&last).is_empty());
+    let second = session(&world, tx16(2)).unwrap();
+    assert!(!second.is_completed());
+    assert_eq!(second.start.as_ref().unwrap().meter_start_wh, Some(19750.0));
+}
+
+/// A completion queue that is down.
+struct DownBus;
+
+#[async_trait]
+impl SessionCompletedBus for DownBus {
+    async fn session_completed(&self, _: &SessionCompleted, _: &str) -> Result<(), PublishError> {
+        Err(PublishError("queue unavailable".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_completion_that_could_not_be_announced_is_announced_on_redelivery() {
+    // GIVEN a completion queue that is down
+    let world = MemoryWorld::default();
+    let mut services = world.services(BootPolicy::default());
+    services.charging.session_completed = Arc::new(DownBus);
+
+    // WHEN start, meter values and stop arrive THEN the stop fails and the record stays open
+    let response = sessions::handle(&services, records(&[1, 2, 3])).await.unwrap();
+    assert_eq!(failed(&response), vec![message_id(3)]);
+    assert!(!session(&world, tx16(1)).unwrap().is_completed());
+
+    // WHEN the queue is back and the stop is redelivered THEN the session completes, announced once
+    services.charging.session_completed = world.charging.completions.clone();
+    let response = sessions::handle(&services, records(&[3, 3])).await.unwrap();
+    assert!(failed(&response).is_empty());
+    assert!(session(&world, tx16(1)).unwrap().is_completed());
+    assert_eq!(completions(&world).len(), 1);
+}
+
+#[tokio::test]
+async fn another_kind_of_event_on_the_queue_fails() {
+    let world = MemoryWorld::default();
+    let services = world.services(BootPolicy::default());
+    let status = StatusReportedV1 {
+        station_id: "CP-DEMO-1".into(),
+        evse_id: None,
+        connector_id: 1,
+        status: "Charging".into(),
+        error_code: None,
+        info: None,
+        vendor_error_code: None,
+        timestamp: at("2026-11-24T05:01:00Z"),
+        received_at: at("2026-11-24T05:01:00Z"),
+    };
+    let mut event = records(&[1, 2]);
+    event.records[0].body = Some(DomainEvent::StatusReported(status).to_json());
+    let response = sessions::handle(&services, event).await.unwrap();
+    assert_eq!(failed(&response), vec![message_id(1), message_id(2)]);
+    assert!(world.charging.sessions.0.lock().unwrap().is_empty());
+}
+
+/// The events the message function publishes for a 1.6 session on CP-DEMO-1.
+fn published_events() -> Vec<SessionEvent> {
+    let tag = IdToken::parse_16("04E91C5A").unwrap();
+    let event = |id, timestamp, kind, id_token, connector, samples| SessionEvent {
+        station: station(),
+        transaction: tx16(id),
+        seq_no: None,
+        timestamp: at(timestamp),
+        offline: false,
+        evse: None,
+        connector,
+        id_token,
+        kind,
+        samples,
+    };
+    let sample = |timestamp, measurand, value, unit, context| {
+        MeterSample::new(at(timestamp), Measurand::parse(Some(measurand)), value, Some(unit), 0)
+            .unwrap()
+            .with_context(context)
+    };
+    let periodic = ReadingContext::SamplePeriodic;
+    let at_16 = "2026-11-24T05:16:00Z";
+    vec![
+        event(
+            1,
+            "2026-11-24T05:01:00Z",
+            SessionEventKind::Started {
+                meter_start_wh: Some(12000.0),
+                reason: None,
+                remote_start_id: None,
+            },
+            Some(tag.clone()),
+            Some(1),
+            vec![],
+        ),
+        event(
+            1,
+            at_16,
+            SessionEventKind::Updated,
+            None,
+            Some(1),
+            vec![
+                sample(at_16, "Energy.Active.Import.Register", 14.75, "kWh", periodic),
+                sample(at_16, "Power.Active.Import", 11040.0, "W", periodic),
+                sample(at_16, "Current.Import", 16.0, "A", periodic).with_phase(Some(Phase::L1)),
+            ],
+        ),
+        event(
+            1,
+            "2026-11-24T05:41:00Z",
+            SessionEventKind::Stopped {
+                meter_stop_wh: Some(19750.0),
+                reason: "EVDisconnected".into(),
+            },
+            Some(tag.clone()),
+            None,
+            vec![sample(
+                "2026-11-24T05:41:00Z",
+                "Energy.Active.Import.Register",
+                19750.0,
+                "Wh",
+                ReadingContext::TransactionEnd,
+            )],
+        ),
+        event(
+            2,
+            "2026-11-24T06:00:00Z",
+            SessionEventKind::Started {
+                meter_start_wh: Some(19750.0),
+                reason: None,
+                remote_start_id: None,
+            },
+            Some(tag),
+            Some(2),
+            vec![],
+        ),
+    ]
+}
+
+#[test]
+fn the_sample_batch_is_what_the_producer_writes() {
+    // The good records are the producer's JSON of these events, deduplicated by their keys.
+    let batch = batch();
+    let good = [
+        &batch.records[0],
+        &batch.records[1],
+        &batch.records[2],
+        &batch.records[4],
+    ];
+    for (record, event) in good.into_iter().zip(published_events()) {
+        assert_eq!(
+            record.body.as_deref(),
+            Some(DomainEvent::SessionEvent((&event).into()).to_json().as_str())
+        );
+        assert_eq!(
+            record.attributes.get("MessageDeduplicationId"),
+            Some(&event.dedup_key())
+        );
+        assert_eq!(
+            record.attributes.get("MessageGroupId").map(String::as_str),
+            Some("CP-DEMO-1")
+        );
+    }
+    // The poison record is well-formed JSON of the right shape with a transaction id the CSMS
+    // never hands out.
+    let poison = batch.records[3].body.as_deref().unwrap();
+    assert!(matches!(DomainEvent::parse(poison), Ok(DomainEvent::SessionEvent(_))));
+    assert!(poison.contains(r#""transaction":"tx16#0""#));
+}

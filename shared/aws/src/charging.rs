@@ -1,0 +1,615 @@
+//! DynamoDB and SQS adapters for charging sessions: id tokens, 1.6 transaction ids and start
+//! claims, transactions, 2.0.1 seqNo tracking, anomalies, session records and their events.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Duration, Utc};
+use csms_domain::anomaly::{Anomaly, AnomalyKind};
+use csms_domain::ports::*;
+use csms_domain::transaction::{StartKey, Stop, Transaction};
+use csms_domain::transaction_event::EventMark;
+use csms_domain::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::attributes::*;
+use crate::dynamo::{Table, backend, condition_failed};
+use crate::events::DomainEvent;
+use crate::sqs::send_fifo;
+use crate::wire::{IdTokenV1, SessionV1, WireError};
+
+fn malformed(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(Box::new(WireError(e.to_string())))
+}
+
+fn json<T: Serialize>(value: &T) -> AttributeValue {
+    s(serde_json::to_string(value).expect("records always serialize"))
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(item: &Item, name: &'static str) -> Result<T, StoreError> {
+    serde_json::from_str(&get_s(item, name).map_err(backend)?).map_err(malformed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Id tokens (TokensTable, key `idToken` = IdToken::key())
+
+pub struct Tokens(pub Table);
+
+fn token_from_item(item: &Item) -> Result<TokenRecord, StoreError> {
+    let token: IdTokenV1 = from_json(item, "token")?;
+    let group: Option<IdTokenV1> = opt_s(item, "group")
+        .map(|g| serde_json::from_str(&g))
+        .transpose()
+        .map_err(malformed)?;
+    Ok(TokenRecord {
+        token: (&token).try_into().map_err(malformed)?,
+        status: AuthorizationStatus::parse(&get_s(item, "status").map_err(backend)?)
+            .ok_or_else(|| malformed("status"))?,
+        expiry: opt_time(item, "expiry"),
+        group: group.as_ref().map(IdToken::try_from).transpose().map_err(malformed)?,
+        owner: opt_s(item, "owner"),
+    })
+}
+
+#[async_trait]
+impl TokenRepository for Tokens {
+    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError> {
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("idToken", s(token.key()))
+            .send()
+            .await;
+        out.map_err(backend)?.item.as_ref().map(token_from_item).transpose()
+    }
+
+    async fn put(&self, r: &TokenRecord) -> Result<(), StoreError> {
+        let mut item = Item::from([
+            ("idToken".into(), s(r.token.key())),
+            ("token".into(), json(&IdTokenV1::from(&r.token))),
+            ("status".into(), s(r.status.as_str())),
+        ]);
+        put_opt(&mut item, "expiry", r.expiry.map(time));
+        put_opt(&mut item, "group", r.group.as_ref().map(|g| json(&IdTokenV1::from(g))));
+        put_opt(&mut item, "owner", r.owner.clone().map(s));
+        self.0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .0
+                .client
+                .scan()
+                .table_name(self.0.name()?)
+                .set_exclusive_start_key(start)
+                .send()
+                .await;
+            let out = out.map_err(backend)?;
+            for item in out.items() {
+                records.push(token_from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TransactionsTable: one key `pk`, prefixed by what the item is.
+
+pub struct Transactions(pub Table);
+
+impl Transactions {
+    /// Start claims outlive any offline queue a station replays from.
+    const CLAIM_RETENTION: Duration = Duration::days(90);
+
+    fn transaction_key(station: &StationId, id: TransactionId) -> AttributeValue {
+        s(format!("tx16#{station}#{}", id.get()))
+    }
+
+    async fn get_item(&self, pk: AttributeValue) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("pk", pk)
+            .consistent_read(true)
+            .send()
+            .await;
+        Ok(out.map_err(backend)?.item)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionV1 {
+    connector: u32,
+    id_tag: IdTokenV1,
+    meter_start_wh: i64,
+    started_at: DateTime<Utc>,
+    reservation_id: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StopV1 {
+    meter_stop_wh: i64,
+    timestamp: DateTime<Utc>,
+    reason: String,
+    id_tag: Option<IdTokenV1>,
+}
+
+fn transaction_from_item(station: &StationId, id: TransactionId, item: &Item) -> Result<Transaction, StoreError> {
+    let t: TransactionV1 = from_json(item, "record")?;
+    let stop = match opt_s(item, "stop") {
+        Some(raw) => {
+            let stop: StopV1 = serde_json::from_str(&raw).map_err(malformed)?;
+            Some(Stop {
+                meter_stop_wh: stop.meter_stop_wh,
+                timestamp: stop.timestamp,
+                reason: stop.reason,
+                id_tag: stop
+                    .id_tag
+                    .as_ref()
+                    .map(IdToken::try_from)
+                    .transpose()
+                    .map_err(malformed)?,
+            })
+        }
+        None => None,
+    };
+    Ok(Transaction {
+        station: station.clone(),
+        id,
+        connector: t.connector,
+        id_tag: (&t.id_tag).try_into().map_err(malformed)?,
+        meter_start_wh: t.meter_start_wh,
+        started_at: t.started_at,
+        reservation_id: t.reservation_id,
+        stop,
+    })
+}
+
+#[async_trait]
+impl TransactionIdAllocator for Transactions {
+    async fn next(&self) -> Result<u64, StoreError> {
+        let out = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("pk", s("counter#transaction-id"))
+            .update_expression("ADD #value :one")
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(backend)?;
+        let value = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("value"))
+            .and_then(|v| v.as_n().ok());
+        value
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| malformed("counter value"))
+    }
+}
+
+#[async_trait]
+impl StartClaims for Transactions {
+    async fn claim(&self, key: &StartKey, id: TransactionId) -> Result<TransactionId, StoreError> {
+        let pk = s(format!("start#{}#{}", key.station, key.key));
+        let item = Item::from([
+            ("pk".into(), pk.clone()),
+            ("transactionId".into(), n(id.get())),
+            ("expiresAt".into(), n((Utc::now() + Self::CLAIM_RETENTION).timestamp())),
+        ]);
+        let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
+        match put.condition_expression("attribute_not_exists(pk)").send().await {
+            Ok(_) => Ok(id),
+            Err(e) if condition_failed(&e) => {
+                let item = self
+                    .get_item(pk)
+                    .await?
+                    .ok_or_else(|| malformed("start claim vanished"))?;
+                let first = item
+                    .get("transactionId")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok());
+                first
+                    .and_then(TransactionId::new)
+                    .ok_or_else(|| malformed("start claim id"))
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl TransactionRepository for Transactions {
+    async fn create(&self, t: &Transaction) -> Result<bool, StoreError> {
+        let record = TransactionV1 {
+            connector: t.connector,
+            id_tag: (&t.id_tag).into(),
+            meter_start_wh: t.meter_start_wh,
+            started_at: t.started_at,
+            reservation_id: t.reservation_id,
+        };
+        let item = Item::from([
+            ("pk".into(), Self::transaction_key(&t.station, t.id)),
+            ("record".into(), json(&record)),
+        ]);
+        let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
+        match put.condition_expression("attribute_not_exists(pk)").send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn get(&self, station: &StationId, id: TransactionId) -> Result<Option<Transaction>, StoreError> {
+        let item = self.get_item(Self::transaction_key(station, id)).await?;
+        item.as_ref().map(|i| transaction_from_item(station, id, i)).transpose()
+    }
+
+    async fn stop(
+        &self,
+        station: &StationId,
+        id: TransactionId,
+        stop: &Stop,
+    ) -> Result<Option<Transaction>, StoreError> {
+        let record = StopV1 {
+            meter_stop_wh: stop.meter_stop_wh,
+            timestamp: stop.timestamp,
+            reason: stop.reason.clone(),
+            id_tag: stop.id_tag.as_ref().map(IdTokenV1::from),
+        };
+        let result = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("pk", Self::transaction_key(station, id))
+            .update_expression("SET #stop = :stop")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#stop)")
+            .expression_attribute_names("#stop", "stop")
+            .expression_attribute_values(":stop", json(&record))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes
+                .as_ref()
+                .map(|i| transaction_from_item(station, id, i))
+                .transpose(),
+            // Unknown, or stopped already: the record as it is.
+            Err(e) if condition_failed(&e) => self.get(station, id).await,
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl SeqNoTracker for Transactions {
+    async fn observe(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        seq_no: u32,
+        mark: &EventMark,
+    ) -> Result<BTreeMap<u32, EventMark>, StoreError> {
+        // One attribute per seqNo (`s<seqNo>` = "<type>|<timestamp>"), kept at its first value, so
+        // one update both records the number and returns every earlier one.
+        let value = format!("{}|{}", mark.event_type.as_str(), time_str(mark.timestamp));
+        let out = self
+            .0
+            .client
+            .update_item()
+            .table_name(self.0.name()?)
+            .key("pk", s(format!("seq#{station}#{transaction}")))
+            .update_expression("SET #seq = if_not_exists(#seq, :mark)")
+            .expression_attribute_names("#seq", format!("s{seq_no}"))
+            .expression_attribute_values(":mark", s(value))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(backend)?;
+        let mut marks = BTreeMap::new();
+        for (name, value) in out.attributes.unwrap_or_default() {
+            let Some(seq) = name.strip_prefix('s').and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let raw = value.as_s().map_err(|_| malformed("seqNo mark"))?;
+            let (kind, at) = raw.split_once('|').ok_or_else(|| malformed("seqNo mark"))?;
+            let event_type = TransactionEventType::parse(kind).ok_or_else(|| malformed("seqNo mark type"))?;
+            let timestamp = DateTime::parse_from_rfc3339(at).map_err(malformed)?.with_timezone(&Utc);
+            marks.insert(seq, EventMark { event_type, timestamp });
+        }
+        Ok(marks)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anomalies (AnomaliesTable: stationId, entry = Anomaly::key())
+
+pub struct Anomalies(pub Table);
+
+/// Externally tagged, for the reason given on [`crate::events::DomainEvent`].
+#[derive(Serialize, Deserialize)]
+enum AnomalyKindV1 {
+    StopForUnknownTransaction {
+        transaction_id: i32,
+    },
+    StopForStoppedTransaction {
+        transaction_id: i32,
+    },
+    MeterValuesForUnknownTransaction {
+        transaction_id: i32,
+    },
+    SeqNoGap {
+        transaction_id: String,
+        seq_no: u32,
+        missing: Vec<u32>,
+    },
+    SeqNoReused {
+        transaction_id: String,
+        seq_no: u32,
+    },
+}
+
+impl Anomalies {
+    const RETENTION: Duration = Duration::days(180);
+}
+
+#[async_trait]
+impl AnomalyLog for Anomalies {
+    async fn record(&self, a: &Anomaly) -> Result<(), StoreError> {
+        let kind = match &a.kind {
+            AnomalyKind::StopForUnknownTransaction { transaction_id } => AnomalyKindV1::StopForUnknownTransaction {
+                transaction_id: *transaction_id,
+            },
+            AnomalyKind::StopForStoppedTransaction { transaction_id } => AnomalyKindV1::StopForStoppedTransaction {
+                transaction_id: transaction_id.get(),
+            },
+            AnomalyKind::MeterValuesForUnknownTransaction { transaction_id } => {
+                AnomalyKindV1::MeterValuesForUnknownTransaction {
+                    transaction_id: *transaction_id,
+                }
+            }
+            AnomalyKind::SeqNoGap {
+                transaction_id,
+                seq_no,
+                missing,
+            } => AnomalyKindV1::SeqNoGap {
+                transaction_id: transaction_id.to_string(),
+                seq_no: *seq_no,
+                missing: missing.clone(),
+            },
+            AnomalyKind::SeqNoReused { transaction_id, seq_no } => AnomalyKindV1::SeqNoReused {
+                transaction_id: transaction_id.to_string(),
+                seq_no: *seq_no,
+            },
+        };
+        let item = Item::from([
+            ("stationId".into(), s(a.station.as_str())),
+            ("entry".into(), s(a.key())),
+            ("anomaly".into(), json(&kind)),
+            ("timestamp".into(), time(a.timestamp)),
+            ("detectedAt".into(), time(a.detected_at)),
+            ("expiresAt".into(), n((a.detected_at + Self::RETENTION).timestamp())),
+        ]);
+        // Keyed without the detection time: a redelivery overwrites its own entry.
+        self.0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list(&self, station: &StationId) -> Result<Vec<Anomaly>, StoreError> {
+        let out = self
+            .0
+            .client
+            .query()
+            .table_name(self.0.name()?)
+            .key_condition_expression("stationId = :s")
+            .expression_attribute_values(":s", s(station.as_str()))
+            .send()
+            .await
+            .map_err(backend)?;
+        let tx = |raw: &str| StationTransactionId::parse(raw).map_err(malformed);
+        out.items()
+            .iter()
+            .map(|item| {
+                let kind = match from_json::<AnomalyKindV1>(item, "anomaly")? {
+                    AnomalyKindV1::StopForUnknownTransaction { transaction_id } => {
+                        AnomalyKind::StopForUnknownTransaction { transaction_id }
+                    }
+                    AnomalyKindV1::StopForStoppedTransaction { transaction_id } => {
+                        AnomalyKind::StopForStoppedTransaction {
+                            transaction_id: TransactionId::new(transaction_id.into()).ok_or_else(|| malformed("id"))?,
+                        }
+                    }
+                    AnomalyKindV1::MeterValuesForUnknownTransaction { transaction_id } => {
+                        AnomalyKind::MeterValuesForUnknownTransaction { transaction_id }
+                    }
+                    AnomalyKindV1::SeqNoGap {
+                        transaction_id,
+                        seq_no,
+                        missing,
+                    } => AnomalyKind::SeqNoGap {
+                        transaction_id: tx(&transaction_id)?,
+                        seq_no,
+                        missing,
+                    },
+                    AnomalyKindV1::SeqNoReused { transaction_id, seq_no } => AnomalyKind::SeqNoReused {
+                        transaction_id: tx(&transaction_id)?,
+                        seq_no,
+                    },
+                };
+                Ok(Anomaly {
+                    station: station.clone(),
+                    kind,
+                    timestamp: get_time(item, "timestamp").map_err(backend)?,
+                    detected_at: get_time(item, "detectedAt").map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session records (SessionsTable: stationId, transaction)
+
+pub struct Sessions(pub Table);
+
+fn session_from_item(item: &Item) -> Result<Session, StoreError> {
+    let record: SessionV1 = from_json(item, "record")?;
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok());
+    record
+        .into_session(
+            &get_s(item, "stationId").map_err(backend)?,
+            &get_s(item, "transaction").map_err(backend)?,
+            version.ok_or_else(|| malformed("version"))?,
+        )
+        .map_err(malformed)
+}
+
+#[async_trait]
+impl SessionRepository for Sessions {
+    async fn get(&self, station: &StationId, transaction: &TransactionKey) -> Result<Option<Session>, StoreError> {
+        let out = self
+            .0
+            .client
+            .get_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(station.as_str()))
+            .key("transaction", s(transaction.to_string()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item.as_ref().map(session_from_item).transpose()
+    }
+
+    async fn save(&self, session: &Session, expected_version: Option<u64>) -> Result<bool, StoreError> {
+        let mut item = Item::from([
+            ("stationId".into(), s(session.station.as_str())),
+            ("transaction".into(), s(session.transaction.to_string())),
+            ("version".into(), n(session.version)),
+            ("record".into(), json(&SessionV1::from(session))),
+            ("completed".into(), AttributeValue::Bool(session.completion.is_some())),
+        ]);
+        put_opt(
+            &mut item,
+            "energyWh",
+            session.completion.as_ref().and_then(|c| c.energy_wh).map(n),
+        );
+        let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
+        let put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(stationId)"),
+            Some(v) => put
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(v)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
+        let mut sessions = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .0
+                .client
+                .query()
+                .table_name(self.0.name()?)
+                .key_condition_expression("stationId = :s")
+                .expression_attribute_values(":s", s(station.as_str()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items() {
+                sessions.push(session_from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(sessions);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session events and completions on SQS FIFO queues (group = station id)
+
+pub struct SessionQueues {
+    pub client: aws_sdk_sqs::Client,
+    pub events_url: Option<String>,
+    pub completed_url: Option<String>,
+}
+
+#[async_trait]
+impl SessionEventBus for SessionQueues {
+    async fn session_event(&self, event: &SessionEvent, dedup_key: &str) -> Result<(), PublishError> {
+        let body = DomainEvent::SessionEvent(event.into()).to_json();
+        send_fifo(
+            &self.client,
+            self.events_url.as_deref(),
+            "SESSION_EVENTS_QUEUE_URL",
+            event.station.as_str(),
+            dedup_key,
+            body,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl SessionCompletedBus for SessionQueues {
+    async fn session_completed(&self, completed: &SessionCompleted, dedup_key: &str) -> Result<(), PublishError> {
+        let body = DomainEvent::SessionCompleted(completed.into()).to_json();
+        let group = completed.station.as_str();
+        send_fifo(
+            &self.client,
+            self.completed_url.as_deref(),
+            "SESSION_COMPLETED_QUEUE_URL",
+            group,
+            dedup_key,
+            body,
+        )
+        .await
+    }
+}

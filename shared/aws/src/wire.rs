@@ -1,0 +1,395 @@
+//! JSON shapes of charging records and events, for SQS bodies and DynamoDB record attributes.
+//! Domain types stay free of serde; these mirror them field by field.
+
+use chrono::{DateTime, Utc};
+use csms_domain::meter::{Measurand, MeterSample, Phase, ReadingContext, SampleKey};
+use csms_domain::session::{Completion, Ordinal, SeenToken, SessionStart, SessionStop};
+use csms_domain::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, thiserror::Error)]
+#[error("stored or queued record is malformed: {0}")]
+pub struct WireError(pub String);
+
+fn bad(what: impl std::fmt::Display) -> WireError {
+    WireError(what.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdTokenV1 {
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl From<&IdToken> for IdTokenV1 {
+    fn from(t: &IdToken) -> Self {
+        Self {
+            value: t.as_str().to_owned(),
+            kind: t.kind().map(|k| k.as_str().to_owned()),
+        }
+    }
+}
+
+impl TryFrom<&IdTokenV1> for IdToken {
+    type Error = WireError;
+    fn try_from(t: &IdTokenV1) -> Result<Self, WireError> {
+        match &t.kind {
+            Some(kind) => {
+                let kind = IdTokenType::parse(kind).ok_or_else(|| bad(format!("id token type {kind}")))?;
+                IdToken::parse_201(&t.value, kind).map_err(bad)
+            }
+            None => IdToken::parse_16(&t.value).map_err(bad),
+        }
+    }
+}
+
+fn token(t: &Option<IdTokenV1>) -> Result<Option<IdToken>, WireError> {
+    t.as_ref().map(IdToken::try_from).transpose()
+}
+
+/// `tx16#42` / `tx201#<id>`, as the domain prints it.
+pub fn transaction_key(raw: &str) -> Result<TransactionKey, WireError> {
+    if let Some(id) = raw.strip_prefix("tx16#") {
+        let id = id
+            .parse::<i64>()
+            .ok()
+            .and_then(TransactionId::new)
+            .ok_or_else(|| bad(raw))?;
+        return Ok(TransactionKey::Ocpp16(id));
+    }
+    if let Some(id) = raw.strip_prefix("tx201#") {
+        return Ok(TransactionKey::Ocpp201(StationTransactionId::parse(id).map_err(bad)?));
+    }
+    Err(bad(format!("transaction key {raw}")))
+}
+
+fn station(raw: &str) -> Result<StationId, WireError> {
+    StationId::parse(raw).map_err(bad)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterSampleV1 {
+    pub timestamp: DateTime<Utc>,
+    pub measurand: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    pub context: String,
+    pub value: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+impl From<&MeterSample> for MeterSampleV1 {
+    fn from(m: &MeterSample) -> Self {
+        Self {
+            timestamp: m.timestamp,
+            measurand: m.measurand.as_str().to_owned(),
+            phase: m.phase.map(|p| p.as_str().to_owned()),
+            context: m.context.as_str().to_owned(),
+            value: m.value,
+            unit: m.unit.clone(),
+        }
+    }
+}
+
+impl TryFrom<&MeterSampleV1> for MeterSample {
+    type Error = WireError;
+    fn try_from(m: &MeterSampleV1) -> Result<Self, WireError> {
+        // Already in base units: built field by field, not through MeterSample::new's conversion.
+        Ok(MeterSample {
+            timestamp: m.timestamp,
+            measurand: Measurand::parse(Some(&m.measurand)),
+            phase: m
+                .phase
+                .as_deref()
+                .map(|p| Phase::parse(p).ok_or_else(|| bad(format!("phase {p}"))))
+                .transpose()?,
+            context: ReadingContext::parse(Some(&m.context)).ok_or_else(|| bad(format!("context {}", m.context)))?,
+            value: m.value,
+            unit: m.unit.clone(),
+        })
+    }
+}
+
+fn samples(list: &[MeterSampleV1]) -> Result<Vec<MeterSample>, WireError> {
+    list.iter().map(MeterSample::try_from).collect()
+}
+
+/// Externally tagged, for the reason given on [`crate::events::DomainEvent`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SessionEventKindV1 {
+    #[serde(rename_all = "camelCase")]
+    Started {
+        meter_start_wh: Option<f64>,
+        reason: Option<String>,
+        remote_start_id: Option<i32>,
+    },
+    Updated,
+    #[serde(rename_all = "camelCase")]
+    Stopped {
+        meter_stop_wh: Option<f64>,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionEventV1 {
+    pub station_id: String,
+    pub transaction: String,
+    pub seq_no: Option<u32>,
+    pub timestamp: DateTime<Utc>,
+    pub offline: bool,
+    pub evse: Option<u32>,
+    pub connector: Option<u32>,
+    pub id_token: Option<IdTokenV1>,
+    pub event: SessionEventKindV1,
+    pub samples: Vec<MeterSampleV1>,
+}
+
+impl From<&SessionEvent> for SessionEventV1 {
+    fn from(e: &SessionEvent) -> Self {
+        Self {
+            station_id: e.station.to_string(),
+            transaction: e.transaction.to_string(),
+            seq_no: e.seq_no,
+            timestamp: e.timestamp,
+            offline: e.offline,
+            evse: e.evse,
+            connector: e.connector,
+            id_token: e.id_token.as_ref().map(IdTokenV1::from),
+            event: match &e.kind {
+                SessionEventKind::Started {
+                    meter_start_wh,
+                    reason,
+                    remote_start_id,
+                } => SessionEventKindV1::Started {
+                    meter_start_wh: *meter_start_wh,
+                    reason: reason.clone(),
+                    remote_start_id: *remote_start_id,
+                },
+                SessionEventKind::Updated => SessionEventKindV1::Updated,
+                SessionEventKind::Stopped { meter_stop_wh, reason } => SessionEventKindV1::Stopped {
+                    meter_stop_wh: *meter_stop_wh,
+                    reason: reason.clone(),
+                },
+            },
+            samples: e.samples.iter().map(MeterSampleV1::from).collect(),
+        }
+    }
+}
+
+impl TryFrom<&SessionEventV1> for SessionEvent {
+    type Error = WireError;
+    fn try_from(e: &SessionEventV1) -> Result<Self, WireError> {
+        Ok(SessionEvent {
+            station: station(&e.station_id)?,
+            transaction: transaction_key(&e.transaction)?,
+            seq_no: e.seq_no,
+            timestamp: e.timestamp,
+            offline: e.offline,
+            evse: e.evse,
+            connector: e.connector,
+            id_token: token(&e.id_token)?,
+            kind: match &e.event {
+                SessionEventKindV1::Started {
+                    meter_start_wh,
+                    reason,
+                    remote_start_id,
+                } => SessionEventKind::Started {
+                    meter_start_wh: *meter_start_wh,
+                    reason: reason.clone(),
+                    remote_start_id: *remote_start_id,
+                },
+                SessionEventKindV1::Updated => SessionEventKind::Updated,
+                SessionEventKindV1::Stopped { meter_stop_wh, reason } => SessionEventKind::Stopped {
+                    meter_stop_wh: *meter_stop_wh,
+                    reason: reason.clone(),
+                },
+            },
+            samples: samples(&e.samples)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionCompletedV1 {
+    pub station_id: String,
+    pub transaction: String,
+    pub evse: Option<u32>,
+    pub connector: Option<u32>,
+    pub id_token: Option<IdTokenV1>,
+    pub started_at: DateTime<Utc>,
+    pub stopped_at: DateTime<Utc>,
+    pub duration_seconds: i64,
+    pub energy_wh: Option<f64>,
+    pub stop_reason: String,
+}
+
+impl From<&SessionCompleted> for SessionCompletedV1 {
+    fn from(c: &SessionCompleted) -> Self {
+        Self {
+            station_id: c.station.to_string(),
+            transaction: c.transaction.to_string(),
+            evse: c.evse,
+            connector: c.connector,
+            id_token: c.id_token.as_ref().map(IdTokenV1::from),
+            started_at: c.started_at,
+            stopped_at: c.stopped_at,
+            duration_seconds: c.duration_seconds,
+            energy_wh: c.energy_wh,
+            stop_reason: c.stop_reason.clone(),
+        }
+    }
+}
+
+impl TryFrom<&SessionCompletedV1> for SessionCompleted {
+    type Error = WireError;
+    fn try_from(c: &SessionCompletedV1) -> Result<Self, WireError> {
+        Ok(SessionCompleted {
+            station: station(&c.station_id)?,
+            transaction: transaction_key(&c.transaction)?,
+            evse: c.evse,
+            connector: c.connector,
+            id_token: token(&c.id_token)?,
+            started_at: c.started_at,
+            stopped_at: c.stopped_at,
+            duration_seconds: c.duration_seconds,
+            energy_wh: c.energy_wh,
+            stop_reason: c.stop_reason.clone(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored records
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrdinalV1 {
+    pub seq_no: Option<u32>,
+    pub timestamp: DateTime<Utc>,
+}
+
+impl From<&Ordinal> for OrdinalV1 {
+    fn from(o: &Ordinal) -> Self {
+        Self {
+            seq_no: o.seq_no,
+            timestamp: o.timestamp,
+        }
+    }
+}
+
+impl From<&OrdinalV1> for Ordinal {
+    fn from(o: &OrdinalV1) -> Self {
+        Ordinal {
+            seq_no: o.seq_no,
+            timestamp: o.timestamp,
+        }
+    }
+}
+
+/// Start: when, meterStart Wh, reason, remoteStartId.
+type StartV1 = (OrdinalV1, Option<f64>, Option<String>, Option<i32>);
+/// Stop: when, meterStop Wh, reason, the token that stopped it.
+type StopV1 = (OrdinalV1, Option<f64>, String, Option<IdTokenV1>);
+/// Completion: started, stopped, duration in seconds, energy Wh.
+type CompletionV1 = (DateTime<Utc>, DateTime<Utc>, i64, Option<f64>);
+
+/// A session record as stored (the meter series inside: a long session with dense sampling can
+/// approach DynamoDB's 400 KB item limit, to be split into items when that matters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionV1 {
+    pub evse: Option<u32>,
+    pub connector: Option<u32>,
+    pub id_token: Option<(OrdinalV1, IdTokenV1)>,
+    pub start: Option<StartV1>,
+    pub stop: Option<StopV1>,
+    pub series: Vec<MeterSampleV1>,
+    pub seq_nos: BTreeSet<u32>,
+    pub offline: bool,
+    pub completion: Option<CompletionV1>,
+}
+
+impl From<&Session> for SessionV1 {
+    fn from(s: &Session) -> Self {
+        Self {
+            evse: s.evse,
+            connector: s.connector,
+            id_token: s.id_token.as_ref().map(|t| ((&t.at).into(), (&t.token).into())),
+            start: s
+                .start
+                .as_ref()
+                .map(|x| ((&x.at).into(), x.meter_start_wh, x.reason.clone(), x.remote_start_id)),
+            stop: s.stop.as_ref().map(|x| {
+                (
+                    (&x.at).into(),
+                    x.meter_stop_wh,
+                    x.reason.clone(),
+                    x.id_token.as_ref().map(IdTokenV1::from),
+                )
+            }),
+            series: s.series.values().map(MeterSampleV1::from).collect(),
+            seq_nos: s.seq_nos.clone(),
+            offline: s.offline,
+            completion: s
+                .completion
+                .as_ref()
+                .map(|c| (c.started_at, c.stopped_at, c.duration_seconds, c.energy_wh)),
+        }
+    }
+}
+
+impl SessionV1 {
+    pub fn into_session(self, station_id: &str, transaction: &str, version: u64) -> Result<Session, WireError> {
+        let series: BTreeMap<SampleKey, MeterSample> =
+            samples(&self.series)?.into_iter().map(|m| (m.key(), m)).collect();
+        let mut session = Session::new(station(station_id)?, transaction_key(transaction)?);
+        session.version = version;
+        session.evse = self.evse;
+        session.connector = self.connector;
+        session.id_token = match &self.id_token {
+            Some((at, t)) => Some(SeenToken {
+                at: at.into(),
+                token: t.try_into()?,
+            }),
+            None => None,
+        };
+        session.start = self
+            .start
+            .as_ref()
+            .map(|(at, meter_start_wh, reason, remote_start_id)| SessionStart {
+                at: at.into(),
+                meter_start_wh: *meter_start_wh,
+                reason: reason.clone(),
+                remote_start_id: *remote_start_id,
+            });
+        session.stop = match &self.stop {
+            Some((at, meter_stop_wh, reason, t)) => Some(SessionStop {
+                at: at.into(),
+                meter_stop_wh: *meter_stop_wh,
+                reason: reason.clone(),
+                id_token: token(t)?,
+            }),
+            None => None,
+        };
+        session.series = series;
+        session.seq_nos = self.seq_nos;
+        session.offline = self.offline;
+        session.completion = self
+            .completion
+            .map(|(started_at, stopped_at, duration_seconds, energy_wh)| Completion {
+                started_at,
+                stopped_at,
+                duration_seconds,
+                energy_wh,
+            });
+        Ok(session)
+    }
+}
