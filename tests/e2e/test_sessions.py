@@ -70,6 +70,9 @@ def test_ocpp16_authorize_start_three_meter_values_stop():
     assert session["stopReason"] == "EVDisconnected"
     assert session["idToken"] == tag
     assert session["readings"] >= 6
+    # The stop for a transaction we never started is kept for the operator, with what it said.
+    anomalies = registry("anomalies", "--id", station_id)["anomalies"]
+    assert len(anomalies) == 1 and "987654321" in anomalies[0]["anomaly"] and "meter_stop_wh: 1" in anomalies[0]["anomaly"]
 
 
 def test_ocpp201_transaction_events_with_a_duplicate():

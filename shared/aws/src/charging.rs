@@ -358,6 +358,8 @@ pub struct Anomalies(pub Table);
 enum AnomalyKindV1 {
     StopForUnknownTransaction {
         transaction_id: i32,
+        meter_stop_wh: i64,
+        id_tag: Option<String>,
     },
     StopForStoppedTransaction {
         transaction_id: i32,
@@ -384,8 +386,14 @@ impl Anomalies {
 impl AnomalyLog for Anomalies {
     async fn record(&self, a: &Anomaly) -> Result<(), StoreError> {
         let kind = match &a.kind {
-            AnomalyKind::StopForUnknownTransaction { transaction_id } => AnomalyKindV1::StopForUnknownTransaction {
+            AnomalyKind::StopForUnknownTransaction {
+                transaction_id,
+                meter_stop_wh,
+                id_tag,
+            } => AnomalyKindV1::StopForUnknownTransaction {
                 transaction_id: *transaction_id,
+                meter_stop_wh: *meter_stop_wh,
+                id_tag: id_tag.clone(),
             },
             AnomalyKind::StopForStoppedTransaction { transaction_id } => AnomalyKindV1::StopForStoppedTransaction {
                 transaction_id: transaction_id.get(),
@@ -445,9 +453,15 @@ impl AnomalyLog for Anomalies {
             .iter()
             .map(|item| {
                 let kind = match from_json::<AnomalyKindV1>(item, "anomaly")? {
-                    AnomalyKindV1::StopForUnknownTransaction { transaction_id } => {
-                        AnomalyKind::StopForUnknownTransaction { transaction_id }
-                    }
+                    AnomalyKindV1::StopForUnknownTransaction {
+                        transaction_id,
+                        meter_stop_wh,
+                        id_tag,
+                    } => AnomalyKind::StopForUnknownTransaction {
+                        transaction_id,
+                        meter_stop_wh,
+                        id_tag,
+                    },
                     AnomalyKindV1::StopForStoppedTransaction { transaction_id } => {
                         AnomalyKind::StopForStoppedTransaction {
                             transaction_id: TransactionId::new(transaction_id.into()).ok_or_else(|| malformed("id"))?,

@@ -10,7 +10,12 @@ use crate::transaction_event::StationTransactionId;
 pub enum AnomalyKind {
     /// 1.6 StopTransaction for an id this station was never given (1.6 errata 3.18's -1 included:
     /// the station never received its StartTransaction.conf).
-    StopForUnknownTransaction { transaction_id: i32 },
+    /// What the stop said is kept, so the operator can settle it by hand.
+    StopForUnknownTransaction {
+        transaction_id: i32,
+        meter_stop_wh: i64,
+        id_tag: Option<String>,
+    },
     /// 1.6 StopTransaction for a transaction already stopped with other data; the first stop stands.
     StopForStoppedTransaction { transaction_id: TransactionId },
     /// 1.6 MeterValues with a transactionId outside 1..2^31-1, which the CSMS never hands out.
@@ -42,7 +47,7 @@ impl Anomaly {
     /// Identifies the anomaly without the detection time, so a redelivered message records it once.
     pub fn key(&self) -> String {
         let what = match &self.kind {
-            AnomalyKind::StopForUnknownTransaction { transaction_id } => format!("stop-unknown#{transaction_id}"),
+            AnomalyKind::StopForUnknownTransaction { transaction_id, .. } => format!("stop-unknown#{transaction_id}"),
             AnomalyKind::StopForStoppedTransaction { transaction_id } => {
                 format!("stop-stopped#{}", transaction_id.get())
             }
@@ -70,7 +75,11 @@ mod tests {
             .with_timezone(&Utc);
         let a = Anomaly {
             station: StationId::parse("CP1").unwrap(),
-            kind: AnomalyKind::StopForUnknownTransaction { transaction_id: -1 },
+            kind: AnomalyKind::StopForUnknownTransaction {
+                transaction_id: -1,
+                meter_stop_wh: 5,
+                id_tag: None,
+            },
             timestamp: at,
             detected_at: at,
         };

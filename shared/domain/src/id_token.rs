@@ -4,8 +4,8 @@
 //! - A 1.6 idTag is a CiString20Type: at most 20 characters (1.6 section 7.28 IdToken). A 2.0.1
 //!   idToken is at most 36 characters and carries an IdTokenEnumType (2.0.1 IdTokenType).
 //! - Both are case-insensitive (1.6 CiString; 2.0.1 "IdToken is case insensitive"), so tokens are
-//!   compared and keyed in ASCII upper case and kept as sent for display. Only printable ASCII is
-//!   allowed (the CiString definition).
+//!   compared and keyed in ASCII upper case and kept as sent for display. The schemas limit only
+//!   the length (in characters); control characters are refused.
 //! - A 2.0.1 token of type NoAuthorization is left empty by the station ("IdToken field SHALL be
 //!   left empty"); every other token must have at least one character.
 //! - Authorization (1.6 section 4.1/4.8, 2.0.1 C01 and E01.FR.11/12): an unknown token is Invalid;
@@ -67,7 +67,7 @@ pub enum IdTokenError {
     Empty,
     #[error("id token is longer than {0} characters")]
     TooLong(usize),
-    #[error("id token may only contain printable ASCII")]
+    #[error("id token may not contain control characters")]
     InvalidCharacter,
 }
 
@@ -120,11 +120,12 @@ fn check(raw: &str, max: usize, may_be_empty: bool) -> Result<(), IdTokenError> 
     if raw.is_empty() && !may_be_empty {
         return Err(IdTokenError::Empty);
     }
-    if !raw.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+    // The schemas restrict only the length (in characters); control characters cannot be shown
+    // to an operator and are refused.
+    if raw.chars().any(char::is_control) {
         return Err(IdTokenError::InvalidCharacter);
     }
-    // Printable ASCII: bytes and characters coincide.
-    if raw.len() > max {
+    if raw.chars().count() > max {
         return Err(IdTokenError::TooLong(max));
     }
     Ok(())
@@ -289,7 +290,8 @@ mod tests {
         assert_eq!(IdToken::parse_201("", IdTokenType::KeyCode), Err(IdTokenError::Empty));
         assert!(IdToken::parse_201("", IdTokenType::NoAuthorization).is_ok());
         assert_eq!(IdToken::parse_16("tag\n"), Err(IdTokenError::InvalidCharacter));
-        assert_eq!(IdToken::parse_16("tagé"), Err(IdTokenError::InvalidCharacter));
+        assert!(IdToken::parse_16("tagé").is_ok());
+        assert_eq!(IdToken::parse_16(&"é".repeat(21)), Err(IdTokenError::TooLong(20)));
     }
 
     #[test]

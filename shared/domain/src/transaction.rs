@@ -250,6 +250,8 @@ pub async fn stop_transaction(
     };
     let unknown = AnomalyKind::StopForUnknownTransaction {
         transaction_id: request.transaction_id,
+        meter_stop_wh: request.meter_stop_wh,
+        id_tag: request.id_tag.as_ref().map(|t| t.as_str().to_owned()),
     };
     let Some(id) = TransactionId::new(request.transaction_id.into()) else {
         record_anomaly(ports, &request.station, unknown, request.timestamp, now).await?;
@@ -460,7 +462,11 @@ mod tests {
             .map(|a| a.kind.clone())
             .collect();
         assert_eq!(anomalies.len(), 3);
-        assert!(anomalies.contains(&AnomalyKind::StopForUnknownTransaction { transaction_id: -1 }));
+        assert!(
+            anomalies
+                .iter()
+                .any(|a| matches!(a, AnomalyKind::StopForUnknownTransaction { transaction_id: -1, .. }))
+        );
         // AND the first stop stands
         let transactions = world.transactions.0.lock().unwrap();
         let stored = transactions.values().next().unwrap();

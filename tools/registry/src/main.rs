@@ -81,6 +81,11 @@ enum Command {
         #[arg(long)]
         id: String,
     },
+    /// What a station sent that needs an operator: stops for unknown transactions, seqNo gaps, ...
+    Anomalies {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,6 +229,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             command: TokenCommand::List,
         } => tokens(&services, cli.json).await?,
         Command::Sessions { id } => sessions(&services, &station_id(&id)?, cli.json).await?,
+        Command::Anomalies { id } => anomalies(&services, &station_id(&id)?, cli.json).await?,
     }
     Ok(())
 }
@@ -522,6 +528,26 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
                 format!(" missing seqNo {missing:?}")
             },
         );
+    }
+    Ok(())
+}
+
+async fn anomalies(services: &Services, id: &StationId, as_json: bool) -> Result<(), CliError> {
+    let mut found = services.charging.anomalies.list(id).await?;
+    found.sort_by_key(|a| a.timestamp);
+    if as_json {
+        let rows: Vec<_> = found
+            .iter()
+            .map(|a| json!({"timestamp": a.timestamp, "detectedAt": a.detected_at, "anomaly": format!("{:?}", a.kind)}))
+            .collect();
+        println!("{}", json!({ "stationId": id.as_str(), "anomalies": rows }));
+        return Ok(());
+    }
+    if found.is_empty() {
+        println!("{id}: no anomalies");
+    }
+    for a in &found {
+        println!("{}  {:?}", time(Some(a.timestamp)), a.kind);
     }
     Ok(())
 }
