@@ -111,3 +111,62 @@ def test_ocpp201_transaction_events_with_a_duplicate():
     assert session["durationSeconds"] == 45 * 60
     assert session["stopReason"] == "EVDisconnected"
     assert session["missingSeqNos"] == []
+
+
+def test_a_reconnect_in_the_middle_of_a_session_loses_nothing():
+    station_id, password = register(("ocpp1.6",))
+    tag = add_token()
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+
+    def meter(transaction_id, minute, wh):
+        return call16.MeterValues(connector_id=1, transaction_id=transaction_id, meter_value=[{
+            "timestamp": at(base, minute), "sampled_value": [{"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}])
+
+    async def first_half():
+        async with charge_point(ChargePoint16, station_id, password, "ocpp1.6") as (cp, _):
+            await cp.call(call16.BootNotification(charge_point_model="E2E", charge_point_vendor="Judge"), suppress=False)
+            started = await cp.call(call16.StartTransaction(connector_id=2, id_tag=tag, meter_start=0, timestamp=at(base, 0)), suppress=False)
+            await cp.call(meter(started.transaction_id, 10, 3_000), suppress=False)
+            return started.transaction_id
+
+    async def second_half(transaction_id):
+        # A new socket (API Gateway ends every one after 2 hours), no new boot, the same session.
+        async with charge_point(ChargePoint16, station_id, password, "ocpp1.6") as (cp, _):
+            await cp.call(meter(transaction_id, 20, 6_000), suppress=False)
+            await cp.call(call16.StopTransaction(meter_stop=9_000, timestamp=at(base, 30), transaction_id=transaction_id), suppress=False)
+
+    transaction_id = asyncio.run(first_half())
+    asyncio.run(second_half(transaction_id))
+    session = asyncio.run(eventually(lambda: completed_session(station_id)))
+    # Both readings arrived: the one sent before and the one sent after the reconnect.
+    assert (session["energyWh"], session["durationSeconds"], session["readings"]) == (9000, 1800, 2)
+    assert session["stopReason"] == "Local"  # 1.6: a stop without a reason is a local stop
+
+
+def test_offline_queued_transaction_events_are_accepted_in_seqno_order():
+    station_id, password = register(("ocpp2.0.1",))
+    card = add_token()
+    base = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)  # a day-old offline queue
+    tx = f"tx-{uuid.uuid4().hex[:8]}"
+
+    def event(kind, seq, minute, wh, **extra):
+        context = {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(kind, "Sample.Periodic")
+        return call201.TransactionEvent(
+            event_type=kind, timestamp=at(base, minute), trigger_reason="MeterValuePeriodic", seq_no=seq, offline=True,
+            transaction_info={"transaction_id": tx, **extra.pop("info", {})},
+            meter_value=[{"timestamp": at(base, minute), "sampled_value": [
+                {"value": wh, "measurand": "Energy.Active.Import.Register", "context": context}]}], **extra)
+
+    async def scenario():
+        async with charge_point(ChargePoint201, station_id, password, "ocpp2.0.1") as (cp, _):
+            await cp.call(call201.BootNotification(charging_station={"model": "E2E", "vendor_name": "Judge"}, reason="PowerUp"), suppress=False)
+            # Replayed out of order, as a station's offline queue may after a reconnect.
+            for e in [event("Updated", 2, 20, 2_000), event("Started", 0, 0, 0, id_token={"id_token": card, "type": "ISO14443"},
+                      evse={"id": 1, "connector_id": 1}), event("Ended", 3, 30, 3_500, info={"stopped_reason": "Local"}),
+                      event("Updated", 1, 10, 1_000)]:
+                await cp.call(e, suppress=False)
+
+    asyncio.run(scenario())
+    session = asyncio.run(eventually(lambda: completed_session(station_id)))
+    assert (session["energyWh"], session["durationSeconds"], session["offline"]) == (3500, 1800, True)
+    assert session["missingSeqNos"] == []
