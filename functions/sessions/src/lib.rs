@@ -3,31 +3,14 @@
 //! Idempotent (a redelivered event changes nothing); reports partial batch failures and, the
 //! queue being FIFO, fails everything after the first failure so that order holds.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use csms_aws::events::{DomainEvent, EventError};
+use csms_aws::lambda::fifo_batch;
 use csms_domain::session::{self, Change};
 use csms_domain::{Services, SessionEvent};
 
 pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let mut response = SqsBatchResponse::default();
-    let mut failed = false;
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        if !failed {
-            let span = tracing::info_span!("session_event", message = %id);
-            let _enter = span.enter();
-            if let Err(e) = process(services, record.body.as_deref().unwrap_or_default()).await {
-                tracing::error!(error = %e, "session event failed; it and the rest of its batch will be retried");
-                failed = true;
-            }
-        }
-        if failed {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        }
-    }
-    Ok(response)
+    Ok(fifo_batch(event, |body| async move { process(services, &body).await }).await)
 }
 
 async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::Error> {
