@@ -3,17 +3,57 @@
 
 use aws_lambda_events::encodings::Body;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
-use chrono::{DateTime, Duration as TimeDelta, Utc};
+use chrono::{DateTime, Duration as TimeDelta, SubsecRound, Utc};
 use csms_domain::registry::{self, NewStation};
-use csms_domain::{Connection, Password, ProtocolVersion, Registration, Services, StationId};
+use csms_domain::{
+    AuthorizationStatus, Connection, IdToken, IdTokenType, Password, ProtocolVersion, Registration, Services,
+    StationId, TokenRecord, TransactionId, TransactionKey,
+};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::BoxError;
 use crate::count::{Calls, CountCalls, Counts};
 use crate::cpu::{Meter, Watched};
-use crate::frames::{self, Action, Reply, Version};
+use crate::frames::{self, Action, Reply, Start16, TxEvent, Version};
 use crate::stats::{Summary, ms};
+
+/// A FIFO queue of the benchmark's own.
+struct BenchQueue {
+    url: String,
+    arn: String,
+}
+
+impl BenchQueue {
+    async fn create(admin: &aws_sdk_sqs::Client, name: &str) -> Result<Self, BoxError> {
+        let url = admin
+            .create_queue()
+            .queue_name(name)
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await?
+            .queue_url
+            .ok_or("CreateQueue returned no URL")?;
+        let arn = admin
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .ok_or("GetQueueAttributes returned no ARN")?;
+        Ok(Self { url, arn })
+    }
+}
+
+/// Which of the bench's queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    Status,
+    Sessions,
+}
 
 /// Everything the in-process sections share.
 pub struct Rig {
@@ -22,13 +62,14 @@ pub struct Rig {
     pub config: csms_aws::Config,
     /// Uncounted: for the benchmark's own queue handling (what Lambda's event source does).
     admin: aws_sdk_sqs::Client,
-    queue_url: String,
-    queue_arn: String,
+    status_queue: BenchQueue,
+    session_queue: BenchQueue,
 }
 
 impl Rig {
-    /// Counted clients, and a status queue of the benchmark's own: the stand-in polls the stack's
-    /// queue into the status consumer, which would race the consumer measured here.
+    /// Counted clients, and status and session-event queues of the benchmark's own: the stand-in
+    /// polls the stack's queues into the consumers, which would race the consumers measured here.
+    /// Registers the sample events' id tokens as Accepted.
     pub async fn new(sdk: &aws_config::SdkConfig, prefix: &str) -> Result<Self, BoxError> {
         let calls = Arc::new(Calls::default());
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
@@ -42,42 +83,56 @@ impl Rig {
                 .build(),
         );
         let admin = aws_sdk_sqs::Client::new(sdk);
-        let queue_url = admin
-            .create_queue()
-            .queue_name(format!("{prefix}-bench-status.fifo"))
-            .attributes(QueueAttributeName::FifoQueue, "true")
-            .send()
-            .await?
-            .queue_url
-            .ok_or("CreateQueue returned no URL")?;
-        let queue_arn = admin
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .ok_or("GetQueueAttributes returned no ARN")?;
         let mut config = csms_aws::Config::from_env()?;
-        let stack_queue = config.status_queue_url.replace(queue_url.clone());
-        if stack_queue.is_none() {
-            return Err("STATUS_QUEUE_URL is not set: run through scripts/bench.sh (after stack_up)".into());
+        if config.status_queue_url.is_none() || config.session_events_queue_url.is_none() {
+            return Err(
+                "STATUS_QUEUE_URL and SESSION_EVENTS_QUEUE_URL must be set: run through scripts/bench.sh (after stack_up)".into(),
+            );
         }
+        let status_queue = BenchQueue::create(&admin, &format!("{prefix}-bench-status.fifo")).await?;
+        let session_queue = BenchQueue::create(&admin, &format!("{prefix}-bench-sessions.fifo")).await?;
+        config.status_queue_url = Some(status_queue.url.clone());
+        config.session_events_queue_url = Some(session_queue.url.clone());
         let services = csms_aws::services_with(sdk, dynamodb, sqs, &config);
+        for (token, kind) in [
+            (IdToken::parse_16(frames::ID_TAG_16)?, None),
+            (
+                IdToken::parse_201(frames::ID_TOKEN_201, IdTokenType::Iso14443)?,
+                Some(IdTokenType::Iso14443),
+            ),
+        ] {
+            debug_assert_eq!(token.kind(), kind);
+            let record = TokenRecord {
+                token,
+                status: AuthorizationStatus::Accepted,
+                expiry: None,
+                group: None,
+                owner: Some("csms-bench".into()),
+            };
+            services.charging.tokens.put(&record).await?;
+        }
         calls.take();
         Ok(Self {
             services,
             calls,
             config,
             admin,
-            queue_url,
-            queue_arn,
+            status_queue,
+            session_queue,
         })
     }
 
-    pub async fn remove_queue(&self) {
-        let _ = self.admin.delete_queue().queue_url(&self.queue_url).send().await;
+    pub async fn remove_queues(&self) {
+        for queue in [&self.status_queue, &self.session_queue] {
+            let _ = self.admin.delete_queue().queue_url(&queue.url).send().await;
+        }
+    }
+
+    fn queue(&self, queue: Queue) -> &BenchQueue {
+        match queue {
+            Queue::Status => &self.status_queue,
+            Queue::Sessions => &self.session_queue,
+        }
     }
 
     async fn register(&self, station: &str, password: &str, version: Version) -> Result<(), BoxError> {
@@ -126,7 +181,21 @@ impl Rig {
         at: DateTime<Utc>,
         flip: bool,
     ) -> Result<Duration, BoxError> {
-        let event = frames::default_event(connection_id, frames::call(version, action, id, at, flip));
+        let frame = frames::call(version, action, id, at, flip);
+        let label = format!("{} {}", version.label(), action.name());
+        Ok(self.call_frame(connection_id, &label, frame, id).await?.0)
+    }
+
+    /// One `$default` invocation of a prepared frame; Ok only for a CALLRESULT, with the time
+    /// spent in the handler and the CALLRESULT's payload.
+    async fn call_frame(
+        &self,
+        connection_id: &str,
+        label: &str,
+        frame: String,
+        id: &str,
+    ) -> Result<(Duration, Value), BoxError> {
+        let event = frames::default_event(connection_id, frame);
         let start = Instant::now();
         let response = message::handle(&self.services, event).await?;
         let took = start.elapsed();
@@ -135,9 +204,9 @@ impl Rig {
             _ => None,
         };
         match frames::classify(body, id) {
-            Reply::Result(_) => Ok(took),
-            Reply::CallError(frame) => Err(format!("{} {}: CALLERROR {frame}", version.label(), action.name()).into()),
-            Reply::Bad(why) => Err(format!("{} {}: {why}", version.label(), action.name()).into()),
+            Reply::Result(payload) => Ok((took, payload)),
+            Reply::CallError(frame) => Err(format!("{label}: CALLERROR {frame}").into()),
+            Reply::Bad(why) => Err(format!("{label}: {why}").into()),
         }
     }
 
@@ -148,11 +217,16 @@ impl Rig {
         Ok(())
     }
 
-    async fn receive(&self, max: i32, wait_seconds: i32) -> Result<Vec<aws_sdk_sqs::types::Message>, BoxError> {
+    async fn receive(
+        &self,
+        queue: Queue,
+        max: i32,
+        wait_seconds: i32,
+    ) -> Result<Vec<aws_sdk_sqs::types::Message>, BoxError> {
         let out = self
             .admin
             .receive_message()
-            .queue_url(&self.queue_url)
+            .queue_url(&self.queue(queue).url)
             .max_number_of_messages(max)
             .wait_time_seconds(wait_seconds)
             .message_system_attribute_names(MessageSystemAttributeName::All)
@@ -161,7 +235,16 @@ impl Rig {
         Ok(out.messages.unwrap_or_default())
     }
 
-    async fn delete(&self, messages: &[aws_sdk_sqs::types::Message]) -> Result<(), BoxError> {
+    /// The one message a handler call just queued.
+    async fn receive_one(&self, queue: Queue, what: &str) -> Result<Vec<aws_sdk_sqs::types::Message>, BoxError> {
+        let messages = self.receive(queue, 1, 5).await?;
+        if messages.len() != 1 {
+            return Err(format!("the {what}'s message did not arrive on the queue").into());
+        }
+        Ok(messages)
+    }
+
+    async fn delete(&self, queue: Queue, messages: &[aws_sdk_sqs::types::Message]) -> Result<(), BoxError> {
         if messages.is_empty() {
             return Ok(());
         }
@@ -177,26 +260,42 @@ impl Rig {
             .collect::<Result<Vec<_>, _>>()?;
         self.admin
             .delete_message_batch()
-            .queue_url(&self.queue_url)
+            .queue_url(&self.queue(queue).url)
             .set_entries(Some(entries))
             .send()
             .await?;
         Ok(())
     }
 
-    async fn drain(&self) -> Result<(), BoxError> {
+    async fn drain(&self, queue: Queue) -> Result<(), BoxError> {
         loop {
-            let batch = self.receive(10, 0).await?;
+            let batch = self.receive(queue, 10, 0).await?;
             if batch.is_empty() {
                 return Ok(());
             }
-            self.delete(&batch).await?;
+            self.delete(queue, &batch).await?;
         }
+    }
+
+    /// The sessions function on a batch, as the event source mapping invokes it.
+    async fn consume_sessions(&self, messages: &[aws_sdk_sqs::types::Message]) -> Result<Duration, BoxError> {
+        let event = frames::sqs_event(messages, &self.session_queue.arn);
+        let start = Instant::now();
+        let response = sessions::handle(&self.services, event).await?;
+        let took = start.elapsed();
+        if !response.batch_item_failures.is_empty() {
+            return Err(format!(
+                "sessions consumer reported {} failed records",
+                response.batch_item_failures.len()
+            )
+            .into());
+        }
+        Ok(took)
     }
 
     /// The status function on a batch, as the event source mapping invokes it.
     async fn consume(&self, messages: &[aws_sdk_sqs::types::Message]) -> Result<Duration, BoxError> {
-        let event = frames::sqs_event(messages, &self.queue_arn);
+        let event = frames::sqs_event(messages, &self.status_queue.arn);
         let start = Instant::now();
         let response = status::handle(&self.services, event).await?;
         let took = start.elapsed();
@@ -347,7 +446,7 @@ pub async fn section_calls(rig: &Rig, prefix: &str, reps: usize) -> Result<Vec<O
     }
 
     // The status consumer, on the message the $default handler put on the queue.
-    rig.drain().await?;
+    rig.drain(Queue::Status).await?;
     let cid = &opened[0].connection_id;
     let mut first = OpsRow::new("status consumer: first report for a connector", "1/b");
     let mut change = OpsRow::new("status consumer: newer report (status changed)", "1/b");
@@ -357,15 +456,12 @@ pub async fn section_calls(rig: &Rig, prefix: &str, reps: usize) -> Result<Vec<O
         let (id, at, flip) = clock.next();
         rig.call(cid, Version::V16, Action::StatusNotification, &id, at, flip)
             .await?;
-        let messages = rig.receive(1, 5).await?;
-        if messages.len() != 1 {
-            return Err("the StatusNotification's message did not arrive on the queue".into());
-        }
+        let messages = rig.receive_one(Queue::Status, "StatusNotification").await?;
         rig.calls.take();
         rig.consume(&messages).await?;
         let row = if i == 0 { &mut first } else { &mut change };
         row.samples.push(rig.calls.take());
-        rig.delete(&messages).await?;
+        rig.delete(Queue::Status, &messages).await?;
         last = messages;
     }
     rig.consume(&last).await?;
@@ -377,14 +473,16 @@ pub async fn section_calls(rig: &Rig, prefix: &str, reps: usize) -> Result<Vec<O
     Ok(opened)
 }
 
-fn print_calls(rows: &[OpsRow]) {
+/// The table: one column per operation seen in any row; a footnote when repetitions differed or
+/// the SDK retried.
+fn print_table(rows: &[OpsRow]) {
     let mut keys: Vec<(String, String)> = rows
         .iter()
         .flat_map(|r| r.samples.iter().flat_map(|s| s.keys().cloned()))
         .collect();
     keys.sort_by_key(|(service, op)| (service != DDB, service.clone(), op.clone()));
     keys.dedup();
-    let width = 50;
+    let width = rows.iter().map(|r| r.label.len()).max().unwrap_or(0).max(50);
     let mut header = format!("{:<width$}", "per message");
     for (_, op) in &keys {
         header.push_str(&format!(" {:>12}", op));
@@ -413,12 +511,6 @@ fn print_calls(rows: &[OpsRow]) {
         .filter(|(_, t)| t.attempts != t.operations)
         .map(|((svc, op), t)| format!("{svc} {op}: {} ops, {} attempts", t.operations, t.attempts))
         .collect();
-    let reps = rows.iter().map(|r| r.samples.len()).max().unwrap_or(0);
-    println!(
-        "method: SDK interceptor (read_before_serialization, operation name from the config bag's Metadata) on the DynamoDB and SQS \
-         clients given to csms_aws::services_with; each row is the mean of up to {reps} calls of message::handle / connect::handle / \
-         status::handle on real-shaped events from events/, against DynamoDB Local and a LocalStack FIFO queue of the bench's own."
-    );
     if varied_any {
         println!("  * the repetitions of this row did not all make the same calls.");
     }
@@ -426,6 +518,16 @@ fn print_calls(rows: &[OpsRow]) {
         true => println!("  HTTP attempts = operations for every call (no SDK retries)."),
         false => println!("  SDK retries seen: {}", retried.join("; ")),
     }
+}
+
+fn print_calls(rows: &[OpsRow]) {
+    print_table(rows);
+    let reps = rows.iter().map(|r| r.samples.len()).max().unwrap_or(0);
+    println!(
+        "method: SDK interceptor (read_before_serialization, operation name from the config bag's Metadata) on the DynamoDB and SQS \
+         clients given to csms_aws::services_with; each row is the mean of up to {reps} calls of message::handle / connect::handle / \
+         status::handle on real-shaped events from events/, against DynamoDB Local and a LocalStack FIFO queue of the bench's own."
+    );
     println!(
         "  Lambda inv.: $default is one invocation per frame. A StatusNotification adds the status consumer, invoked by the SQS \
          event source with batches of b = 1..10 messages (BatchSize 10, infra/lib/csms-stack.ts), so 1/b per message: +0.1 when \
@@ -484,6 +586,256 @@ fn num(x: f64) -> String {
     }
 }
 
+/// Unique message ids, and strictly increasing station times (1 ms apart), for charging frames:
+/// each start gets a new retry key, each event a new place in its session.
+struct Ticker {
+    base: DateTime<Utc>,
+    seq: i64,
+}
+
+impl Ticker {
+    fn new() -> Self {
+        Self {
+            base: Utc::now().trunc_subsecs(3),
+            seq: 0,
+        }
+    }
+
+    fn id(&mut self) -> String {
+        self.seq += 1;
+        format!("c{}", self.seq)
+    }
+
+    fn at(&mut self) -> DateTime<Utc> {
+        self.seq += 1;
+        self.base + TimeDelta::milliseconds(self.seq)
+    }
+}
+
+/// 1.6 charging calls on one connection, each checked and answered with a CALLRESULT.
+impl Rig {
+    /// A StartTransaction; Ok with the transaction id, only if the tag was Accepted.
+    async fn start16(&self, cid: &str, start: &Start16, t: &mut Ticker) -> Result<(Duration, i64), BoxError> {
+        let id = t.id();
+        let frame = frames::start16(&id, start);
+        let (took, payload) = self.call_frame(cid, "1.6 StartTransaction", frame, &id).await?;
+        let tx = payload["transactionId"]
+            .as_i64()
+            .ok_or("StartTransaction answered no transactionId")?;
+        if payload["idTagInfo"]["status"] != "Accepted" {
+            return Err(format!("StartTransaction answered {payload}").into());
+        }
+        Ok((took, tx))
+    }
+
+    /// A MeterValues with all seven readings of the sample.
+    async fn meter16(&self, cid: &str, tx: i64, energy_wh: i64, t: &mut Ticker) -> Result<Duration, BoxError> {
+        let (id, at) = (t.id(), t.at());
+        let frame = frames::meter16(&id, 1, tx, at, energy_wh, 11040, true);
+        Ok(self.call_frame(cid, "1.6 MeterValues", frame, &id).await?.0)
+    }
+
+    async fn stop16(
+        &self,
+        cid: &str,
+        tx: i64,
+        start: &Start16,
+        at: DateTime<Utc>,
+        meter_stop_wh: i64,
+        t: &mut Ticker,
+    ) -> Result<Duration, BoxError> {
+        let id = t.id();
+        let frame = frames::stop16(&id, tx, start, at, meter_stop_wh);
+        let (took, payload) = self.call_frame(cid, "1.6 StopTransaction", frame, &id).await?;
+        if payload["idTagInfo"]["status"] != "Accepted" {
+            return Err(format!("StopTransaction answered {payload}").into());
+        }
+        Ok(took)
+    }
+}
+
+/// Opens (registers, connects, boots) one station per version without counting, for section 2
+/// when section 1 is skipped.
+pub async fn open(rig: &Rig, prefix: &str) -> Result<Vec<Opened>, BoxError> {
+    let password = "bench-password-0002";
+    let mut opened = Vec::new();
+    for version in [Version::V16, Version::V201] {
+        let station = format!("{prefix}-TIME{}", version.label().replace('.', ""));
+        let cid = format!("{station}-conn=");
+        rig.register(&station, password, version).await?;
+        rig.connect(&cid, &station, password, version).await?;
+        rig.call(&cid, version, Action::BootNotification, "boot", Utc::now(), false)
+            .await?;
+        opened.push(Opened {
+            connection_id: cid,
+            version,
+        });
+    }
+    rig.calls.take();
+    Ok(opened)
+}
+
+/// Section 1, charging: SDK calls per 1.6 charging message, 2.0.1 TransactionEvent and session
+/// event, counted. Uses the connections section 1 opened and booted.
+pub async fn section_charging_calls(rig: &Rig, opened: &[Opened], reps: usize) -> Result<(), BoxError> {
+    let find = |version| {
+        opened
+            .iter()
+            .find(|o| o.version == version)
+            .map(|o| o.connection_id.clone())
+            .ok_or("no connection opened for a version")
+    };
+    let (cid16, cid201) = (find(Version::V16)?, find(Version::V201)?);
+    let mut t = Ticker::new();
+    let calls = &rig.calls;
+    let queued = "1 + 1/b";
+    let mut authorize = OpsRow::new("1.6 Authorize (known tag)", "1");
+    let mut start_first = OpsRow::new("1.6 StartTransaction (new)", queued);
+    let mut start_retry = OpsRow::new("1.6 StartTransaction, retried (same content)", queued);
+    let mut meter = OpsRow::new("1.6 MeterValues in a transaction (7 values)", queued);
+    let mut stop_first = OpsRow::new("1.6 StopTransaction (first)", queued);
+    let mut stop_retry = OpsRow::new("1.6 StopTransaction, retried (same content)", queued);
+    for _ in 0..reps {
+        let id = t.id();
+        calls.take();
+        let (_, payload) = rig
+            .call_frame(&cid16, "1.6 Authorize", frames::authorize16(&id), &id)
+            .await?;
+        authorize.samples.push(calls.take());
+        if payload["idTagInfo"]["status"] != "Accepted" {
+            return Err(format!("Authorize answered {payload}").into());
+        }
+        let start = Start16 {
+            connector: 1,
+            at: t.at(),
+            meter_start_wh: 1000,
+        };
+        let (_, tx) = rig.start16(&cid16, &start, &mut t).await?;
+        start_first.samples.push(calls.take());
+        let (_, again) = rig.start16(&cid16, &start, &mut t).await?;
+        start_retry.samples.push(calls.take());
+        if again != tx {
+            return Err(format!("a retried StartTransaction got transaction {again}, the first {tx}").into());
+        }
+        rig.meter16(&cid16, tx, 1500, &mut t).await?;
+        meter.samples.push(calls.take());
+        let stop_at = t.at();
+        rig.stop16(&cid16, tx, &start, stop_at, 2000, &mut t).await?;
+        stop_first.samples.push(calls.take());
+        rig.stop16(&cid16, tx, &start, stop_at, 2000, &mut t).await?;
+        stop_retry.samples.push(calls.take());
+    }
+    let mut rows = vec![authorize, start_first, start_retry, meter, stop_first, stop_retry];
+
+    let mut events = [
+        (
+            TxEvent::Started,
+            OpsRow::new("2.0.1 TransactionEvent Started (idToken)", queued),
+        ),
+        (
+            TxEvent::Updated,
+            OpsRow::new("2.0.1 TransactionEvent Updated (6 values)", queued),
+        ),
+        (
+            TxEvent::Ended,
+            OpsRow::new("2.0.1 TransactionEvent Ended (idToken)", queued),
+        ),
+    ];
+    for r in 0..reps {
+        let transaction = format!("bench-tx-{r}-{}", t.id());
+        for (seq_no, (event, row)) in (0u32..).zip(events.iter_mut()) {
+            let id = t.id();
+            let frame = frames::transaction_event201(
+                &id,
+                *event,
+                &transaction,
+                seq_no,
+                t.at(),
+                1500 + 1000 * i64::from(seq_no),
+            );
+            calls.take();
+            let label = format!("2.0.1 TransactionEvent {}", event.name());
+            rig.call_frame(&cid201, &label, frame, &id).await?;
+            row.samples.push(calls.take());
+        }
+    }
+    rows.extend(events.into_iter().map(|(_, row)| row));
+
+    // The sessions consumer, on each message a 1.6 transaction's $default calls queue.
+    rig.drain(Queue::Sessions).await?;
+    let mut first = OpsRow::new("sessions consumer: first event (start, no record)", "1/b");
+    let mut again = OpsRow::new("sessions consumer: redelivery of the same message", "1/b");
+    let mut update = OpsRow::new("sessions consumer: MeterValues (record exists)", "1/b");
+    let mut completing = OpsRow::new("sessions consumer: the completing stop", "1/b");
+    let mut again_stop = OpsRow::new("sessions consumer: redelivery of the completing stop", "1/b");
+    for _ in 0..reps {
+        let start = Start16 {
+            connector: 1,
+            at: t.at(),
+            meter_start_wh: 1000,
+        };
+        let (_, tx) = rig.start16(&cid16, &start, &mut t).await?;
+        let messages = rig.receive_one(Queue::Sessions, "StartTransaction").await?;
+        calls.take();
+        rig.consume_sessions(&messages).await?;
+        first.samples.push(calls.take());
+        rig.consume_sessions(&messages).await?;
+        again.samples.push(calls.take());
+        rig.delete(Queue::Sessions, &messages).await?;
+
+        rig.meter16(&cid16, tx, 1500, &mut t).await?;
+        let messages = rig.receive_one(Queue::Sessions, "MeterValues").await?;
+        calls.take();
+        rig.consume_sessions(&messages).await?;
+        update.samples.push(calls.take());
+        rig.delete(Queue::Sessions, &messages).await?;
+
+        let at = t.at();
+        rig.stop16(&cid16, tx, &start, at, 2000, &mut t).await?;
+        let messages = rig.receive_one(Queue::Sessions, "StopTransaction").await?;
+        calls.take();
+        rig.consume_sessions(&messages).await?;
+        completing.samples.push(calls.take());
+        rig.consume_sessions(&messages).await?;
+        again_stop.samples.push(calls.take());
+        rig.delete(Queue::Sessions, &messages).await?;
+        let key = TransactionKey::Ocpp16(TransactionId::new(tx).ok_or("transaction id out of range")?);
+        let station = rig
+            .services
+            .connections
+            .get(&cid16)
+            .await?
+            .ok_or("connection gone")?
+            .station_id;
+        let session = rig.services.charging.sessions.get(&station, &key).await?;
+        if !session
+            .as_ref()
+            .is_some_and(|s| s.is_completed() && s.energy_wh() == Some(1000.0))
+        {
+            return Err(format!("session {key} was not completed with 1000 Wh: {session:?}").into());
+        }
+    }
+    calls.take();
+    rows.extend([first, again, update, completing, again_stop]);
+
+    print_table(&rows);
+    println!(
+        "method: as above; 1.6 on the 1.6 connection of section 1 (tag {} registered Accepted, so each authorization reads it), each \
+         repetition a new transaction with times 1 ms apart; a retry repeats the frame's content under a new message id. 2.0.1: a new \
+         transactionId per repetition, seqNo 0, 1, 2 (token {} ISO14443 registered). Sessions consumer: sessions::handle on the one \
+         message the $default call just queued on the bench's session-events FIFO queue, the same batch again for a redelivery; each \
+         session checked completed with 1000 Wh afterwards.",
+        frames::ID_TAG_16,
+        frames::ID_TOKEN_201
+    );
+    println!(
+        "  Lambda inv.: a frame that queues a session event adds the sessions consumer (BatchSize 10), 1/b per message as above. \
+         A retried start or stop is sent again with the same content-based deduplication id, so SQS FIFO drops it within its \
+         5-minute window (the SendMessage still counts); the consumer sees it only as a redelivery."
+    );
+    Ok(())
+}
+
 /// Section 2: warm handler time, sequential.
 pub async fn section_time(
     rig: &Rig,
@@ -514,7 +866,8 @@ pub async fn section_time(
             num((ops * 100.0).round() / 100.0)
         );
     };
-    rig.drain().await?;
+    rig.drain(Queue::Status).await?;
+    rig.drain(Queue::Sessions).await?;
     for o in opened {
         for action in [Action::BootNotification, Action::Heartbeat, Action::StatusNotification] {
             let mut took = Vec::with_capacity(n);
@@ -544,49 +897,125 @@ pub async fn section_time(
             }
         }
     }
-    // The status consumer on what the StatusNotifications above queued, in batches of up to 10.
-    let mut took = Vec::new();
-    let (mut messages, mut batches) = (0usize, 0usize);
-    rig.calls.take();
-    loop {
-        let batch = rig.receive(10, 1).await?;
-        if batch.is_empty() {
-            break;
+    // 1.6 charging: warmup + n transactions, started, metered once and stopped, one action at a
+    // time so that each row times one action.
+    let mut default_calls = opened.len() * 3 * (warmup + n);
+    if let Some(o) = opened.iter().find(|o| o.version == Version::V16) {
+        let cid = &o.connection_id;
+        let mut t = Ticker::new();
+        let total = warmup + n;
+        let ops = |calls: &Calls| -> f64 {
+            let ops: u64 = calls
+                .take()
+                .iter()
+                .filter(|((svc, _), _)| svc == DDB)
+                .map(|(_, t)| t.operations)
+                .sum();
+            ops as f64 / n as f64
+        };
+        let mut started = Vec::with_capacity(total);
+        let mut took = Vec::with_capacity(n);
+        for i in 0..total {
+            if i == warmup {
+                rig.calls.take();
+            }
+            let start = Start16 {
+                connector: 1,
+                at: t.at(),
+                meter_start_wh: 1000,
+            };
+            let (d, tx) = rig.start16(cid, &start, &mut t).await?;
+            if i >= warmup {
+                took.push(d);
+            }
+            started.push((start, tx));
         }
-        // The first batches warm the consumer's path (the availability GetItem with ConsistentRead).
-        let t = rig.consume(&batch).await?;
-        if batches >= 2 {
-            took.push(t);
+        if let Some(s) = Summary::of(&took) {
+            row("1.6 StartTransaction (new)", &s, ops(&rig.calls));
         }
-        messages += batch.len();
-        batches += 1;
-        rig.delete(&batch).await?;
+        let mut took = Vec::with_capacity(n);
+        for (i, (_, tx)) in started.iter().enumerate() {
+            if i == warmup {
+                rig.calls.take();
+            }
+            let d = rig.meter16(cid, *tx, 1500, &mut t).await?;
+            if i >= warmup {
+                took.push(d);
+            }
+        }
+        if let Some(s) = Summary::of(&took) {
+            row("1.6 MeterValues (7 values)", &s, ops(&rig.calls));
+        }
+        let mut took = Vec::with_capacity(n);
+        for (i, (start, tx)) in started.iter().enumerate() {
+            if i == warmup {
+                rig.calls.take();
+            }
+            let at = t.at();
+            let d = rig.stop16(cid, *tx, start, at, 2000, &mut t).await?;
+            if i >= warmup {
+                took.push(d);
+            }
+        }
+        if let Some(s) = Summary::of(&took) {
+            row("1.6 StopTransaction (first)", &s, ops(&rig.calls));
+        }
+        default_calls += 3 * total;
     }
-    let ops: u64 = rig
-        .calls
-        .take()
-        .iter()
-        .filter(|((svc, _), _)| svc == DDB)
-        .map(|(_, t)| t.operations)
-        .sum();
-    if let Some(s) = Summary::of(&took) {
-        let per = messages as f64 / batches as f64;
-        row(
-            &format!("status consumer, batch of ~{}", num((per * 10.0).round() / 10.0)),
-            &s,
-            ops as f64 / messages as f64,
-        );
-        println!("{:<32}       mean {} ms per message", "", ms(s.mean.div_f64(per)));
+
+    // The consumers on what the calls above queued, in batches of up to 10.
+    let mut batches_all = 0;
+    for (queue, name) in [(Queue::Status, "status"), (Queue::Sessions, "sessions")] {
+        let mut took = Vec::new();
+        let (mut messages, mut batches) = (0usize, 0usize);
+        rig.calls.take();
+        loop {
+            let batch = rig.receive(queue, 10, 1).await?;
+            if batch.is_empty() {
+                break;
+            }
+            // The first batches warm the consumer's path (the GetItem with ConsistentRead).
+            let t = match queue {
+                Queue::Status => rig.consume(&batch).await?,
+                Queue::Sessions => rig.consume_sessions(&batch).await?,
+            };
+            if batches >= 2 {
+                took.push(t);
+            }
+            messages += batch.len();
+            batches += 1;
+            rig.delete(queue, &batch).await?;
+        }
+        let ops: u64 = rig
+            .calls
+            .take()
+            .iter()
+            .filter(|((svc, _), _)| svc == DDB)
+            .map(|(_, t)| t.operations)
+            .sum();
+        if let Some(s) = Summary::of(&took) {
+            let per = messages as f64 / batches as f64;
+            row(
+                &format!("{name} consumer, batch of ~{}", num((per * 10.0).round() / 10.0)),
+                &s,
+                ops as f64 / messages as f64,
+            );
+            println!("{:<32}       mean {} ms per message", "", ms(s.mean.div_f64(per)));
+        }
+        batches_all += batches;
     }
     println!(
-        "{}, for {} $default calls and {batches} consumer batches",
+        "{}, for {default_calls} $default calls and {batches_all} consumer batches",
         meter.report(),
-        opened.len() * 3 * (warmup + n)
     );
     println!(
         "method: after {warmup} warm-up calls, {n} sequential calls per action of message::handle (one connection per version, its own \
-         station) timed around the handler only (event built before, reply checked after); the consumer: status::handle on batches \
-         received from the bench's queue (what the StatusNotifications queued), first 2 batches untimed. Release build, in this process."
+         station) timed around the handler only (event built before, reply checked after). 1.6 charging: {w} transactions started \
+         (each a new connector time, so never the retry path), then one MeterValues each (the sample's 7 values), then each stopped \
+         once. The consumers: status::handle / sessions::handle on batches received from the bench's queues (what the calls above \
+         queued: the session events come as all starts, then all MeterValues, then all stops, one FIFO group), first 2 batches \
+         untimed. Release build, in this process.",
+        w = warmup + n
     );
     println!(
         "  NOT DynamoDB's latency: DynamoDB Local (Java, on this loopback) and LocalStack SQS stand in for the services, and share the 2 \

@@ -5,11 +5,18 @@
 //! 1. AWS calls per message, counted by SDK interceptors around the real handlers.
 //! 2. Warm handler time per message, in-process, against DynamoDB Local and LocalStack.
 //! 3. Round trips through csms-local with many concurrent piles over WebSockets.
+//! 4. Charging sessions through csms-local: MeterValues throughput, and how soon the stand-in's
+//!    sessions consumer has completed every session.
+//!
+//! Sections 1 and 2 cover BootNotification, Heartbeat and StatusNotification, then the charging
+//! messages (1.6 Authorize / StartTransaction / MeterValues / StopTransaction, 2.0.1
+//! TransactionEvent) and the status and sessions consumers.
 
 mod count;
 mod cpu;
 mod frames;
 mod inprocess;
+mod metering;
 mod piles;
 mod stats;
 
@@ -43,9 +50,24 @@ struct Args {
     /// The stand-in's WebSocket URL prefix; the station id is appended.
     #[arg(long, env = "CSMS_OCPP_URL")]
     ocpp_url: String,
-    /// Skip section 3.
+    /// Concurrent piles in the MeterValues section (section 4).
+    #[arg(long, default_value_t = 100)]
+    mv_piles: usize,
+    /// MeterValues each pile sends in its transaction in section 4.
+    #[arg(long, default_value_t = 30)]
+    mv_messages: usize,
+    /// Skip section 1 (AWS calls per message).
+    #[arg(long)]
+    no_calls: bool,
+    /// Skip section 2 (warm handler time).
+    #[arg(long)]
+    no_handler_time: bool,
+    /// Skip section 3 (round trips with concurrent piles).
     #[arg(long)]
     no_round_trip: bool,
+    /// Skip section 4 (MeterValues throughput and session completion through csms-local).
+    #[arg(long)]
+    no_meter_values: bool,
 }
 
 #[tokio::main]
@@ -54,7 +76,9 @@ async fn main() -> ExitCode {
     match run(args).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            println!("\nFAILED: some CALLs were not answered with a CALLRESULT (see above).");
+            println!(
+                "\nFAILED: some CALLs were not answered with a CALLRESULT, or some sessions were not completed as sent (see above)."
+            );
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -76,14 +100,28 @@ async fn run(args: Args) -> Result<bool, BoxError> {
 
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let rig = inprocess::Rig::new(&sdk, &prefix).await?;
-
-    heading("1. AWS calls per message (counted, in-process handlers)");
-    let opened = inprocess::section_calls(&rig, &prefix, args.repeats).await?;
-
-    heading("2. Warm handler time per message (in-process, sequential)");
     let watched = cpu::watched_from_env();
-    inprocess::section_time(&rig, &opened, args.warmup, args.iterations, &watched).await?;
-    rig.remove_queue().await;
+
+    let in_process = async {
+        let mut opened = Vec::new();
+        if !args.no_calls {
+            heading("1. AWS calls per message (counted, in-process handlers)");
+            opened = inprocess::section_calls(&rig, &prefix, args.repeats).await?;
+            println!("\nCharging sessions:\n");
+            inprocess::section_charging_calls(&rig, &opened, args.repeats).await?;
+        }
+        if !args.no_handler_time {
+            heading("2. Warm handler time per message (in-process, sequential)");
+            if opened.is_empty() {
+                opened = inprocess::open(&rig, &prefix).await?;
+            }
+            inprocess::section_time(&rig, &opened, args.warmup, args.iterations, &watched).await?;
+        }
+        Ok::<_, BoxError>(())
+    };
+    let done = in_process.await;
+    rig.remove_queues().await;
+    done?;
 
     let mut ok = true;
     if !args.no_round_trip {
@@ -91,13 +129,31 @@ async fn run(args: Args) -> Result<bool, BoxError> {
             "3. Round trips through csms-local: {} concurrent piles, OCPP 1.6, 1 + 2 x {} CALLs each",
             args.piles, args.messages
         ));
-        ok = piles::section_round_trip(piles::Plan {
+        ok &= piles::section_round_trip(piles::Plan {
             services: &rig.services,
             url: &args.ocpp_url,
             prefix: &prefix,
             piles: args.piles,
             messages: args.messages,
             stack_queue: std::env::var("STATUS_QUEUE_URL").ok(),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            watched: watched.clone(),
+        })
+        .await?;
+    }
+    if !args.no_meter_values {
+        heading(&format!(
+            "4. Charging sessions through csms-local: {} concurrent piles, OCPP 1.6, boot + start + {} MeterValues + stop each",
+            args.mv_piles, args.mv_messages
+        ));
+        ok &= metering::section_meter_values(metering::Plan {
+            services: &rig.services,
+            url: &args.ocpp_url,
+            prefix: &prefix,
+            piles: args.mv_piles,
+            messages: args.mv_messages,
+            session_queue: std::env::var("SESSION_EVENTS_QUEUE_URL").ok(),
+            status_queue: std::env::var("STATUS_QUEUE_URL").ok(),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             watched,
         })
@@ -158,7 +214,21 @@ fn print_context(args: &Args) {
         args.ocpp_url
     );
     println!(
-        "run:     P={} piles, M={} Heartbeat + M StatusNotification per pile, N={} timed calls per action after {} warm-up, {} repetitions per count row",
-        args.piles, args.messages, args.iterations, args.warmup, args.repeats
+        "run:     P={} piles, M={} Heartbeat + M StatusNotification per pile, N={} timed calls per action after {} warm-up, {} repetitions per count row; \
+         section 4: {} piles x {} MeterValues",
+        args.piles, args.messages, args.iterations, args.warmup, args.repeats, args.mv_piles, args.mv_messages
     );
+    let skipped: Vec<&str> = [
+        (args.no_calls, "1"),
+        (args.no_handler_time, "2"),
+        (args.no_round_trip, "3"),
+        (args.no_meter_values, "4"),
+    ]
+    .iter()
+    .filter(|(skip, _)| *skip)
+    .map(|(_, n)| *n)
+    .collect();
+    if !skipped.is_empty() {
+        println!("skipped: section {}", skipped.join(", "));
+    }
 }

@@ -23,10 +23,10 @@ use crate::cpu::{Meter, Watched};
 use crate::frames::{self, Action, Reply, Version};
 use crate::stats::{Summary, ms};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// No answer within this long counts as an error.
-const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Plan<'a> {
     pub services: &'a Services,
@@ -83,26 +83,11 @@ pub async fn section_round_trip(plan: Plan<'_>) -> Result<bool, BoxError> {
 
     let start = Instant::now();
     let meter = Meter::start(&watched);
-    let mut registering = JoinSet::new();
-    for i in 0..piles {
-        let services = services.clone();
-        let (id, password) = (pile_id(prefix, i), pile_password(i));
-        registering.spawn(async move {
-            let new = NewStation {
-                id: StationId::parse(&id)?,
-                protocols: vec![ProtocolVersion::Ocpp16],
-                registration: Registration::Accepted,
-                site: None,
-                location: None,
-                password: Some(Password::parse(&password)?),
-            };
-            registry::register(&services, new, Utc::now()).await?;
-            Ok::<_, BoxError>(())
-        });
-    }
-    while let Some(joined) = registering.join_next().await {
-        joined??;
-    }
+    register_all(
+        services,
+        (0..piles).map(|i| (pile_id(prefix, i), pile_password(i))).collect(),
+    )
+    .await?;
     println!(
         "setup: {piles} piles registered in-process through csms_domain::registry::register in {:.1} s (one Argon2id hash each, \
          on the runtime's {} worker threads); Argon2id here (release): hash {} ms, verify {} ms.",
@@ -204,26 +189,52 @@ pub async fn section_round_trip(plan: Plan<'_>) -> Result<bool, BoxError> {
     Ok(call_errors.is_empty() && errors.is_empty() && connects.len() == piles)
 }
 
+/// Registers 1.6 piles (id, password) as Accepted, concurrently, through the registry's use case.
+pub(crate) async fn register_all(services: &Services, piles: Vec<(String, String)>) -> Result<(), BoxError> {
+    let mut registering = JoinSet::new();
+    for (id, password) in piles {
+        let services = services.clone();
+        registering.spawn(async move {
+            let new = NewStation {
+                id: StationId::parse(&id)?,
+                protocols: vec![ProtocolVersion::Ocpp16],
+                registration: Registration::Accepted,
+                site: None,
+                location: None,
+                password: Some(Password::parse(&password)?),
+            };
+            registry::register(&services, new, Utc::now()).await?;
+            Ok::<_, BoxError>(())
+        });
+    }
+    while let Some(joined) = registering.join_next().await {
+        joined??;
+    }
+    Ok(())
+}
+
+/// Messages in a queue, visible or in flight (approximate counts); None when unreadable.
+pub(crate) async fn backlog(sqs: &aws_sdk_sqs::Client, queue: &str) -> Option<u64> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .ok()?;
+    let attributes = out.attributes?;
+    let count = |name: &QueueAttributeName| attributes.get(name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    Some(
+        count(&QueueAttributeName::ApproximateNumberOfMessages)
+            + count(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
 /// How the stand-in's status consumer keeps up: the stack queue's backlog after the last answer.
 async fn print_backlog(sqs: &aws_sdk_sqs::Client, queue: &str) {
-    let backlog = || async {
-        let out = sqs
-            .get_queue_attributes()
-            .queue_url(queue)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .ok()?;
-        let attributes = out.attributes?;
-        let count = |name: &QueueAttributeName| attributes.get(name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        Some(
-            count(&QueueAttributeName::ApproximateNumberOfMessages)
-                + count(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        )
-    };
     let start = Instant::now();
-    let Some(initial) = backlog().await else {
+    let Some(initial) = backlog(sqs, queue).await else {
         println!("status queue backlog: could not be read");
         return;
     };
@@ -231,7 +242,7 @@ async fn print_backlog(sqs: &aws_sdk_sqs::Client, queue: &str) {
     let mut left = initial;
     while left > 0 && start.elapsed() < limit {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        left = backlog().await.unwrap_or(left);
+        left = backlog(sqs, queue).await.unwrap_or(left);
     }
     match left {
         0 => println!(
@@ -247,7 +258,7 @@ async fn print_backlog(sqs: &aws_sdk_sqs::Client, queue: &str) {
     }
 }
 
-async fn handshake(url: &str, id: &str, password: &str) -> Result<Socket, BoxError> {
+pub(crate) async fn handshake(url: &str, id: &str, password: &str) -> Result<Socket, BoxError> {
     let mut request = url.into_client_request()?;
     let headers = request.headers_mut();
     headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("ocpp1.6"));
@@ -264,7 +275,7 @@ async fn handshake(url: &str, id: &str, password: &str) -> Result<Socket, BoxErr
 }
 
 /// The next text frame; None when the socket closed or failed.
-async fn next_text(socket: &mut Socket) -> Option<String> {
+pub(crate) async fn next_text(socket: &mut Socket) -> Option<String> {
     while let Some(message) = socket.next().await {
         match message {
             Ok(Message::Text(text)) => return Some(text.to_string()),
