@@ -11,7 +11,6 @@ import uuid
 from contextlib import asynccontextmanager
 
 import pytest
-import websockets
 from websockets.asyncio.client import connect as ws_connect
 
 OCPP_URL = os.environ.get("CSMS_OCPP_URL")
@@ -90,10 +89,3 @@ def row_when(station_id: str, predicate) -> dict | None:
     row = station_row(station_id)
     return row if predicate(row) else None
 
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-__all__ = ["register", "registry", "pile_socket", "charge_point", "eventually", "station_row", "row_when", "websockets"]
