@@ -2,7 +2,9 @@
 //! claims, transactions, 2.0.1 seqNo tracking, anomalies, session records and their events.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Duration, Utc};
 use csms_domain::anomaly::{Anomaly, AnomalyKind};
 use csms_domain::ports::*;
@@ -223,13 +225,22 @@ impl StartClaims for Transactions {
             ("expiresAt".into(), n((Utc::now() + Self::CLAIM_RETENTION).timestamp())),
         ]);
         let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
+        // A failed condition hands back the claim that won, without a second read.
+        let put = put.return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match put.condition_expression("attribute_not_exists(pk)").send().await {
             Ok(_) => Ok(id),
             Err(e) if condition_failed(&e) => {
-                let item = self
-                    .get_item(pk)
-                    .await?
-                    .ok_or_else(|| malformed("start claim vanished"))?;
+                let returned = match e.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
+                    _ => None,
+                };
+                let item = match returned {
+                    Some(item) => item,
+                    None => self
+                        .get_item(pk)
+                        .await?
+                        .ok_or_else(|| malformed("start claim vanished"))?,
+                };
                 let first = item
                     .get("transactionId")
                     .and_then(|v| v.as_n().ok())
@@ -293,6 +304,7 @@ impl TransactionRepository for Transactions {
             .expression_attribute_names("#stop", "stop")
             .expression_attribute_values(":stop", json(&record))
             .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
@@ -301,8 +313,14 @@ impl TransactionRepository for Transactions {
                 .as_ref()
                 .map(|i| transaction_from_item(station, id, i))
                 .transpose(),
-            // Unknown, or stopped already: the record as it is.
-            Err(e) if condition_failed(&e) => self.get(station, id).await,
+            // Stopped already: the failed condition hands back the record as it is. Unknown: no
+            // item comes back, and a read confirms it.
+            Err(e) if condition_failed(&e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) if failed.item().is_some() => {
+                    failed.item().map(|i| transaction_from_item(station, id, i)).transpose()
+                }
+                _ => self.get(station, id).await,
+            },
             Err(e) => Err(backend(e)),
         }
     }
