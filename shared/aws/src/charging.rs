@@ -456,18 +456,9 @@ impl AnomalyLog for Anomalies {
     }
 
     async fn list(&self, station: &StationId) -> Result<Vec<Anomaly>, StoreError> {
-        let out = self
-            .0
-            .client
-            .query()
-            .table_name(self.0.name()?)
-            .key_condition_expression("stationId = :s")
-            .expression_attribute_values(":s", s(station.as_str()))
-            .send()
-            .await
-            .map_err(backend)?;
+        let items = self.0.query_station(station).await?;
         let tx = |raw: &str| StationTransactionId::parse(raw).map_err(malformed);
-        out.items()
+        items
             .iter()
             .map(|item| {
                 let kind = match from_json::<AnomalyKindV1>(item, "anomaly")? {
@@ -563,44 +554,16 @@ impl SessionRepository for Sessions {
             "energyWh",
             session.completion.as_ref().and_then(|c| c.energy_wh).map(n),
         );
-        let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
-        let put = match expected_version {
-            None => put.condition_expression("attribute_not_exists(stationId)"),
-            Some(v) => put
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", n(v)),
-        };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(backend(e)),
-        }
+        self.0.put_if(item, "version", expected_version.map(n)).await
     }
 
     async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
-        let mut sessions = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .0
-                .client
-                .query()
-                .table_name(self.0.name()?)
-                .key_condition_expression("stationId = :s")
-                .expression_attribute_values(":s", s(station.as_str()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items() {
-                sessions.push(session_from_item(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(sessions);
-            }
-        }
+        self.0
+            .query_station(station)
+            .await?
+            .iter()
+            .map(session_from_item)
+            .collect()
     }
 }
 

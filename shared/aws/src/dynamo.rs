@@ -30,6 +30,52 @@ impl Table {
             .as_deref()
             .ok_or_else(|| StoreError::Backend(format!("{} is not set", self.variable).into()))
     }
+
+    /// Every item of a station (tables keyed by `stationId`), all pages.
+    pub(crate) async fn query_station(&self, station: &StationId) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(self.name()?)
+                .key_condition_expression("stationId = :s")
+                .expression_attribute_values(":s", s(station.as_str()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Optimistic concurrency: puts `item` only if the stored one's `attribute` still equals
+    /// `expected` (None: only if there is no stored item). False when another writer got there first.
+    pub(crate) async fn put_if(
+        &self,
+        item: Item,
+        attribute: &str,
+        expected: Option<AttributeValue>,
+    ) -> Result<bool, StoreError> {
+        let put = self.client.put_item().table_name(self.name()?).set_item(Some(item));
+        let put = match expected {
+            None => put.condition_expression("attribute_not_exists(stationId)"),
+            Some(value) => put
+                .condition_expression("#attribute = :expected")
+                .expression_attribute_names("#attribute", attribute)
+                .expression_attribute_values(":expected", value),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
 }
 
 pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -488,33 +534,16 @@ impl AvailabilityRepository for AvailabilityView {
             ("reportedAt".into(), time(next.reported_at)),
         ]);
         put_opt(&mut item, "errorCode", next.error_code.clone().map(s));
-        let put = self.0.client.put_item().table_name(self.0.name()?).set_item(Some(item));
-        let put = match expected {
-            None => put.condition_expression("attribute_not_exists(stationId)"),
-            Some(at) => put
-                .condition_expression("#reportedAt = :expected")
-                .expression_attribute_names("#reportedAt", "reportedAt")
-                .expression_attribute_values(":expected", time(at)),
-        };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(backend(e)),
-        }
+        self.0.put_if(item, "reportedAt", expected.map(time)).await
     }
 
     async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError> {
-        let out = self
-            .0
-            .client
-            .query()
-            .table_name(self.0.name()?)
-            .key_condition_expression("stationId = :s")
-            .expression_attribute_values(":s", s(station.as_str()))
-            .send()
-            .await
-            .map_err(backend)?;
-        out.items().iter().map(availability_from_item).collect()
+        self.0
+            .query_station(station)
+            .await?
+            .iter()
+            .map(availability_from_item)
+            .collect()
     }
 }
 

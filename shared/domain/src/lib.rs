@@ -5,9 +5,13 @@
 //! Charging: id tokens and their registry ([`id_token`]), 1.6 transactions ([`transaction`]),
 //! 2.0.1 transaction events ([`transaction_event`]), and the session record they feed
 //! ([`session`]), exactly once under at-least-once delivery.
+//!
+//! Remote commands ([`command`]): CALLs the CSMS sends, one outstanding per station, completed by
+//! the pile's answer or failed with a reason.
 
 pub mod anomaly;
 pub mod boot;
+pub mod command;
 pub mod connection;
 pub mod credentials;
 pub mod id_token;
@@ -22,6 +26,10 @@ pub mod transaction;
 pub mod transaction_event;
 
 pub use boot::{BootDecision, BootPolicy};
+pub use command::{
+    Answer, Command, CommandError, CommandId, CommandIdError, CommandRecord, CommandState, DispatchOutcome,
+    FailureReason, SlotHolder, SlotOutcome, StateKind,
+};
 pub use connection::{Connection, choose_protocol};
 pub use credentials::{Password, PasswordError, PasswordHash};
 pub use ports::{Services, StoreError};

@@ -2,12 +2,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::anomaly::Anomaly;
 use crate::boot::BootPolicy;
+use crate::command::{CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
@@ -211,14 +212,46 @@ impl EventBus for MemoryBus {
     }
 }
 
-/// Records which connections were closed; every connection counts as open.
+/// Records which connections were closed (`.0`) and the frames sent (`.1`). Every connection
+/// counts as open for `close`; `send` finds a closed connection, or one marked gone, gone (410).
 #[derive(Default)]
-pub struct MemoryChannel(pub Mutex<Vec<String>>);
+pub struct MemoryChannel(pub Mutex<Vec<String>>, pub Mutex<MemoryOutbox>);
+
+/// What [`MemoryChannel::send`] delivered, and which connections it treats as gone.
+#[derive(Debug, Default)]
+pub struct MemoryOutbox {
+    /// (connection id, frame), in sending order.
+    pub sent: Vec<(String, String)>,
+    /// Connections that answer 410 Gone.
+    pub gone: BTreeSet<String>,
+}
+
+impl MemoryChannel {
+    /// Makes the connection answer 410 Gone from now on.
+    pub fn set_gone(&self, connection_id: &str) {
+        self.1.lock().unwrap().gone.insert(connection_id.to_owned());
+    }
+
+    /// The frames delivered so far, as (connection id, frame).
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.1.lock().unwrap().sent.clone()
+    }
+}
 
 #[async_trait]
 impl StationChannel for MemoryChannel {
     async fn close(&self, connection_id: &str) -> Result<bool, ChannelError> {
         self.0.lock().unwrap().push(connection_id.to_owned());
+        Ok(true)
+    }
+
+    async fn send(&self, connection_id: &str, text: &str) -> Result<bool, ChannelError> {
+        let closed = self.0.lock().unwrap().iter().any(|c| c == connection_id);
+        let mut outbox = self.1.lock().unwrap();
+        if closed || outbox.gone.contains(connection_id) {
+            return Ok(false);
+        }
+        outbox.sent.push((connection_id.to_owned(), text.to_owned()));
         Ok(true)
     }
 }
@@ -472,5 +505,92 @@ impl MemoryCharging {
             anomalies: &*self.anomalies,
             session_events: &*self.session_events,
         }
+    }
+}
+
+/// Commands by id, and each station's slot holder.
+#[derive(Default)]
+pub struct MemoryCommands {
+    pub records: Mutex<BTreeMap<CommandId, CommandRecord>>,
+    pub slots: Mutex<BTreeMap<StationId, SlotHolder>>,
+}
+
+#[async_trait]
+impl CommandStore for MemoryCommands {
+    async fn create(&self, record: &CommandRecord) -> Result<bool, StoreError> {
+        let mut map = self.records.lock().unwrap();
+        if map.contains_key(&record.command.id) {
+            return Ok(false);
+        }
+        map.insert(record.command.id.clone(), record.clone());
+        Ok(true)
+    }
+    async fn get(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        Ok(self.records.lock().unwrap().get(id).cloned())
+    }
+    async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError> {
+        let map = self.records.lock().unwrap();
+        let mut list: Vec<_> = map
+            .values()
+            .filter(|r| &r.command.station == station)
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| (a.command.created_at, &a.command.id).cmp(&(b.command.created_at, &b.command.id)));
+        Ok(list)
+    }
+    async fn acquire_slot(
+        &self,
+        station: &StationId,
+        id: &CommandId,
+        deadline: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<SlotOutcome, StoreError> {
+        let mut slots = self.slots.lock().unwrap();
+        let displaced = match slots.get(station) {
+            Some(h) if &h.command == id => None,
+            Some(h) if h.deadline <= now => Some(h.command.clone()),
+            Some(h) => {
+                return Ok(SlotOutcome::Busy {
+                    holder: h.command.clone(),
+                    deadline: h.deadline,
+                });
+            }
+            None => None,
+        };
+        slots.insert(
+            station.clone(),
+            SlotHolder {
+                command: id.clone(),
+                deadline,
+            },
+        );
+        Ok(SlotOutcome::Acquired { displaced })
+    }
+    async fn release_slot(&self, station: &StationId, id: &CommandId) -> Result<bool, StoreError> {
+        let mut slots = self.slots.lock().unwrap();
+        if slots.get(station).is_some_and(|h| &h.command == id) {
+            slots.remove(station);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+    async fn holder(&self, station: &StationId) -> Result<Option<SlotHolder>, StoreError> {
+        Ok(self.slots.lock().unwrap().get(station).cloned())
+    }
+    async fn transition(
+        &self,
+        id: &CommandId,
+        allowed: &[StateKind],
+        next: &CommandState,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        let mut map = self.records.lock().unwrap();
+        let Some(record) = map.get_mut(id) else {
+            return Ok(None);
+        };
+        if !allowed.contains(&record.state.kind()) {
+            return Ok(None);
+        }
+        record.state = next.clone();
+        Ok(Some(record.clone()))
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::anomaly::Anomaly;
 use crate::boot::BootPolicy;
+use crate::command::{CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
@@ -112,6 +113,13 @@ pub trait EventBus: Send + Sync {
 pub trait StationChannel: Send + Sync {
     /// Closes a pile's WebSocket. Ok(false) when it was already gone.
     async fn close(&self, connection_id: &str) -> Result<bool, ChannelError>;
+
+    /// Sends a text frame to a pile's WebSocket (`@connections` POST). Ok(false) when the
+    /// connection is gone (410 Gone): the frame was not delivered.
+    async fn send(&self, connection_id: &str, text: &str) -> Result<bool, ChannelError> {
+        let _ = (connection_id, text);
+        Err(ChannelError("sending is not supported by this channel".into()))
+    }
 }
 
 /// Everything a handler may use, built once per process.
@@ -254,4 +262,40 @@ pub struct TransactionPorts<'a> {
     pub seq_nos: &'a dyn SeqNoTracker,
     pub anomalies: &'a dyn AnomalyLog,
     pub session_events: &'a dyn SessionEventBus,
+}
+
+/// Remote commands (CSMS-initiated CALLs) and the per-station slot that allows one outstanding
+/// CALL per station.
+#[async_trait]
+pub trait CommandStore: Send + Sync {
+    /// Stores the record unless a command with its id exists; true when stored. Idempotent: a
+    /// redelivered request does not create the command twice.
+    async fn create(&self, record: &CommandRecord) -> Result<bool, StoreError>;
+    async fn get(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
+    /// The station's commands, oldest first.
+    async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError>;
+    /// Makes `id` the station's outstanding command, in one conditional write, if the slot is
+    /// free, already held by `id` (re-entrant, for a redelivered dispatch), or held by a command
+    /// whose deadline is not after `now` (that holder is displaced and reported, so the caller
+    /// can fail it). Otherwise `Busy` with the live holder.
+    async fn acquire_slot(
+        &self,
+        station: &StationId,
+        id: &CommandId,
+        deadline: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<SlotOutcome, StoreError>;
+    /// Frees the station's slot if `id` holds it; true if it did.
+    async fn release_slot(&self, station: &StationId, id: &CommandId) -> Result<bool, StoreError>;
+    /// The command that holds the station's slot, if any.
+    async fn holder(&self, station: &StationId) -> Result<Option<SlotHolder>, StoreError>;
+    /// Sets the command's state to `next` only if its current state is one of `allowed`, in one
+    /// conditional write, so a late or duplicate answer never overwrites a final state. Returns
+    /// the updated record; None when the command is unknown or in another state.
+    async fn transition(
+        &self,
+        id: &CommandId,
+        allowed: &[StateKind],
+        next: &CommandState,
+    ) -> Result<Option<CommandRecord>, StoreError>;
 }

@@ -1,0 +1,464 @@
+//! Remote commands: CALLs the CSMS sends to a pile (RemoteStartTransaction, Reset, ...), and the
+//! pending-call store that matches the pile's CALLRESULT / CALLERROR to them.
+//!
+//! One CALL may be outstanding per station (OCPP allows one in flight per direction): a command
+//! holds the station's slot from dispatch until it is answered, refused, or failed. A command
+//! ends failed with a reason when the pile is offline, goes away before answering (410 Gone,
+//! `$disconnect`), or does not answer before the deadline; it is never re-sent blindly. The
+//! request payload is opaque here: the protocol layer encodes it and builds the frame.
+
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+use crate::ports::{ChannelError, CommandStore, ConnectionRepository, StationChannel, StationRepository, StoreError};
+use crate::station::StationId;
+
+/// A command's id, which is also the OCPP message id of its CALL: 1 to 36 printable ASCII
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CommandId(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CommandIdError {
+    #[error("command id is empty")]
+    Empty,
+    #[error("command id is longer than 36 characters")]
+    TooLong,
+    #[error("command id may only contain printable ASCII characters")]
+    InvalidCharacter,
+}
+
+impl CommandId {
+    /// The longest OCPP-J message id.
+    pub const MAX_LEN: usize = 36;
+
+    pub fn parse(raw: &str) -> Result<Self, CommandIdError> {
+        if raw.is_empty() {
+            return Err(CommandIdError::Empty);
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(CommandIdError::TooLong);
+        }
+        if !raw.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(CommandIdError::InvalidCharacter);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CommandId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A CALL the CSMS wants a station to execute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub id: CommandId,
+    pub station: StationId,
+    /// The OCPP action, e.g. `RemoteStartTransaction`.
+    pub action: String,
+    /// The request payload as the protocol layer encoded it.
+    pub payload: String,
+    /// The pile must have answered by then; afterwards the command fails `DeadlineExpired`.
+    pub deadline: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    /// The station had no live connection when the command was to be sent.
+    StationOffline,
+    /// The pile went away before answering (410 Gone on send, or `$disconnect`).
+    Disconnected,
+    /// The pile did not answer before the command's deadline.
+    DeadlineExpired,
+}
+
+impl FailureReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StationOffline => "StationOffline",
+            Self::Disconnected => "Disconnected",
+            Self::DeadlineExpired => "DeadlineExpired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "StationOffline" => Some(Self::StationOffline),
+            "Disconnected" => Some(Self::Disconnected),
+            "DeadlineExpired" => Some(Self::DeadlineExpired),
+            _ => None,
+        }
+    }
+
+    /// A sentence for the operator.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::StationOffline => "the station is offline: it has no live connection, so the command was not sent",
+            Self::Disconnected => "the station disconnected before answering; the command may or may not have run",
+            Self::DeadlineExpired => "the station did not answer before the command's deadline",
+        }
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Where a command stands. `Answered`, `Refused` and `Failed` are final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandState {
+    Queued,
+    Sent {
+        at: DateTime<Utc>,
+    },
+    /// The pile's CALLRESULT, its payload as received.
+    Answered {
+        at: DateTime<Utc>,
+        payload: String,
+    },
+    /// The pile's CALLERROR.
+    Refused {
+        at: DateTime<Utc>,
+        code: String,
+        description: String,
+    },
+    Failed {
+        at: DateTime<Utc>,
+        reason: FailureReason,
+    },
+}
+
+/// The states without their data, for conditional transitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateKind {
+    Queued,
+    Sent,
+    Answered,
+    Refused,
+    Failed,
+}
+
+impl StateKind {
+    /// Queued or Sent: the command may still be answered.
+    pub const PENDING: &'static [StateKind] = &[StateKind::Queued, StateKind::Sent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "Queued",
+            Self::Sent => "Sent",
+            Self::Answered => "Answered",
+            Self::Refused => "Refused",
+            Self::Failed => "Failed",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        !Self::PENDING.contains(&self)
+    }
+}
+
+impl CommandState {
+    pub fn kind(&self) -> StateKind {
+        match self {
+            Self::Queued => StateKind::Queued,
+            Self::Sent { .. } => StateKind::Sent,
+            Self::Answered { .. } => StateKind::Answered,
+            Self::Refused { .. } => StateKind::Refused,
+            Self::Failed { .. } => StateKind::Failed,
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.kind().is_final()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    pub command: Command,
+    pub state: CommandState,
+}
+
+impl CommandRecord {
+    /// A new command, not sent yet.
+    pub fn queued(command: Command) -> Self {
+        Self {
+            command,
+            state: CommandState::Queued,
+        }
+    }
+}
+
+/// The command that holds a station's slot, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotHolder {
+    pub command: CommandId,
+    pub deadline: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotOutcome {
+    /// The caller holds the slot; `displaced` is a holder whose deadline had passed.
+    Acquired { displaced: Option<CommandId> },
+    /// Another command is outstanding until `deadline`.
+    Busy { holder: CommandId, deadline: DateTime<Utc> },
+}
+
+/// The pile's reply to a CALL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// CALLRESULT, with its payload as received.
+    Result(String),
+    /// CALLERROR.
+    Error { code: String, description: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DispatchOutcome {
+    /// The frame went to the pile (now or by an earlier delivery of the same request).
+    Sent,
+    /// The command was already answered, refused or failed: nothing was sent.
+    AlreadyFinal(CommandState),
+    /// Another command is outstanding until `until`: retry later (nothing was sent).
+    Busy { holder: CommandId, until: DateTime<Utc> },
+    /// The command failed now, for this reason.
+    Failed(FailureReason),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("no command {0}")]
+    UnknownCommand(CommandId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+}
+
+/// The station's live connection id: the station's connection, if its record exists and has not
+/// outlived API Gateway's limit.
+async fn live_connection(
+    stations: &dyn StationRepository,
+    connections: &dyn ConnectionRepository,
+    station: &StationId,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    let Some(connection_id) = stations.get(station).await?.and_then(|s| s.connection_id) else {
+        return Ok(None);
+    };
+    // Strongly consistent: the pile may have connected a moment ago.
+    let live = connections
+        .get_latest(&connection_id)
+        .await?
+        .is_some_and(|c| &c.station_id == station && now < c.expires_at());
+    Ok(live.then_some(connection_id))
+}
+
+/// Fails a pending command (Queued or Sent) and frees its slot. Returns the failed record, None
+/// when the command was no longer pending.
+async fn fail(
+    store: &dyn CommandStore,
+    station: &StationId,
+    id: &CommandId,
+    reason: FailureReason,
+    now: DateTime<Utc>,
+) -> Result<Option<CommandRecord>, StoreError> {
+    let failed = store
+        .transition(id, StateKind::PENDING, &CommandState::Failed { at: now, reason })
+        .await?;
+    if let Some(record) = &failed {
+        tracing::info!(station = %station, command = %id, action = %record.command.action, %reason, "command failed");
+    }
+    store.release_slot(station, id).await?;
+    Ok(failed)
+}
+
+/// Sends a queued command's frame to its station. Idempotent: a redelivered request never sends
+/// a command that was sent, answered or failed. The frame is sent only while the command holds
+/// the station's slot; a holder past its deadline is failed `DeadlineExpired` and displaced.
+///
+/// A channel error leaves the command queued and holding its slot: a redelivery sends the same
+/// message id again, and if none comes the deadline frees the slot.
+pub async fn dispatch(
+    store: &dyn CommandStore,
+    stations: &dyn StationRepository,
+    connections: &dyn ConnectionRepository,
+    channel: &dyn StationChannel,
+    id: &CommandId,
+    frame: &str,
+    now: DateTime<Utc>,
+) -> Result<DispatchOutcome, CommandError> {
+    let record = store
+        .get(id)
+        .await?
+        .ok_or_else(|| CommandError::UnknownCommand(id.clone()))?;
+    let command = &record.command;
+    match record.state {
+        CommandState::Queued => {}
+        CommandState::Sent { .. } => return Ok(DispatchOutcome::Sent),
+        state => return Ok(DispatchOutcome::AlreadyFinal(state)),
+    }
+    if now >= command.deadline {
+        return finish(store, command, FailureReason::DeadlineExpired, now).await;
+    }
+    let Some(connection_id) = live_connection(stations, connections, &command.station, now).await? else {
+        return finish(store, command, FailureReason::StationOffline, now).await;
+    };
+    match store.acquire_slot(&command.station, id, command.deadline, now).await? {
+        SlotOutcome::Busy { holder, deadline } => {
+            return Ok(DispatchOutcome::Busy {
+                holder,
+                until: deadline,
+            });
+        }
+        SlotOutcome::Acquired { displaced: Some(old) } if &old != id => {
+            // The slot is ours now; releasing it on the old holder's behalf does nothing.
+            let failed = store
+                .transition(
+                    &old,
+                    StateKind::PENDING,
+                    &CommandState::Failed {
+                        at: now,
+                        reason: FailureReason::DeadlineExpired,
+                    },
+                )
+                .await?;
+            if failed.is_some() {
+                tracing::info!(station = %command.station, command = %old, "command displaced after its deadline");
+            }
+        }
+        SlotOutcome::Acquired { .. } => {}
+    }
+    if !channel.send(&connection_id, frame).await? {
+        return finish(store, command, FailureReason::Disconnected, now).await;
+    }
+    match store
+        .transition(id, &[StateKind::Queued], &CommandState::Sent { at: now })
+        .await?
+    {
+        Some(_) => Ok(DispatchOutcome::Sent),
+        // The answer (or a failure) overtook us.
+        None => current(store, id).await,
+    }
+}
+
+/// Fails the command and reports it, or reports the state that got there first.
+async fn finish(
+    store: &dyn CommandStore,
+    command: &Command,
+    reason: FailureReason,
+    now: DateTime<Utc>,
+) -> Result<DispatchOutcome, CommandError> {
+    match fail(store, &command.station, &command.id, reason, now).await? {
+        Some(_) => Ok(DispatchOutcome::Failed(reason)),
+        None => current(store, &command.id).await,
+    }
+}
+
+async fn current(store: &dyn CommandStore, id: &CommandId) -> Result<DispatchOutcome, CommandError> {
+    let record = store
+        .get(id)
+        .await?
+        .ok_or_else(|| CommandError::UnknownCommand(id.clone()))?;
+    Ok(match record.state {
+        CommandState::Queued | CommandState::Sent { .. } => DispatchOutcome::Sent,
+        state => DispatchOutcome::AlreadyFinal(state),
+    })
+}
+
+/// Completes the station's pending command `message_id` with the pile's CALLRESULT or CALLERROR
+/// and frees the slot. Returns the completed record; None for an id that is not a pending command
+/// of this station (unknown, another station's, or already final: a duplicate or late answer
+/// changes nothing). A Queued command is completed too: the answer may overtake the write that
+/// marks the command sent.
+pub async fn answered(
+    store: &dyn CommandStore,
+    station: &StationId,
+    message_id: &str,
+    answer: Answer,
+    now: DateTime<Utc>,
+) -> Result<Option<CommandRecord>, StoreError> {
+    let Ok(id) = CommandId::parse(message_id) else {
+        return Ok(None);
+    };
+    let Some(record) = store.get(&id).await? else {
+        return Ok(None);
+    };
+    if &record.command.station != station {
+        tracing::warn!(station = %station, command = %id, "answer to another station's command ignored");
+        return Ok(None);
+    }
+    let next = match answer {
+        Answer::Result(payload) => CommandState::Answered { at: now, payload },
+        Answer::Error { code, description } => CommandState::Refused {
+            at: now,
+            code,
+            description,
+        },
+    };
+    let completed = store.transition(&id, StateKind::PENDING, &next).await?;
+    if completed.is_none() {
+        tracing::info!(station = %station, command = %id, state = record.state.kind().as_str(), "late or duplicate answer ignored");
+    }
+    // Also after a duplicate: frees a slot an interrupted earlier call left held.
+    store.release_slot(station, &id).await?;
+    Ok(completed)
+}
+
+/// The station went offline (its live connection ended): the command it was sent, if any, can
+/// no longer be answered and fails `Disconnected`. Call it only when the station's live
+/// connection closed, not when a replaced socket does. Returns the failed record.
+pub async fn disconnected(
+    store: &dyn CommandStore,
+    station: &StationId,
+    now: DateTime<Utc>,
+) -> Result<Option<CommandRecord>, StoreError> {
+    let Some(holder) = store.holder(station).await? else {
+        return Ok(None);
+    };
+    let failed = store
+        .transition(
+            &holder.command,
+            &[StateKind::Sent],
+            &CommandState::Failed {
+                at: now,
+                reason: FailureReason::Disconnected,
+            },
+        )
+        .await?;
+    let stale = match &failed {
+        Some(_) => true,
+        // A final holder is left over from an interrupted call: free its slot.
+        None => store.get(&holder.command).await?.is_some_and(|r| r.state.is_final()),
+    };
+    if stale {
+        store.release_slot(station, &holder.command).await?;
+    }
+    Ok(failed)
+}
+
+/// Fails the station's outstanding command if its deadline has passed, and frees the slot.
+/// Returns the failed record.
+pub async fn expire(
+    store: &dyn CommandStore,
+    station: &StationId,
+    now: DateTime<Utc>,
+) -> Result<Option<CommandRecord>, StoreError> {
+    match store.holder(station).await? {
+        Some(holder) if holder.deadline <= now => {
+            fail(store, station, &holder.command, FailureReason::DeadlineExpired, now).await
+        }
+        _ => Ok(None),
+    }
+}

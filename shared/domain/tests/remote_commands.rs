@@ -1,0 +1,426 @@
+//! GIVEN registered, connected stations WHEN the CSMS sends them commands and the piles answer,
+//! go away or stay silent THEN each station has at most one outstanding CALL and every command
+//! ends answered, refused or failed with a clear reason, through the in-memory ports.
+
+use chrono::{DateTime, Duration, Utc};
+use csms_domain::command::{self, Answer, Command, CommandId, CommandIdError, CommandRecord, CommandState};
+use csms_domain::connection::{self, ConnectAttempt};
+use csms_domain::memory::{MemoryCommands, MemoryWorld};
+use csms_domain::ports::CommandStore;
+use csms_domain::registry::{self, NewStation};
+use csms_domain::*;
+
+const PASSWORD: &str = "s3cret-password-16";
+const DEADLINE: i64 = 30;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn after(seconds: i64) -> DateTime<Utc> {
+    now() + Duration::seconds(seconds)
+}
+
+fn station(id: &str) -> StationId {
+    StationId::parse(id).unwrap()
+}
+
+struct Fixture {
+    world: MemoryWorld,
+    services: Services,
+    store: MemoryCommands,
+}
+
+/// GIVEN stations registered and connected, station `CPn` over connection `cn`.
+async fn fixture(stations: &[(&str, &str)]) -> Fixture {
+    let world = MemoryWorld::default();
+    let services = world.services(BootPolicy {
+        heartbeat_interval: 120,
+        retry_interval: 30,
+    });
+    for (id, conn) in stations {
+        let new = NewStation {
+            id: station(id),
+            protocols: vec![ProtocolVersion::Ocpp16],
+            registration: Registration::Accepted,
+            site: None,
+            location: None,
+            password: Some(Password::parse(PASSWORD).unwrap()),
+        };
+        registry::register(&services, new, now()).await.unwrap();
+        let attempt = ConnectAttempt {
+            connection_id: conn,
+            station_id: id,
+            credentials: Some((id, PASSWORD)),
+            offered_protocols: "ocpp1.6",
+            now: now(),
+        };
+        connection::open(&services, attempt).await.unwrap().unwrap();
+    }
+    Fixture {
+        world,
+        services,
+        store: MemoryCommands::default(),
+    }
+}
+
+impl Fixture {
+    /// GIVEN a queued command `id` for `station`, due `DEADLINE` seconds from now.
+    async fn queue(&self, id: &str, station_id: &str) -> CommandId {
+        let record = CommandRecord::queued(Command {
+            id: CommandId::parse(id).unwrap(),
+            station: station(station_id),
+            action: "Reset".into(),
+            payload: r#"{"type":"Soft"}"#.into(),
+            deadline: after(DEADLINE),
+            created_at: now(),
+        });
+        assert!(self.store.create(&record).await.unwrap());
+        record.command.id
+    }
+
+    async fn dispatch(&self, id: &CommandId, at: DateTime<Utc>) -> DispatchOutcome {
+        let frame = format!(r#"[2,"{id}","Reset",{{"type":"Soft"}}]"#);
+        command::dispatch(
+            &self.store,
+            &*self.services.stations,
+            &*self.services.connections,
+            &*self.services.channel,
+            id,
+            &frame,
+            at,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn answer(&self, station_id: &str, id: &str, answer: Answer, at: DateTime<Utc>) -> Option<CommandRecord> {
+        command::answered(&self.store, &station(station_id), id, answer, at)
+            .await
+            .unwrap()
+    }
+
+    async fn state(&self, id: &CommandId) -> CommandState {
+        self.store.get(id).await.unwrap().unwrap().state
+    }
+
+    async fn holder(&self, station_id: &str) -> Option<CommandId> {
+        self.store
+            .holder(&station(station_id))
+            .await
+            .unwrap()
+            .map(|h| h.command)
+    }
+
+    fn sent(&self) -> Vec<(String, String)> {
+        self.world.channel.sent()
+    }
+}
+
+fn accepted() -> Answer {
+    Answer::Result(r#"{"status":"Accepted"}"#.into())
+}
+
+#[tokio::test]
+async fn one_outstanding_call_per_station_and_the_next_goes_after_the_answer() {
+    let f = fixture(&[("CP1", "c1"), ("CP2", "c2")]).await;
+    let a = f.queue("a", "CP1").await;
+    let b = f.queue("b", "CP1").await;
+    let c = f.queue("c", "CP2").await;
+
+    // WHEN a is sent THEN b waits for it, while another station is not held up.
+    assert_eq!(f.dispatch(&a, now()).await, DispatchOutcome::Sent);
+    assert_eq!(
+        f.dispatch(&b, after(1)).await,
+        DispatchOutcome::Busy {
+            holder: a.clone(),
+            until: after(DEADLINE)
+        }
+    );
+    assert_eq!(f.state(&b).await, CommandState::Queued);
+    assert_eq!(f.dispatch(&c, after(1)).await, DispatchOutcome::Sent);
+    assert_eq!(
+        f.sent().iter().map(|(conn, _)| conn.as_str()).collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    assert_eq!(f.sent()[0].1, r#"[2,"a","Reset",{"type":"Soft"}]"#);
+
+    // WHEN the pile answers a THEN a is answered, the slot is free and b goes out.
+    let done = f.answer("CP1", "a", accepted(), after(2)).await.unwrap();
+    assert_eq!(
+        done.state,
+        CommandState::Answered {
+            at: after(2),
+            payload: r#"{"status":"Accepted"}"#.into()
+        }
+    );
+    assert_eq!(f.holder("CP1").await, None);
+    assert_eq!(f.dispatch(&b, after(3)).await, DispatchOutcome::Sent);
+    assert_eq!(f.holder("CP1").await, Some(b.clone()));
+    assert_eq!(f.state(&b).await, CommandState::Sent { at: after(3) });
+
+    // THEN a CALLERROR completes a command too, as refused.
+    let refused = f
+        .answer(
+            "CP1",
+            "b",
+            Answer::Error {
+                code: "NotSupported".into(),
+                description: "no".into(),
+            },
+            after(4),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(refused.state, CommandState::Refused { ref code, .. } if code == "NotSupported"));
+    assert_eq!(f.holder("CP1").await, None);
+}
+
+#[tokio::test]
+async fn duplicate_late_foreign_and_unknown_answers_change_nothing() {
+    let f = fixture(&[("CP1", "c1"), ("CP2", "c2")]).await;
+    let a = f.queue("a", "CP1").await;
+    f.dispatch(&a, now()).await;
+
+    // WHEN another station answers CP1's message id, or an unknown or invalid id arrives THEN it is ignored.
+    assert_eq!(f.answer("CP2", "a", accepted(), after(1)).await, None);
+    assert_eq!(f.answer("CP1", "nope", accepted(), after(1)).await, None);
+    assert_eq!(f.answer("CP1", "", accepted(), after(1)).await, None);
+    assert_eq!(f.state(&a).await, CommandState::Sent { at: now() });
+    assert_eq!(f.holder("CP1").await, Some(a.clone()));
+
+    // WHEN the answer arrives twice, then a CALLERROR for the same id THEN the first one stands.
+    assert!(f.answer("CP1", "a", accepted(), after(2)).await.is_some());
+    assert_eq!(f.answer("CP1", "a", Answer::Result("{}".into()), after(3)).await, None);
+    let error = Answer::Error {
+        code: "InternalError".into(),
+        description: String::new(),
+    };
+    assert_eq!(f.answer("CP1", "a", error, after(4)).await, None);
+    assert_eq!(
+        f.state(&a).await,
+        CommandState::Answered {
+            at: after(2),
+            payload: r#"{"status":"Accepted"}"#.into()
+        }
+    );
+
+    // WHEN a command failed its deadline and the answer comes late THEN it stays failed.
+    let b = f.queue("b", "CP1").await;
+    f.dispatch(&b, after(5)).await;
+    let expired = command::expire(&f.store, &station("CP1"), after(DEADLINE))
+        .await
+        .unwrap();
+    assert!(expired.is_some());
+    assert_eq!(f.answer("CP1", "b", accepted(), after(DEADLINE + 1)).await, None);
+    assert!(matches!(
+        f.state(&b).await,
+        CommandState::Failed {
+            reason: FailureReason::DeadlineExpired,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn gone_on_send_fails_the_command_disconnected_and_frees_the_slot() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    // GIVEN the pile's socket answers 410 Gone.
+    f.world.channel.set_gone("c1");
+
+    // WHEN the command is dispatched THEN it fails Disconnected, nothing is retried.
+    assert_eq!(
+        f.dispatch(&a, now()).await,
+        DispatchOutcome::Failed(FailureReason::Disconnected)
+    );
+    let state = f.state(&a).await;
+    assert_eq!(
+        state,
+        CommandState::Failed {
+            at: now(),
+            reason: FailureReason::Disconnected
+        }
+    );
+    assert!(
+        FailureReason::Disconnected
+            .to_string()
+            .contains("disconnected before answering")
+    );
+    assert_eq!(f.holder("CP1").await, None);
+    assert!(f.sent().is_empty());
+
+    // WHEN the request is redelivered THEN it is not sent again.
+    assert_eq!(f.dispatch(&a, after(1)).await, DispatchOutcome::AlreadyFinal(state));
+    assert!(f.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_disconnect_fails_the_pending_command_and_later_ones_find_the_station_offline() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    f.dispatch(&a, now()).await;
+
+    // WHEN the pile hangs up before answering.
+    connection::close(&f.services, "c1").await.unwrap();
+    let failed = command::disconnected(&f.store, &station("CP1"), after(5))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // THEN the pending command fails Disconnected and the slot is free.
+    assert_eq!(
+        failed.state,
+        CommandState::Failed {
+            at: after(5),
+            reason: FailureReason::Disconnected
+        }
+    );
+    assert_eq!(f.holder("CP1").await, None);
+    assert_eq!(
+        command::disconnected(&f.store, &station("CP1"), after(6))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // WHEN another command is dispatched to the offline station THEN it fails, unsent.
+    let b = f.queue("b", "CP1").await;
+    assert_eq!(
+        f.dispatch(&b, after(7)).await,
+        DispatchOutcome::Failed(FailureReason::StationOffline)
+    );
+    assert_eq!(f.sent().len(), 1);
+    assert_eq!(f.holder("CP1").await, None);
+}
+
+#[tokio::test]
+async fn a_silent_pile_fails_the_command_at_its_deadline() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    f.dispatch(&a, now()).await;
+
+    // WHEN checked before the deadline THEN nothing happens.
+    assert_eq!(
+        command::expire(&f.store, &station("CP1"), after(DEADLINE - 1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(f.holder("CP1").await, Some(a.clone()));
+
+    // WHEN checked at the deadline THEN the command fails DeadlineExpired and the slot is free.
+    let failed = command::expire(&f.store, &station("CP1"), after(DEADLINE))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        failed.state,
+        CommandState::Failed {
+            at: after(DEADLINE),
+            reason: FailureReason::DeadlineExpired
+        }
+    );
+    assert_eq!(f.holder("CP1").await, None);
+}
+
+#[tokio::test]
+async fn an_expired_holder_is_displaced_by_the_next_command() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    f.dispatch(&a, now()).await;
+
+    // WHEN the next command comes after a's deadline, with no expiry run in between.
+    let b = CommandRecord::queued(Command {
+        id: CommandId::parse("b").unwrap(),
+        station: station("CP1"),
+        action: "ClearCache".into(),
+        payload: "{}".into(),
+        deadline: after(DEADLINE + 60),
+        created_at: after(DEADLINE + 1),
+    });
+    f.store.create(&b).await.unwrap();
+    let b = b.command.id;
+
+    // THEN b takes the slot and a fails DeadlineExpired.
+    assert_eq!(f.dispatch(&b, after(DEADLINE + 1)).await, DispatchOutcome::Sent);
+    assert_eq!(f.holder("CP1").await, Some(b.clone()));
+    assert!(matches!(
+        f.state(&a).await,
+        CommandState::Failed {
+            reason: FailureReason::DeadlineExpired,
+            ..
+        }
+    ));
+
+    // WHEN a queued command is dispatched only after its deadline THEN it fails unsent.
+    let c = f.queue("c", "CP1").await;
+    assert_eq!(
+        f.dispatch(&c, after(DEADLINE)).await,
+        DispatchOutcome::Failed(FailureReason::DeadlineExpired)
+    );
+    assert_eq!(f.sent().len(), 2);
+    let listed: Vec<_> = f
+        .store
+        .list(&station("CP1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.command.id)
+        .collect();
+    assert_eq!(listed, [a, c, b]);
+}
+
+#[tokio::test]
+async fn a_redelivered_request_is_created_and_sent_once() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    let again = f.store.get(&a).await.unwrap().unwrap();
+
+    // WHEN the same request is created and dispatched twice.
+    assert!(!f.store.create(&again).await.unwrap());
+    assert_eq!(f.dispatch(&a, now()).await, DispatchOutcome::Sent);
+    assert_eq!(f.dispatch(&a, after(1)).await, DispatchOutcome::Sent);
+
+    // THEN the frame went out once; after the answer a redelivery reports the final state.
+    assert_eq!(f.sent().len(), 1);
+    let done = f.answer("CP1", "a", accepted(), after(2)).await.unwrap();
+    assert_eq!(
+        f.dispatch(&a, after(3)).await,
+        DispatchOutcome::AlreadyFinal(done.state)
+    );
+    assert_eq!(f.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_command_is_an_error() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let id = CommandId::parse("missing").unwrap();
+    let result = command::dispatch(
+        &f.store,
+        &*f.services.stations,
+        &*f.services.connections,
+        &*f.services.channel,
+        &id,
+        "[]",
+        now(),
+    )
+    .await;
+    assert!(matches!(result, Err(CommandError::UnknownCommand(ref missing)) if missing == &id));
+}
+
+#[test]
+fn command_ids_are_ocpp_message_ids() {
+    assert!(CommandId::parse(&"x".repeat(36)).is_ok());
+    assert_eq!(CommandId::parse(&"x".repeat(37)), Err(CommandIdError::TooLong));
+    assert_eq!(CommandId::parse(""), Err(CommandIdError::Empty));
+    assert_eq!(CommandId::parse("a b"), Err(CommandIdError::InvalidCharacter));
+    assert_eq!(
+        CommandId::parse("0b9f7c1e-4f0a-4d5e-9c8a-2f1e3d4c5b6a")
+            .unwrap()
+            .as_str(),
+        "0b9f7c1e-4f0a-4d5e-9c8a-2f1e3d4c5b6a"
+    );
+}
