@@ -76,15 +76,7 @@ impl TokenRepository for Tokens {
         put_opt(&mut item, "expiry", r.expiry.map(time));
         put_opt(&mut item, "group", r.group.as_ref().map(|g| json(&IdTokenV1::from(g))));
         put_opt(&mut item, "owner", r.owner.clone().map(s));
-        self.0
-            .client
-            .put_item()
-            .table_name(self.0.name()?)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.0.put(item).await
     }
 
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -444,15 +436,7 @@ impl AnomalyLog for Anomalies {
             ("expiresAt".into(), n((a.detected_at + Self::RETENTION).timestamp())),
         ]);
         // Keyed without the detection time: a redelivery overwrites its own entry.
-        self.0
-            .client
-            .put_item()
-            .table_name(self.0.name()?)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.0.put(item).await
     }
 
     async fn list(&self, station: &StationId) -> Result<Vec<Anomaly>, StoreError> {

@@ -31,6 +31,18 @@ impl Table {
             .ok_or_else(|| StoreError::Backend(format!("{} is not set", self.variable).into()))
     }
 
+    /// Puts `item`, replacing any item under its key.
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.name()?)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Every item of a station (tables keyed by `stationId`), all pages.
     pub(crate) async fn query_station(&self, station: &StationId) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
@@ -401,15 +413,7 @@ impl ConnectionRepository for Connections {
             ("expiresAt".into(), ttl(c.expires_at())),
         ]);
         put_opt(&mut item, "boot", c.boot.map(|b| s(b.as_str())));
-        self.0
-            .client
-            .put_item()
-            .table_name(self.0.name()?)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.0.put(item).await
     }
 
     async fn get(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
@@ -573,15 +577,7 @@ impl StatusHistory for History {
         put_opt(&mut item, "errorCode", r.error_code.clone().map(s));
         put_opt(&mut item, "info", r.info.clone().map(s));
         put_opt(&mut item, "vendorErrorCode", r.vendor_error_code.clone().map(s));
-        self.0
-            .client
-            .put_item()
-            .table_name(self.0.name()?)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.0.put(item).await
     }
 
     async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError> {
@@ -643,14 +639,6 @@ impl StationEventLog for EventLog {
             ("receivedAt".into(), time(received_at)),
             ("expiresAt".into(), ttl(received_at + Self::RETENTION)),
         ]);
-        self.0
-            .client
-            .put_item()
-            .table_name(self.0.name()?)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.0.put(item).await
     }
 }
