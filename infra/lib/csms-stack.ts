@@ -56,6 +56,9 @@ export class CsmsStack extends Stack {
     const transactions = table('TransactionsTable', 'pk', undefined, 'expiresAt');
     const anomalies = table('AnomaliesTable', 'stationId', 'entry', 'expiresAt');
     const sessions = table('SessionsTable', 'stationId', 'transaction');
+    // Remote commands: per station, its commands (`command#<id>`), its one outstanding-call slot
+    // (`slot`) and its local authorization list (`locallist`).
+    const commands = table('CommandsTable', 'stationId', 'entry', 'expiresAt');
 
     // ---- Functions -----------------------------------------------------------------------------
     // All arm64 (cheaper per GB-s than x86) on provided.al2023. Timeouts of the WebSocket functions
@@ -93,6 +96,9 @@ export class CsmsStack extends Stack {
     // sessions consumes SQS batches of transaction events, like status.
     const sessionsTimeout = Duration.seconds(30);
     const sessionsFn = rustFunction('SessionsFunction', 'sessions', 256, sessionsTimeout);
+    // commands sends CALLs to piles: a few DynamoDB calls and one PostToConnection per command.
+    const commandsTimeout = Duration.seconds(10);
+    const commandsFn = rustFunction('CommandsFunction', 'commands', 256, commandsTimeout);
 
     // ---- Queues --------------------------------------------------------------------------------
     // FIFO with MessageGroupId = station id keeps each station's status changes in order.
@@ -149,6 +155,38 @@ export class CsmsStack extends Stack {
       deadLetterQueue: { queue: sessionCompletedDlq, maxReceiveCount: 5 },
     });
 
+    // Remote commands, FIFO per station so a station's commands go out in the order they were
+    // submitted. A command waiting for the station's outstanding call to be answered is handed
+    // back with a delay of 1 to 32 s each time (ChangeMessageVisibility), for at most the longest
+    // command timeout (15 min): about 35 receives, so maxReceiveCount leaves room above that.
+    const commandsDlq = new sqs.Queue(this, 'CommandsDeadLetterQueue', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const commandsQueue = new sqs.Queue(this, 'CommandsQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(commandsTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: commandsDlq, maxReceiveCount: 60 },
+    });
+    // Each sent command's deadline check, delayed to its deadline. Standard, not FIFO: only
+    // standard queues delay single messages, and the check is idempotent and order-free.
+    const commandDeadlinesDlq = new sqs.Queue(this, 'CommandDeadlinesDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const commandDeadlinesQueue = new sqs.Queue(this, 'CommandDeadlinesQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(commandsTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: commandDeadlinesDlq, maxReceiveCount: 5 },
+    });
+
     // ---- WebSocket API -------------------------------------------------------------------------
     // Routes are added after the functions exist; the functions need the API id for their callback URL.
     const api = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
@@ -183,8 +221,11 @@ export class CsmsStack extends Stack {
     connectFn.addEnvironment('STATIONS_TABLE', stations.tableName);
     connectFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
     connectFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
+    connectFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     stations.grantReadWriteData(connectFn);
     connections.grantReadWriteData(connectFn);
+    // A reconnecting pile will not answer a CALL sent on its old socket: connect fails it.
+    commands.grantReadWriteData(connectFn);
     // A station's new connection replaces its old one, which connect closes (DeleteConnection).
     stage.grantManagementApiAccess(connectFn);
 
@@ -192,12 +233,12 @@ export class CsmsStack extends Stack {
     messageFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
     messageFn.addEnvironment('STATION_EVENTS_TABLE', stationEvents.tableName);
     messageFn.addEnvironment('STATUS_QUEUE_URL', statusQueue.queueUrl);
-    messageFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
     messageFn.addEnvironment('HEARTBEAT_INTERVAL_SECONDS', String(heartbeatIntervalSeconds));
     messageFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
     messageFn.addEnvironment('TRANSACTIONS_TABLE', transactions.tableName);
     messageFn.addEnvironment('ANOMALIES_TABLE', anomalies.tableName);
     messageFn.addEnvironment('SESSION_EVENTS_QUEUE_URL', sessionEventsQueue.queueUrl);
+    messageFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     stations.grantReadWriteData(messageFn);
     connections.grantReadWriteData(messageFn);
     stationEvents.grantWriteData(messageFn);
@@ -208,12 +249,15 @@ export class CsmsStack extends Stack {
     transactions.grantReadWriteData(messageFn);
     anomalies.grantReadWriteData(messageFn);
     sessionEventsQueue.grantSendMessages(messageFn);
-    // execute-api:ManageConnections on this stage's own @connections resource only.
-    stage.grantManagementApiAccess(messageFn);
+    // CALLRESULT / CALLERROR frames complete pending commands.
+    commands.grantReadWriteData(messageFn);
 
     disconnectFn.addEnvironment('STATIONS_TABLE', stations.tableName);
     disconnectFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
+    disconnectFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     stations.grantWriteData(disconnectFn);
+    // The command awaiting the departed pile's answer fails Disconnected.
+    commands.grantReadWriteData(disconnectFn);
     // Reads the connection to learn its station, then deletes it.
     connections.grantReadWriteData(disconnectFn);
 
@@ -235,10 +279,35 @@ export class CsmsStack extends Stack {
       new SqsEventSource(sessionEventsQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
+    commandsFn.addEnvironment('STATIONS_TABLE', stations.tableName);
+    commandsFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
+    commandsFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
+    commandsFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
+    commandsFn.addEnvironment('COMMAND_DEADLINES_QUEUE_URL', commandDeadlinesQueue.queueUrl);
+    commandsFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
+    // Reads the station's live connection; sends with PostToConnection (ManageConnections on this
+    // stage's own @connections resource only).
+    stations.grantReadData(commandsFn);
+    connections.grantReadData(commandsFn);
+    commands.grantReadWriteData(commandsFn);
+    stage.grantManagementApiAccess(commandsFn);
+    // Consuming grants ChangeMessageVisibility too, which hands a busy station's command back early.
+    commandsFn.addEventSource(
+      new SqsEventSource(commandsQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    commandDeadlinesQueue.grantSendMessages(commandsFn);
+    commandsFn.addEventSource(
+      new SqsEventSource(commandDeadlinesQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
     // ---- Outputs -------------------------------------------------------------------------------
     new CfnOutput(this, 'WebSocketUrl', {
       value: stage.url,
       description: 'Piles connect to <this>/<stationId> (behind the CloudFront path rewrite)',
+    });
+    new CfnOutput(this, 'CommandsQueueUrl', {
+      value: commandsQueue.queueUrl,
+      description: 'Operator tools and the app API submit remote commands here',
     });
     new CfnOutput(this, 'CallbackUrl', {
       value: stage.callbackUrl,

@@ -14,6 +14,7 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['TransactionsTable', 'pk', undefined, 'expiresAt'],
   ['AnomaliesTable', 'stationId', 'entry', 'expiresAt'],
   ['SessionsTable', 'stationId', 'transaction', undefined],
+  ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
 ];
 
 describe('tables', () => {
@@ -58,31 +59,36 @@ describe('tables', () => {
   });
 });
 
-// [queue, dead-letter queue, consuming function (none yet for SessionCompletedQueue)]
-const QUEUES: Array<[string, string, string | undefined]> = [
-  ['StatusQueue', 'StatusDeadLetterQueue', 'StatusFunction'],
-  ['SessionEventsQueue', 'SessionEventsDeadLetterQueue', 'SessionsFunction'],
-  ['SessionCompletedQueue', 'SessionCompletedDeadLetterQueue', undefined],
+// [queue, dead-letter queue, consuming function (none yet for SessionCompletedQueue), FIFO,
+// receives before dead-lettering]
+const QUEUES: Array<[string, string, string | undefined, boolean, number]> = [
+  ['StatusQueue', 'StatusDeadLetterQueue', 'StatusFunction', true, 5],
+  ['SessionEventsQueue', 'SessionEventsDeadLetterQueue', 'SessionsFunction', true, 5],
+  ['SessionCompletedQueue', 'SessionCompletedDeadLetterQueue', undefined, true, 5],
+  // A busy station's command is handed back up to ~35 times within the 15 min command timeout.
+  ['CommandsQueue', 'CommandsDeadLetterQueue', 'CommandsFunction', true, 60],
+  // Standard: only standard queues delay single messages.
+  ['CommandDeadlinesQueue', 'CommandDeadlinesDeadLetterQueue', 'CommandsFunction', false, 5],
 ];
 
-describe.each(QUEUES)('%s', (queueId, dlqId, consumer) => {
+describe.each(QUEUES)('%s', (queueId, dlqId, consumer, fifo, maxReceives) => {
   const queue = resource(template, `${queueId}/Resource`);
 
-  test('is FIFO, no content-based dedup, SSE, generated name', () => {
+  test('FIFO as designed, no content-based dedup, SSE, generated name', () => {
     expect(queue.Type).toBe('AWS::SQS::Queue');
-    expect(queue.Properties.FifoQueue).toBe(true);
+    expect(queue.Properties.FifoQueue).toBe(fifo ? true : undefined);
     expect(queue.Properties.ContentBasedDeduplication).not.toBe(true);
     expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     expect(queue.Properties.QueueName).toBeUndefined();
   });
 
-  test(`dead-letters to the FIFO ${dlqId} after 5 receives`, () => {
+  test(`dead-letters to ${dlqId} after ${maxReceives} receives`, () => {
     expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
       'Fn::GetAtt': [logicalId(template, `${dlqId}/Resource`), 'Arn'],
     });
-    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(maxReceives);
     const dlq = resource(template, `${dlqId}/Resource`);
-    expect(dlq.Properties.FifoQueue).toBe(true);
+    expect(dlq.Properties.FifoQueue).toBe(fifo ? true : undefined);
     expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
     expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.Properties.RedrivePolicy).toBeUndefined();

@@ -27,11 +27,14 @@ describe('functions', () => {
     },
   );
 
-  test('the queue consumers: 256 MB, 30 s per batch', () => {
-    for (const fn of ['StatusFunction', 'SessionsFunction']) {
+  test('the queue consumers: 256 MB, 30 s per batch; commands 10 s (a few calls per command)', () => {
+    for (const fn of ['StatusFunction', 'SessionsFunction', 'CommandsFunction']) {
       expect(resource(template, `${fn}/Resource`).Properties.MemorySize).toBe(256);
+    }
+    for (const fn of ['StatusFunction', 'SessionsFunction']) {
       expect(resource(template, `${fn}/Resource`).Properties.Timeout).toBe(30);
     }
+    expect(resource(template, 'CommandsFunction/Resource').Properties.Timeout).toBe(10);
   });
 
   test('connect has room for Argon2id; message and disconnect are small', () => {
@@ -45,15 +48,19 @@ describe('functions', () => {
 
 describe('environment', () => {
   const ENV: Record<string, string[]> = {
-    ConnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'CONNECTIONS_ENDPOINT'],
+    ConnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'CONNECTIONS_ENDPOINT', 'COMMANDS_TABLE'],
     MessageFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'STATION_EVENTS_TABLE', 'STATUS_QUEUE_URL',
-      'CONNECTIONS_ENDPOINT', 'HEARTBEAT_INTERVAL_SECONDS',
-      'TOKENS_TABLE', 'TRANSACTIONS_TABLE', 'ANOMALIES_TABLE', 'SESSION_EVENTS_QUEUE_URL',
+      'HEARTBEAT_INTERVAL_SECONDS',
+      'TOKENS_TABLE', 'TRANSACTIONS_TABLE', 'ANOMALIES_TABLE', 'SESSION_EVENTS_QUEUE_URL', 'COMMANDS_TABLE',
     ],
-    DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE'],
+    DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
     SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL'],
+    CommandsFunction: [
+      'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
+      'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
+    ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
 
@@ -87,7 +94,7 @@ describe('environment', () => {
       ]],
     };
     expect(env(template, 'ConnectFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
-    expect(env(template, 'MessageFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
+    expect(env(template, 'CommandsFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
     template.hasOutput('CallbackUrl', { Value: expected });
     template.hasOutput('WebSocketUrl', { Value: Match.objectLike({}) });
   });
@@ -123,14 +130,17 @@ describe('IAM', () => {
 
   // Resources each function's role may touch, by construct path.
   const ACCESS: Record<string, string[]> = {
-    ConnectFunction: ['StationsTable', 'ConnectionsTable', 'WebSocketApi'],
+    ConnectFunction: ['StationsTable', 'ConnectionsTable', 'WebSocketApi', 'CommandsTable'],
     MessageFunction: [
-      'StationsTable', 'ConnectionsTable', 'StationEventsTable', 'StatusQueue', 'WebSocketApi',
-      'TokensTable', 'TransactionsTable', 'AnomaliesTable', 'SessionEventsQueue',
+      'StationsTable', 'ConnectionsTable', 'StationEventsTable', 'StatusQueue',
+      'TokensTable', 'TransactionsTable', 'AnomaliesTable', 'SessionEventsQueue', 'CommandsTable',
     ],
-    DisconnectFunction: ['StationsTable', 'ConnectionsTable'],
+    DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
     SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue'],
+    CommandsFunction: [
+      'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
+    ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
 
@@ -181,7 +191,7 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).not.toContain('sqs:ReceiveMessage');
   });
 
-  test('ManageConnections: only ConnectFunction and MessageFunction, only on this stage\'s @connections', () => {
+  test('ManageConnections: only connect (closes replaced sockets) and commands (sends CALLs), only on this stage\'s @connections', () => {
     const manage = statements.filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
     expect(manage).toHaveLength(2);
     for (const statement of manage) {
@@ -190,7 +200,7 @@ describe('IAM', () => {
       expect(arn).toContain('/ocpp/*/@connections/*');
     }
     expect(actionsOn('ConnectFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
-    expect(actionsOn('MessageFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
+    expect(actionsOn('CommandsFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
   });
 });
 

@@ -60,4 +60,5 @@ export function referencedIds(value: unknown): Set<string> {
 
 export const FUNCTIONS = [
   'ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction', 'SessionsFunction',
+  'CommandsFunction',
 ];

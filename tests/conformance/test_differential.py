@@ -1,25 +1,34 @@
 """Differential conformance test: csms-ocpp's payload validator against the official OCA JSON schemas.
 
 The judge is the `jsonschema` package applying the schemas that ship inside the PyPI package
-`ocpp` (`ocpp/v16/schemas/*.json`, `ocpp/v201/schemas/*Request.json`), loaded from the installed
-package at test time, with each schema's own draft (draft-04 for 1.6, draft-06 for 2.0.1) and its
-`date-time` format check. Our side is the `ocpp-validate` binary of the `csms-ocpp` crate (found via
-`OCPP_VALIDATE_BIN`, else built and taken from `target/debug/ocpp-validate`).
+`ocpp` (`ocpp/v16/schemas/*.json`, `ocpp/v201/schemas/*Request.json` and the `*Response.json` of
+both), loaded from the installed package at test time, with each schema's own draft (draft-04 for
+1.6, draft-06 for 2.0.1) and its `date-time` format check. Our side is the `ocpp-validate` binary of
+the `csms-ocpp` crate (found via `OCPP_VALIDATE_BIN`, else built and taken from
+`target/debug/ocpp-validate`).
 
-For every action the crate covers, payloads are generated from the official schema itself (not
-from our Rust description of it): valid ones with random optional fields, lengths, enum values and
-nesting, and mutations of them (a required field dropped, a wrong JSON type, `null`, a string one
-character too long, a bad enum value, an extra property, bad and odd date-times, integral floats,
-out-of-range numbers, empty and over-long arrays), at every depth. For each one our accept/reject
-verdict must equal jsonschema's; where jsonschema finds exactly one error, our CALLERROR code must
-be the one that error maps to. The only disagreements allowed are the documented ones in
-`known_divergence`, each counted and printed.
+Three validators are judged: a pile's CALL (`decode_request`, for every action the crate covers),
+and for every remote command the CSMS sends, the request it sends and the pile's CALLRESULT
+(`validate_command_request` / `validate_command_response`). Payloads are generated from the official
+schema itself (not from our Rust description of it): one with every property present, valid ones
+with random optional fields, lengths, enum values and nesting, and mutations of them (a required
+field dropped, a wrong JSON type, `null`, a string one character too long, a bad enum value, an
+extra property, bad and odd date-times, integral floats, out-of-range numbers, values beside a
+`minimum` or `multipleOf`, empty and over-long arrays), at every depth. For each one our
+accept/reject verdict must equal jsonschema's; where jsonschema finds exactly one error, our
+CALLERROR code must be the one that error maps to. The only disagreements allowed are the
+documented ones in `known_divergence`, each counted and printed.
+
+Schemas with `multipleOf` (1.6 charging profiles: `multipleOf: 0.1`) are judged as the `ocpp` library
+itself judges them: schema and payload parsed with `decimal.Decimal`, because in binary floating
+point 0.3 is no multiple of 0.1 (jsonschema issue 247).
 
 Environment: OCPP_VALIDATE_BIN, OCPP_CONFORMANCE_SEED (default 20240501),
-OCPP_CONFORMANCE_INSTANCES (valid payloads per action, default 60).
+OCPP_CONFORMANCE_INSTANCES (valid payloads per message schema, default 60).
 """
 
 import copy
+import decimal
 import importlib.resources
 import json
 import os
@@ -53,6 +62,8 @@ CODE_FOR_KEYWORD = {
         "format": "PropertyConstraintViolation",
         "minItems": "PropertyConstraintViolation",
         "maxItems": "PropertyConstraintViolation",
+        "minimum": "PropertyConstraintViolation",
+        "multipleOf": "PropertyConstraintViolation",
     },
     "ocpp2.0.1": {
         "required": "OccurenceConstraintViolation",
@@ -63,8 +74,13 @@ CODE_FOR_KEYWORD = {
         "format": "PropertyConstraintViolation",
         "minItems": "PropertyConstraintViolation",
         "maxItems": "PropertyConstraintViolation",
+        "minimum": "PropertyConstraintViolation",
+        "multipleOf": "PropertyConstraintViolation",
     },
 }
+
+# What ocpp-validate validates: a pile's CALL, or a remote command's request / the pile's response.
+REQUEST, COMMAND_REQUEST, COMMAND_RESPONSE = "request", "commandRequest", "commandResponse"
 
 I32 = (-(2**31), 2**31 - 1)
 DECIMAL_MAX = 79228162514264337593543950335  # rust_decimal::Decimal::MAX
@@ -109,8 +125,8 @@ def ours_raw(requests):
     return answers
 
 
-def ours(version, action, payloads):
-    return ours_raw([{"version": version, "action": action, "payload": p} for p in payloads])
+def ours(version, action, payloads, kind=REQUEST):
+    return ours_raw([{"version": version, "action": action, "kind": kind, "payload": p} for p in payloads])
 
 
 def action_lists(flag):
@@ -140,17 +156,36 @@ def request_actions(version):
     )
 
 
-def load_schema(version, action):
+def schema_file(version, action, kind=REQUEST):
     _, pattern = VERSIONS[version]
+    name = "{}Response.json".format(action) if kind == COMMAND_RESPONSE else pattern.format(action)
+    return schema_dir(version) / name
+
+
+def load_schema(version, action, kind=REQUEST, parse_float=float):
     # The OCA 2.0.1 files start with a byte order mark.
-    return json.loads((schema_dir(version) / pattern.format(action)).read_text(encoding="utf-8-sig"))
+    return json.loads(schema_file(version, action, kind).read_text(encoding="utf-8-sig"), parse_float=parse_float)
 
 
-def judge(schema):
-    cls = jsonschema.validators.validator_for(schema)
-    checker = cls.FORMAT_CHECKER
-    assert "date-time" in checker.checkers, "install rfc3339-validator (tests/requirements.txt)"
-    return cls(schema, format_checker=checker)
+class Judge:
+    """jsonschema with the schema's draft and date-time check; `multipleOf` schemas in decimals."""
+
+    def __init__(self, version, action, kind=REQUEST):
+        self.decimal = "multipleOf" in schema_file(version, action, kind).read_text(encoding="utf-8-sig")
+        schema = load_schema(version, action, kind, decimal.Decimal if self.decimal else float)
+        cls = jsonschema.validators.validator_for(schema)
+        checker = cls.FORMAT_CHECKER
+        assert "date-time" in checker.checkers, "install rfc3339-validator (tests/requirements.txt)"
+        self.validator = cls(schema, format_checker=checker)
+
+    def errors(self, payload):
+        if not self.decimal:
+            return list(self.validator.iter_errors(payload))
+        # As the `ocpp` library does; the precision only keeps `1e30 % 0.1` from raising.
+        exact = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+        with decimal.localcontext() as ctx:
+            ctx.prec = 1000
+            return list(self.validator.iter_errors(exact))
 
 
 # --- generating payloads from the official schema ----------------------------------------------------
@@ -188,7 +223,8 @@ class Gen:
         t = r.choice("Tt")
         return f"{y:04}-{mo:02}-{d:02}{t}{r.randint(0, 23):02}:{r.randint(0, 59):02}:{r.randint(0, 59):02}{frac}{off}"
 
-    def valid(self, s):
+    def valid(self, s, full=False, depth=0):
+        """A valid instance; `full`: every property present and every array of one item (or minItems)."""
         s = self.resolve(s)
         r = self.rng
         kind = s.get("type")
@@ -197,21 +233,26 @@ class Gen:
         if kind == "object":
             out = {}
             for name, sub in s.get("properties", {}).items():
-                if name in s.get("required", []) or r.random() < 0.6:
-                    out[name] = self.valid(sub)
+                if full or name in s.get("required", []) or r.random() < 0.6:
+                    out[name] = self.valid(sub, full, depth + 1)
             if s.get("additionalProperties", True) is not False and r.random() < 0.3:
                 out["vendorSpecificExtra"] = {"any": [1, "x", None]}
             return out
         if kind == "array":
             lo = s.get("minItems", 0)
             hi = s.get("maxItems", lo + 3)
-            return [self.valid(s["items"]) for _ in range(r.randint(lo, min(hi, lo + 3)))]
+            # Deep arrays stay short so that nested ones (2.0.1 sales tariffs) do not multiply.
+            n = max(lo, 1) if full else r.randint(lo, min(hi, lo + (3 if depth < 4 else 1)))
+            return [self.valid(s["items"], full, depth + 1) for _ in range(n)]
         if kind == "string":
             if s.get("format") == "date-time":
                 return self.date_time()
             return self.string(s.get("maxLength", 40))
         if kind == "integer":
             return r.choice([0, 1, r.randint(0, I32[1]), I32[1]])
+        if kind == "number" and "multipleOf" in s:
+            places = -decimal.Decimal(str(s["multipleOf"])).as_tuple().exponent
+            return r.choice([0, 7, 0.3, 21.4, round(r.uniform(-1e5, 1e5), places), r.randint(-1000, 1000)])
         if kind == "number":
             return r.choice([0, 7, 1.5, -3.25, round(r.uniform(-1e6, 1e6), 3), r.randint(-1000, 1000)])
         if kind == "boolean":
@@ -290,8 +331,17 @@ class Gen:
             yield "int-range", I32[1] + 1
             yield "int-range", 2**32
             yield "int-range", 10**30
+            if "minimum" in s:
+                yield "minimum", int(s["minimum"])
+                yield "minimum", int(s["minimum"]) - 1
             yield "wrong-type", True
         elif kind == "number":
+            if "multipleOf" in s:
+                # Multiples of 0.1, most of which binary floats miss (0.3 / 0.1 == 2.9999999999999996).
+                for good in (0.3, 21.4, -0.7, 1e2):
+                    yield "multiple-of", good
+                for bad in (1.25, 0.05, 0.30000000000000004):
+                    yield "multiple-of", bad
             yield "string-number", "1.5"
             yield "integer", 7
             yield "decimal-range", 1e30
@@ -325,20 +375,19 @@ def apply(instance, path, new):
     return out
 
 
-def cases(version, action, rng):
-    """(label, payload, divergence class or None) for the action."""
-    schema = load_schema(version, action)
+def cases(version, schema, rng):
+    """(label, payload, divergence class or None) for the schema of one message."""
     gen = Gen(schema, rng, UNREPRESENTABLE[version])
     out = []
     for i in range(INSTANCES):
-        instance = gen.valid(schema)
+        instance = gen.valid(schema, full=i == 0)
         out.append(("valid", instance, None))
         candidates = [
             (kind, path, new)
             for path, node_schema, value in gen.nodes(schema, instance)
             for kind, new in gen.mutations(node_schema, value)
         ]
-        # The first instance gets every mutation, the others a sample.
+        # The first (full) instance gets every mutation, the others a sample.
         picked = candidates if i == 0 else rng.sample(candidates, min(len(candidates), MUTATIONS_PER_INSTANCE))
         for kind, path, new in picked:
             label = f"{kind} at /{'/'.join(map(str, path))}"
@@ -353,7 +402,8 @@ def known_divergence(version, action, mutation, answer):
     """Why we may refuse what the official schema accepts, or None. Each is intended:
 
     - integers: the schema sets no range; rust-ocpp 3.0.4 holds them in i32 (u32 for 1.6
-      connectorId), so values beyond are refused as PropertyConstraintViolation ("out of range");
+      connectorId and stackLevel, which the 1.6 PDF says are >= 0), so values beyond are refused as
+      PropertyConstraintViolation ("out of range");
     - decimals (2.0.1 `number`): rust_decimal::Decimal holds 28 significant digits, |x| < 7.9e28;
     - 1.6 MeterValues unit "Hertz": in the OCA schema, not in the 1.6 PDF nor in rust-ocpp;
     - a date-time with a trailing newline: Python's `$` lets jsonschema's checker accept it,
@@ -366,8 +416,8 @@ def known_divergence(version, action, mutation, answer):
     if isinstance(new, int) and not isinstance(new, bool) and "out of range" in answer["description"]:
         if not I32[0] <= new <= I32[1]:
             return "integer beyond i32"
-        if version == "ocpp1.6" and field == "connectorId" and new < 0:
-            return "negative 1.6 connectorId (u32)"
+        if version == "ocpp1.6" and field in ("connectorId", "stackLevel") and new < 0:
+            return f"negative 1.6 {field} (u32)"
     if kind == "decimal-range" and "does not fit a decimal" in answer["description"]:
         return "number beyond rust_decimal"
     if kind == "date-time" and new.endswith("\n"):
@@ -387,16 +437,34 @@ def covered_pairs():
         return [pytest.param("?", "?", marks=pytest.mark.skip(reason=f"ocpp-validate unavailable: {e}"))]
 
 
+def command_triples():
+    try:
+        return [(v, a, k) for v, actions in action_lists("--commands").items() for a in actions
+                for k in (COMMAND_REQUEST, COMMAND_RESPONSE)]
+    except Exception as e:
+        return [pytest.param("?", "?", "?", marks=pytest.mark.skip(reason=f"ocpp-validate unavailable: {e}"))]
+
+
 @pytest.mark.parametrize(("version", "action"), covered_pairs())
 def test_verdicts_match_the_official_schema(version, action):
-    rng = random.Random(f"{SEED}:{version}:{action}")
-    validator = judge(load_schema(version, action))
-    generated = cases(version, action, rng)
-    answers = ours(version, action, [payload for _, payload, _ in generated])
+    differential(version, action, REQUEST)
+
+
+@pytest.mark.parametrize(("version", "action", "kind"), command_triples())
+def test_command_verdicts_match_the_official_schema(version, action, kind):
+    differential(version, action, kind)
+
+
+def differential(version, action, kind):
+    seed = f"{SEED}:{version}:{action}" if kind == REQUEST else f"{SEED}:{version}:{action}:{kind}"
+    rng = random.Random(seed)
+    judge = Judge(version, action, kind)
+    generated = cases(version, load_schema(version, action, kind), rng)
+    answers = ours(version, action, [payload for _, payload, _ in generated], kind)
 
     failures, divergences, tally = [], Counter(), Counter()
     for (label, payload, mutation), answer in zip(generated, answers):
-        errors = list(validator.iter_errors(payload))
+        errors = judge.errors(payload)
         theirs = not errors
         tally["accepted" if theirs else "rejected"] += 1
         if theirs == answer["ok"]:
@@ -419,7 +487,8 @@ def test_verdicts_match_the_official_schema(version, action):
             f"we {'accept' if answer['ok'] else 'reject: ' + answer['code'] + ' ' + answer['description']}"
         )
 
-    print(f"{version} {action}: {len(generated)} payloads, {dict(tally)}, known divergences {dict(divergences)}")
+    print(f"{version} {action} ({kind}): {len(generated)} payloads, {dict(tally)}, "
+          f"known divergences {dict(divergences)}")
     assert tally["accepted"] and tally["rejected"], "the generator must produce both verdicts"
     assert not failures, f"{len(failures)} disagreements:\n" + "\n".join(failures[:25])
 
@@ -444,3 +513,45 @@ def test_unknown_actions_are_not_implemented(version):
     for action in ["Foo", "bootnotification", "BootNotificationRequest", ""]:
         (answer,) = ours(version, action, [{}])
         assert answer["code"] == "NotImplemented", (action, answer)
+
+
+# The remote commands, in the order the CSMS lists them (csms-ocpp `command_actions`).
+COMMANDS = {
+    "ocpp1.6": [
+        "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector", "ChangeAvailability",
+        "ChangeConfiguration", "GetConfiguration", "ClearCache", "TriggerMessage", "DataTransfer", "SendLocalList",
+        "GetLocalListVersion",
+    ],
+    "ocpp2.0.1": [
+        "RequestStartTransaction", "RequestStopTransaction", "Reset", "UnlockConnector", "ChangeAvailability",
+        "SetVariables", "GetVariables", "GetBaseReport", "TriggerMessage", "ClearCache", "SendLocalList",
+        "GetLocalListVersion",
+    ],
+}
+
+
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+def test_every_command_has_official_request_and_response_schemas(version):
+    assert action_lists("--commands")[version] == COMMANDS[version]
+    for action in COMMANDS[version]:
+        assert action in request_actions(version), action
+        for kind in (COMMAND_REQUEST, COMMAND_RESPONSE):
+            assert schema_file(version, action, kind).is_file(), (action, kind)
+    # A pile sending one still gets NotSupported (unless the CSMS also takes it from piles: 1.6
+    # DataTransfer goes both ways).
+    covered_here = set(covered()[version])
+    requests = [{"version": version, "action": a, "payload": {}} for a in COMMANDS[version]]
+    for action, answer in zip(COMMANDS[version], ours_raw(requests)):
+        if action not in covered_here:
+            assert answer["code"] == "NotSupported", (action, answer)
+
+
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+@pytest.mark.parametrize("kind", [COMMAND_REQUEST, COMMAND_RESPONSE])
+def test_unknown_commands_are_not_implemented(version, kind):
+    other = "ocpp2.0.1" if version == "ocpp1.6" else "ocpp1.6"
+    foreign = [a for a in COMMANDS[other] if a not in COMMANDS[version]][0]
+    for action in ["Foo", "BootNotification", "Heartbeat", "reset", "ResetRequest", foreign, ""]:
+        (answer,) = ours(version, action, [{}], kind)
+        assert answer["code"] == "NotImplemented", (action, answer)
+        assert "is not a command the CSMS sends" in answer["description"], answer

@@ -2,6 +2,7 @@
 //! connection has already replaced this one. Idempotent.
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use chrono::Utc;
 use csms_aws::lambda::route_response;
 use csms_domain::Services;
 use csms_domain::connection;
@@ -13,7 +14,7 @@ pub async fn handle(
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
     // API Gateway ignores the answer; an error is only for the logs and the function's metrics.
-    if let Some(closed) = connection::close(services, connection_id).await? {
+    if let Some(closed) = connection::close(services, connection_id, Utc::now()).await? {
         tracing::info!(station = %closed.station_id, "station disconnected");
     }
     Ok(route_response(200, None))

@@ -8,6 +8,7 @@
 //!
 //! Invariant: every CALL gets exactly one answer, a CALLRESULT or a CALLERROR.
 
+mod answers;
 mod v16;
 mod v201;
 
@@ -80,8 +81,7 @@ async fn on_frame(services: &Services, connection: &Connection, body: &str, now:
         }
         Ok(Frame::Call(call)) => Some(on_call(services, connection, version, &call, now).await),
         Ok(frame) => {
-            // Answers to CSMS-initiated calls (remote commands) are matched by a later issue.
-            tracing::info!(station = %connection.station_id, message = frame.message_id(), "answer to a CSMS call received");
+            answers::on_answer(services, connection, version, frame, now).await;
             None
         }
     }

@@ -10,7 +10,10 @@ use csms_domain::session::{self, Change};
 use csms_domain::{Services, SessionEvent};
 
 pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    Ok(fifo_batch(event, |body| async move { process(services, &body).await }).await)
+    Ok(fifo_batch(event, |record| async move {
+        process(services, &record.body.unwrap_or_default()).await
+    })
+    .await)
 }
 
 async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::Error> {

@@ -93,16 +93,18 @@ impl WebSocketRoutes for LambdaRoutes {
 pub enum LambdaConsumer {
     Status(Function),
     Sessions(Function),
+    Commands(Function),
 }
 
 impl LambdaConsumer {
     /// Construct ids of the functions the stand-in can run behind a queue.
-    pub const FUNCTIONS: &'static [&'static str] = &["StatusFunction", "SessionsFunction"];
+    pub const FUNCTIONS: &'static [&'static str] = &["StatusFunction", "SessionsFunction", "CommandsFunction"];
 
     pub fn for_function(construct_id: &str, function: Function) -> Option<Self> {
         match construct_id {
             "StatusFunction" => Some(Self::Status(function)),
             "SessionsFunction" => Some(Self::Sessions(function)),
+            "CommandsFunction" => Some(Self::Commands(function)),
             _ => None,
         }
     }
@@ -113,6 +115,7 @@ impl QueueConsumer for LambdaConsumer {
         match self {
             Self::Status(f) => f.invoke(|s| status::handle(s, event)).await,
             Self::Sessions(f) => f.invoke(|s| sessions::handle(s, event)).await,
+            Self::Commands(f) => f.invoke(|s| commands::handle(s, event)).await,
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError;
+use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
 use csms_domain::ports::{ChannelError, StationChannel};
 
 pub struct ApiGatewayChannel {
@@ -40,6 +42,23 @@ impl StationChannel for ApiGatewayChannel {
             Ok(_) => Ok(true),
             // 410: the pile is already gone.
             Err(e) if matches!(e.as_service_error(), Some(DeleteConnectionError::GoneException(_))) => Ok(false),
+            Err(e) => Err(ChannelError(e.into())),
+        }
+    }
+
+    #[tracing::instrument(skip(self, text))]
+    async fn send(&self, connection_id: &str, text: &str) -> Result<bool, ChannelError> {
+        match self
+            .client()?
+            .post_to_connection()
+            .connection_id(connection_id)
+            .data(Blob::new(text.as_bytes()))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            // 410: the pile is gone; the frame was not delivered.
+            Err(e) if matches!(e.as_service_error(), Some(PostToConnectionError::GoneException(_))) => Ok(false),
             Err(e) => Err(ChannelError(e.into())),
         }
     }

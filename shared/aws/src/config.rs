@@ -18,6 +18,9 @@ pub struct Config {
     pub sessions_table: Option<String>,
     pub session_events_queue_url: Option<String>,
     pub session_completed_queue_url: Option<String>,
+    pub commands_table: Option<String>,
+    pub commands_queue_url: Option<String>,
+    pub command_deadlines_queue_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,9 @@ impl Config {
             sessions_table: lookup("SESSIONS_TABLE"),
             session_events_queue_url: lookup("SESSION_EVENTS_QUEUE_URL"),
             session_completed_queue_url: lookup("SESSION_COMPLETED_QUEUE_URL"),
+            commands_table: lookup("COMMANDS_TABLE"),
+            commands_queue_url: lookup("COMMANDS_QUEUE_URL"),
+            command_deadlines_queue_url: lookup("COMMAND_DEADLINES_QUEUE_URL"),
         })
     }
 }

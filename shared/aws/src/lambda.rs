@@ -30,7 +30,7 @@ where
     .await
 }
 
-/// Runs `process` on each record's body, in order, for a consumer of a FIFO queue. A failed
+/// Runs `process` on each record, in order, for a consumer of a FIFO queue. A failed
 /// record fails every record after it too, so that the order within a message group holds; all of
 /// them are reported as batch item failures (retried, then dead-lettered), the rest is deleted.
 pub async fn fifo_batch<F, Fut>(
@@ -38,17 +38,17 @@ pub async fn fifo_batch<F, Fut>(
     mut process: F,
 ) -> aws_lambda_events::sqs::SqsBatchResponse
 where
-    F: FnMut(String) -> Fut,
+    F: FnMut(aws_lambda_events::sqs::SqsMessage) -> Fut,
     Fut: std::future::Future<Output = Result<(), lambda_runtime::Error>>,
 {
     use tracing::Instrument;
     let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();
     let mut failed = false;
     for record in event.records {
-        let id = record.message_id.unwrap_or_default();
+        let id = record.message_id.clone().unwrap_or_default();
         if !failed {
             let span = tracing::info_span!("record", message = %id);
-            if let Err(e) = process(record.body.unwrap_or_default()).instrument(span.clone()).await {
+            if let Err(e) = process(record).instrument(span.clone()).await {
                 span.in_scope(
                     || tracing::error!(error = %e, "record failed; it and the rest of its batch will be retried"),
                 );

@@ -5,16 +5,18 @@
 mod attributes;
 pub mod channel;
 pub mod charging;
+pub mod commands;
 pub mod config;
 pub mod dynamo;
 pub mod events;
 pub mod lambda;
+pub mod local_list;
 pub mod sqs;
 pub mod wire;
 
 pub use config::Config;
 
-use csms_domain::ports::ChargingServices;
+use csms_domain::ports::{ChargingServices, CommandServices};
 use csms_domain::{BootPolicy, Services};
 use std::sync::Arc;
 
@@ -70,6 +72,14 @@ pub fn services_with(
             ..BootPolicy::default()
         },
         charging: charging_services(&dynamodb, &sqs, config),
+        commands: CommandServices {
+            store: Arc::new(commands::Commands(table(&config.commands_table, "COMMANDS_TABLE"))),
+            queue: Arc::new(commands::CommandQueues {
+                client: sqs.clone(),
+                commands_url: config.commands_queue_url.clone(),
+                deadlines_url: config.command_deadlines_queue_url.clone(),
+            }),
+        },
     }
 }
 

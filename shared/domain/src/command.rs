@@ -7,11 +7,15 @@
 //! `$disconnect`), or does not answer before the deadline; it is never re-sent blindly. The
 //! request payload is opaque here: the protocol layer encodes it and builds the frame.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::connection::Connection;
 use std::fmt;
 
-use crate::ports::{ChannelError, CommandStore, ConnectionRepository, StationChannel, StationRepository, StoreError};
-use crate::station::StationId;
+use crate::ports::{
+    ChannelError, CommandQueue, CommandStore, ConnectionRepository, StationChannel, StationRepository, StoreError,
+};
+use crate::station::{ProtocolVersion, StationId};
 
 /// A command's id, which is also the OCPP message id of its CALL: 1 to 36 printable ASCII
 /// characters.
@@ -61,6 +65,8 @@ impl fmt::Display for CommandId {
 pub struct Command {
     pub id: CommandId,
     pub station: StationId,
+    /// The OCPP version the payload was written for; the pile must still speak it when it is sent.
+    pub protocol: ProtocolVersion,
     /// The OCPP action, e.g. `RemoteStartTransaction`.
     pub action: String,
     /// The request payload as the protocol layer encoded it.
@@ -79,6 +85,10 @@ pub enum FailureReason {
     Disconnected,
     /// The pile did not answer before the command's deadline.
     DeadlineExpired,
+    /// The pile reconnected speaking another OCPP version than the command was written for.
+    ProtocolChanged,
+    /// The request does not fit its action's schema, so it was not sent.
+    InvalidRequest,
 }
 
 impl FailureReason {
@@ -87,6 +97,8 @@ impl FailureReason {
             Self::StationOffline => "StationOffline",
             Self::Disconnected => "Disconnected",
             Self::DeadlineExpired => "DeadlineExpired",
+            Self::ProtocolChanged => "ProtocolChanged",
+            Self::InvalidRequest => "InvalidRequest",
         }
     }
 
@@ -95,6 +107,8 @@ impl FailureReason {
             "StationOffline" => Some(Self::StationOffline),
             "Disconnected" => Some(Self::Disconnected),
             "DeadlineExpired" => Some(Self::DeadlineExpired),
+            "ProtocolChanged" => Some(Self::ProtocolChanged),
+            "InvalidRequest" => Some(Self::InvalidRequest),
             _ => None,
         }
     }
@@ -105,6 +119,10 @@ impl FailureReason {
             Self::StationOffline => "the station is offline: it has no live connection, so the command was not sent",
             Self::Disconnected => "the station disconnected before answering; the command may or may not have run",
             Self::DeadlineExpired => "the station did not answer before the command's deadline",
+            Self::ProtocolChanged => {
+                "the station now speaks another OCPP version than the command was written for, so it was not sent"
+            }
+            Self::InvalidRequest => "the request does not match its action's schema, so it was not sent",
         }
     }
 }
@@ -244,25 +262,80 @@ pub enum CommandError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
 }
 
-/// The station's live connection id: the station's connection, if its record exists and has not
-/// outlived API Gateway's limit.
+/// The longest a command may wait for its answer. A deadline check is one delayed SQS message,
+/// and SQS delays messages by at most 15 minutes.
+pub const MAX_TIMEOUT: Duration = Duration::minutes(15);
+
+/// What the command use cases take.
+#[derive(Clone, Copy)]
+pub struct CommandPorts<'a> {
+    pub store: &'a dyn CommandStore,
+    pub queue: &'a dyn CommandQueue,
+    pub stations: &'a dyn StationRepository,
+    pub connections: &'a dyn ConnectionRepository,
+    pub channel: &'a dyn StationChannel,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SubmitError {
+    #[error("the timeout must be between 1 second and {} minutes", MAX_TIMEOUT.num_minutes())]
+    Timeout,
+}
+
+/// Hands a new command to the commands queue, which creates and sends it in order with the
+/// station's other commands. Submitting the same command twice is harmless: its id deduplicates.
+pub async fn submit(queue: &dyn CommandQueue, command: &Command) -> Result<(), CommandError> {
+    let timeout = command.deadline - command.created_at;
+    if timeout < Duration::seconds(1) || timeout > MAX_TIMEOUT {
+        return Err(CommandError::Submit(SubmitError::Timeout));
+    }
+    queue.submit(command).await?;
+    Ok(())
+}
+
+/// Records a submitted command (once, however often the request is delivered) and sends it.
+pub async fn accept(
+    ports: CommandPorts<'_>,
+    command: Command,
+    frame: &str,
+    now: DateTime<Utc>,
+) -> Result<DispatchOutcome, CommandError> {
+    let (station, id) = (command.station.clone(), command.id.clone());
+    ports.store.create(&CommandRecord::queued(command)).await?;
+    dispatch(ports, &station, &id, frame, now).await
+}
+
+/// Records a submitted command that cannot be sent (e.g. its payload is invalid) as failed, once.
+pub async fn fail_unsent(
+    store: &dyn CommandStore,
+    command: Command,
+    reason: FailureReason,
+    now: DateTime<Utc>,
+) -> Result<DispatchOutcome, CommandError> {
+    store.create(&CommandRecord::queued(command.clone())).await?;
+    finish(store, &command, reason, now).await
+}
+
+/// The station's live connection: its connection, if the record exists and has not outlived
+/// API Gateway's limit.
 async fn live_connection(
-    stations: &dyn StationRepository,
-    connections: &dyn ConnectionRepository,
+    ports: CommandPorts<'_>,
     station: &StationId,
     now: DateTime<Utc>,
-) -> Result<Option<String>, StoreError> {
-    let Some(connection_id) = stations.get(station).await?.and_then(|s| s.connection_id) else {
+) -> Result<Option<Connection>, StoreError> {
+    let Some(connection_id) = ports.stations.get(station).await?.and_then(|s| s.connection_id) else {
         return Ok(None);
     };
     // Strongly consistent: the pile may have connected a moment ago.
-    let live = connections
+    Ok(ports
+        .connections
         .get_latest(&connection_id)
         .await?
-        .is_some_and(|c| &c.station_id == station && now < c.expires_at());
-    Ok(live.then_some(connection_id))
+        .filter(|c| &c.station_id == station && now < c.expires_at()))
 }
 
 /// Fails a pending command (Queued or Sent) and frees its slot. Returns the failed record, None
@@ -275,10 +348,15 @@ async fn fail(
     now: DateTime<Utc>,
 ) -> Result<Option<CommandRecord>, StoreError> {
     let failed = store
-        .transition(id, StateKind::PENDING, &CommandState::Failed { at: now, reason })
+        .transition(
+            station,
+            id,
+            StateKind::PENDING,
+            &CommandState::Failed { at: now, reason },
+        )
         .await?;
     if let Some(record) = &failed {
-        tracing::info!(station = %station, command = %id, action = %record.command.action, %reason, "command failed");
+        tracing::info!(station = %station, command = %id, action = %record.command.action, reason = reason.as_str(), "command failed");
     }
     store.release_slot(station, id).await?;
     Ok(failed)
@@ -287,20 +365,21 @@ async fn fail(
 /// Sends a queued command's frame to its station. Idempotent: a redelivered request never sends
 /// a command that was sent, answered or failed. The frame is sent only while the command holds
 /// the station's slot; a holder past its deadline is failed `DeadlineExpired` and displaced.
+/// Once sent, a check is scheduled for the deadline, so a pile that stays silent does not hold
+/// the command (or the slot) open.
 ///
 /// A channel error leaves the command queued and holding its slot: a redelivery sends the same
 /// message id again, and if none comes the deadline frees the slot.
 pub async fn dispatch(
-    store: &dyn CommandStore,
-    stations: &dyn StationRepository,
-    connections: &dyn ConnectionRepository,
-    channel: &dyn StationChannel,
+    ports: CommandPorts<'_>,
+    station: &StationId,
     id: &CommandId,
     frame: &str,
     now: DateTime<Utc>,
 ) -> Result<DispatchOutcome, CommandError> {
+    let store = ports.store;
     let record = store
-        .get(id)
+        .get(station, id)
         .await?
         .ok_or_else(|| CommandError::UnknownCommand(id.clone()))?;
     let command = &record.command;
@@ -312,10 +391,13 @@ pub async fn dispatch(
     if now >= command.deadline {
         return finish(store, command, FailureReason::DeadlineExpired, now).await;
     }
-    let Some(connection_id) = live_connection(stations, connections, &command.station, now).await? else {
+    let Some(connection) = live_connection(ports, station, now).await? else {
         return finish(store, command, FailureReason::StationOffline, now).await;
     };
-    match store.acquire_slot(&command.station, id, command.deadline, now).await? {
+    if connection.protocol != command.protocol {
+        return finish(store, command, FailureReason::ProtocolChanged, now).await;
+    }
+    match store.acquire_slot(station, id, command.deadline, now).await? {
         SlotOutcome::Busy { holder, deadline } => {
             return Ok(DispatchOutcome::Busy {
                 holder,
@@ -324,32 +406,31 @@ pub async fn dispatch(
         }
         SlotOutcome::Acquired { displaced: Some(old) } if &old != id => {
             // The slot is ours now; releasing it on the old holder's behalf does nothing.
-            let failed = store
-                .transition(
-                    &old,
-                    StateKind::PENDING,
-                    &CommandState::Failed {
-                        at: now,
-                        reason: FailureReason::DeadlineExpired,
-                    },
-                )
-                .await?;
-            if failed.is_some() {
-                tracing::info!(station = %command.station, command = %old, "command displaced after its deadline");
+            let expired = CommandState::Failed {
+                at: now,
+                reason: FailureReason::DeadlineExpired,
+            };
+            if store
+                .transition(station, &old, StateKind::PENDING, &expired)
+                .await?
+                .is_some()
+            {
+                tracing::info!(station = %station, command = %old, "command displaced after its deadline");
             }
         }
         SlotOutcome::Acquired { .. } => {}
     }
-    if !channel.send(&connection_id, frame).await? {
+    if !ports.channel.send(&connection.connection_id, frame).await? {
         return finish(store, command, FailureReason::Disconnected, now).await;
     }
+    ports.queue.check_at_deadline(command).await?;
     match store
-        .transition(id, &[StateKind::Queued], &CommandState::Sent { at: now })
+        .transition(station, id, &[StateKind::Queued], &CommandState::Sent { at: now })
         .await?
     {
         Some(_) => Ok(DispatchOutcome::Sent),
         // The answer (or a failure) overtook us.
-        None => current(store, id).await,
+        None => current(store, station, id).await,
     }
 }
 
@@ -362,13 +443,17 @@ async fn finish(
 ) -> Result<DispatchOutcome, CommandError> {
     match fail(store, &command.station, &command.id, reason, now).await? {
         Some(_) => Ok(DispatchOutcome::Failed(reason)),
-        None => current(store, &command.id).await,
+        None => current(store, &command.station, &command.id).await,
     }
 }
 
-async fn current(store: &dyn CommandStore, id: &CommandId) -> Result<DispatchOutcome, CommandError> {
+async fn current(
+    store: &dyn CommandStore,
+    station: &StationId,
+    id: &CommandId,
+) -> Result<DispatchOutcome, CommandError> {
     let record = store
-        .get(id)
+        .get(station, id)
         .await?
         .ok_or_else(|| CommandError::UnknownCommand(id.clone()))?;
     Ok(match record.state {
@@ -378,28 +463,32 @@ async fn current(store: &dyn CommandStore, id: &CommandId) -> Result<DispatchOut
 }
 
 /// Completes the station's pending command `message_id` with the pile's CALLRESULT or CALLERROR
-/// and frees the slot. Returns the completed record; None for an id that is not a pending command
-/// of this station (unknown, another station's, or already final: a duplicate or late answer
-/// changes nothing). A Queued command is completed too: the answer may overtake the write that
-/// marks the command sent.
+/// and frees the slot. `classify` turns the reply into an [`Answer`] knowing the command (to check
+/// a CALLRESULT against its action's schema). Returns the completed record; None for an id that
+/// is not a pending command of this station (unknown, or already final: a duplicate or late
+/// answer changes nothing). A Queued command is completed too: the answer may overtake the write
+/// that marks the command sent.
 pub async fn answered(
     store: &dyn CommandStore,
     station: &StationId,
     message_id: &str,
-    answer: Answer,
+    classify: impl FnOnce(&Command) -> Answer + Send,
     now: DateTime<Utc>,
 ) -> Result<Option<CommandRecord>, StoreError> {
     let Ok(id) = CommandId::parse(message_id) else {
         return Ok(None);
     };
-    let Some(record) = store.get(&id).await? else {
+    let Some(record) = store.get(station, &id).await? else {
+        tracing::info!(station = %station, message = message_id, "answer to no command of this station ignored");
         return Ok(None);
     };
-    if &record.command.station != station {
-        tracing::warn!(station = %station, command = %id, "answer to another station's command ignored");
+    if record.state.is_final() {
+        tracing::info!(station = %station, command = %id, state = record.state.kind().as_str(), "late or duplicate answer ignored");
+        // Frees a slot an interrupted earlier call left held.
+        store.release_slot(station, &id).await?;
         return Ok(None);
     }
-    let next = match answer {
+    let next = match classify(&record.command) {
         Answer::Result(payload) => CommandState::Answered { at: now, payload },
         Answer::Error { code, description } => CommandState::Refused {
             at: now,
@@ -407,11 +496,7 @@ pub async fn answered(
             description,
         },
     };
-    let completed = store.transition(&id, StateKind::PENDING, &next).await?;
-    if completed.is_none() {
-        tracing::info!(station = %station, command = %id, state = record.state.kind().as_str(), "late or duplicate answer ignored");
-    }
-    // Also after a duplicate: frees a slot an interrupted earlier call left held.
+    let completed = store.transition(station, &id, StateKind::PENDING, &next).await?;
     store.release_slot(station, &id).await?;
     Ok(completed)
 }
@@ -429,6 +514,7 @@ pub async fn disconnected(
     };
     let failed = store
         .transition(
+            station,
             &holder.command,
             &[StateKind::Sent],
             &CommandState::Failed {
@@ -440,12 +526,45 @@ pub async fn disconnected(
     let stale = match &failed {
         Some(_) => true,
         // A final holder is left over from an interrupted call: free its slot.
-        None => store.get(&holder.command).await?.is_some_and(|r| r.state.is_final()),
+        None => store
+            .get(station, &holder.command)
+            .await?
+            .is_some_and(|r| r.state.is_final()),
     };
     if stale {
         store.release_slot(station, &holder.command).await?;
     }
     Ok(failed)
+}
+
+/// The deadline check of one command: fails it `DeadlineExpired` if it is still pending and its
+/// deadline has passed. Idempotent; a check for an answered command changes nothing.
+pub async fn check_deadline(
+    store: &dyn CommandStore,
+    station: &StationId,
+    id: &CommandId,
+    now: DateTime<Utc>,
+) -> Result<DeadlineCheck, StoreError> {
+    let Some(record) = store.get(station, id).await? else {
+        return Ok(DeadlineCheck::Done(None));
+    };
+    if record.state.is_final() {
+        return Ok(DeadlineCheck::Done(None));
+    }
+    if now < record.command.deadline {
+        return Ok(DeadlineCheck::Early(record.command.deadline));
+    }
+    Ok(DeadlineCheck::Done(
+        fail(store, station, id, FailureReason::DeadlineExpired, now).await?,
+    ))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadlineCheck {
+    /// Checked: the command it failed, if it was still pending.
+    Done(Option<CommandRecord>),
+    /// The deadline is still ahead (the check came early): check again then.
+    Early(DateTime<Utc>),
 }
 
 /// Fails the station's outstanding command if its deadline has passed, and frees the slot.

@@ -149,22 +149,40 @@ pub async fn open(
         if let Err(e) = services.channel.close(&previous).await {
             tracing::warn!(station = %station_id, connection = %previous, error = %e, "could not close the replaced connection");
         }
+        // A CALL sent on the old socket will not be answered on this one.
+        fail_sent_command(services, &station_id, attempt.now).await;
     }
     Ok(Ok(connection))
 }
 
-/// Ends a connection: the station goes offline unless a newer connection already replaced it.
-/// Idempotent: a second call for the same connection does nothing.
-pub async fn close(services: &Services, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+/// The station's live socket is gone: the command it was sent, if any, fails `Disconnected`. A
+/// failure here is only logged: the command's deadline check fails it later instead.
+async fn fail_sent_command(services: &Services, station: &StationId, now: DateTime<Utc>) {
+    if let Err(e) = crate::command::disconnected(&*services.commands.store, station, now).await {
+        tracing::warn!(station = %station, error = %e, "could not fail the command sent on the closed connection");
+    }
+}
+
+/// Ends a connection: the station goes offline unless a newer connection already replaced it,
+/// and a command awaiting the pile's answer fails. Idempotent: a second call for the same
+/// connection does nothing.
+pub async fn close(
+    services: &Services,
+    connection_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Connection>, StoreError> {
     // Strongly consistent: a pile may hang up a moment after it connected.
     let Some(connection) = services.connections.get_latest(connection_id).await? else {
         return Ok(None);
     };
-    services
+    let offline = services
         .stations
         .detach_connection(&connection.station_id, connection_id)
         .await?;
     services.connections.delete(connection_id).await?;
+    if offline {
+        fail_sent_command(services, &connection.station_id, now).await;
+    }
     Ok(Some(connection))
 }
 

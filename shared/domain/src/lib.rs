@@ -15,6 +15,7 @@ pub mod command;
 pub mod connection;
 pub mod credentials;
 pub mod id_token;
+pub mod local_list;
 pub mod memory;
 pub mod meter;
 pub mod ports;
@@ -27,12 +28,12 @@ pub mod transaction_event;
 
 pub use boot::{BootDecision, BootPolicy};
 pub use command::{
-    Answer, Command, CommandError, CommandId, CommandIdError, CommandRecord, CommandState, DispatchOutcome,
-    FailureReason, SlotHolder, SlotOutcome, StateKind,
+    Answer, Command, CommandError, CommandId, CommandIdError, CommandPorts, CommandRecord, CommandState, DeadlineCheck,
+    DispatchOutcome, FailureReason, SlotHolder, SlotOutcome, StateKind,
 };
 pub use connection::{Connection, choose_protocol};
 pub use credentials::{Password, PasswordError, PasswordHash};
-pub use ports::{Services, StoreError};
+pub use ports::{CommandServices, Services, StoreError};
 pub use station::{BootInfo, GeoPoint, ProtocolVersion, Registration, Station, StationId, StationIdError};
 pub use status::{Availability, Component, StatusReport};
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::anomaly::Anomaly;
 use crate::boot::BootPolicy;
-use crate::command::{CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
+use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
@@ -267,6 +267,8 @@ pub struct MemoryWorld {
     pub bus: Arc<MemoryBus>,
     pub channel: Arc<MemoryChannel>,
     pub charging: MemoryCharging,
+    pub commands: Arc<MemoryCommands>,
+    pub command_queue: Arc<MemoryCommandQueue>,
 }
 
 impl MemoryWorld {
@@ -281,6 +283,10 @@ impl MemoryWorld {
             channel: self.channel.clone(),
             boot_policy,
             charging: self.charging.services(),
+            commands: CommandServices {
+                store: self.commands.clone(),
+                queue: self.command_queue.clone(),
+            },
         }
     }
 }
@@ -525,8 +531,9 @@ impl CommandStore for MemoryCommands {
         map.insert(record.command.id.clone(), record.clone());
         Ok(true)
     }
-    async fn get(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
-        Ok(self.records.lock().unwrap().get(id).cloned())
+    async fn get(&self, station: &StationId, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        let map = self.records.lock().unwrap();
+        Ok(map.get(id).filter(|r| &r.command.station == station).cloned())
     }
     async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError> {
         let map = self.records.lock().unwrap();
@@ -579,12 +586,13 @@ impl CommandStore for MemoryCommands {
     }
     async fn transition(
         &self,
+        station: &StationId,
         id: &CommandId,
         allowed: &[StateKind],
         next: &CommandState,
     ) -> Result<Option<CommandRecord>, StoreError> {
         let mut map = self.records.lock().unwrap();
-        let Some(record) = map.get_mut(id) else {
+        let Some(record) = map.get_mut(id).filter(|r| &r.command.station == station) else {
             return Ok(None);
         };
         if !allowed.contains(&record.state.kind()) {
@@ -592,5 +600,36 @@ impl CommandStore for MemoryCommands {
         }
         record.state = next.clone();
         Ok(Some(record.clone()))
+    }
+}
+
+/// Records what was submitted and which deadline checks were asked for.
+#[derive(Default)]
+pub struct MemoryCommandQueue {
+    pub submitted: Mutex<Vec<Command>>,
+    pub deadline_checks: Mutex<Vec<(StationId, CommandId, DateTime<Utc>)>>,
+    pub redeliveries: Mutex<Vec<(String, chrono::Duration)>>,
+}
+
+#[async_trait]
+impl CommandQueue for MemoryCommandQueue {
+    async fn submit(&self, command: &Command) -> Result<(), StoreError> {
+        let mut submitted = self.submitted.lock().unwrap();
+        if !submitted.iter().any(|c| c.id == command.id) {
+            submitted.push(command.clone());
+        }
+        Ok(())
+    }
+    async fn check_at_deadline(&self, command: &Command) -> Result<(), StoreError> {
+        let check = (command.station.clone(), command.id.clone(), command.deadline);
+        self.deadline_checks.lock().unwrap().push(check);
+        Ok(())
+    }
+    async fn redeliver_after(&self, receipt_handle: &str, delay: chrono::Duration) -> Result<(), StoreError> {
+        self.redeliveries
+            .lock()
+            .unwrap()
+            .push((receipt_handle.to_owned(), delay));
+        Ok(())
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::anomaly::Anomaly;
 use crate::boot::BootPolicy;
-use crate::command::{CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
+use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
@@ -134,6 +134,27 @@ pub struct Services {
     pub channel: Arc<dyn StationChannel>,
     pub boot_policy: BootPolicy,
     pub charging: ChargingServices,
+    pub commands: CommandServices,
+}
+
+/// The ports of remote commands.
+#[derive(Clone)]
+pub struct CommandServices {
+    pub store: Arc<dyn CommandStore>,
+    pub queue: Arc<dyn CommandQueue>,
+}
+
+impl Services {
+    /// What the command use cases take.
+    pub fn command_ports(&self) -> crate::command::CommandPorts<'_> {
+        crate::command::CommandPorts {
+            store: &*self.commands.store,
+            queue: &*self.commands.queue,
+            stations: &*self.stations,
+            connections: &*self.connections,
+            channel: &*self.channel,
+        }
+    }
 }
 
 /// The ports of charging sessions: id tokens, transactions and the session records.
@@ -271,7 +292,7 @@ pub trait CommandStore: Send + Sync {
     /// Stores the record unless a command with its id exists; true when stored. Idempotent: a
     /// redelivered request does not create the command twice.
     async fn create(&self, record: &CommandRecord) -> Result<bool, StoreError>;
-    async fn get(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
+    async fn get(&self, station: &StationId, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
     /// The station's commands, oldest first.
     async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError>;
     /// Makes `id` the station's outstanding command, in one conditional write, if the slot is
@@ -294,8 +315,21 @@ pub trait CommandStore: Send + Sync {
     /// the updated record; None when the command is unknown or in another state.
     async fn transition(
         &self,
+        station: &StationId,
         id: &CommandId,
         allowed: &[StateKind],
         next: &CommandState,
     ) -> Result<Option<CommandRecord>, StoreError>;
+}
+
+/// Where commands wait to be sent, in order per station, and their deadline checks.
+#[async_trait]
+pub trait CommandQueue: Send + Sync {
+    /// Enqueues a new command (deduplicated by its id).
+    async fn submit(&self, command: &Command) -> Result<(), StoreError>;
+    /// Asks for `command::check_deadline` to run for this command at its deadline.
+    async fn check_at_deadline(&self, command: &Command) -> Result<(), StoreError>;
+    /// Has a received command message delivered again after `delay` rather than after the
+    /// queue's visibility timeout: the station was busy, and its answer usually comes in a second.
+    async fn redeliver_after(&self, receipt_handle: &str, delay: chrono::Duration) -> Result<(), StoreError>;
 }

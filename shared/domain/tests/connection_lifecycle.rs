@@ -104,13 +104,13 @@ async fn a_new_connection_replaces_the_old_one_and_the_old_disconnect_keeps_the_
         .unwrap();
     assert_eq!(*world.channel.0.lock().unwrap(), vec!["c1".to_string()]);
 
-    connection::close(&services, "c1").await.unwrap();
+    connection::close(&services, "c1", now()).await.unwrap();
     let station = services.stations.get(&id).await.unwrap().unwrap();
     assert!(station.online);
     assert_eq!(station.connection_id.as_deref(), Some("c2"));
 
-    connection::close(&services, "c2").await.unwrap();
-    connection::close(&services, "c2").await.unwrap();
+    connection::close(&services, "c2", now()).await.unwrap();
+    connection::close(&services, "c2", now()).await.unwrap();
     let station = services.stations.get(&id).await.unwrap().unwrap();
     assert!(!station.online);
 }

@@ -9,6 +9,7 @@ use csms_domain::memory::{MemoryCommands, MemoryWorld};
 use csms_domain::ports::CommandStore;
 use csms_domain::registry::{self, NewStation};
 use csms_domain::*;
+use std::sync::Arc;
 
 const PASSWORD: &str = "s3cret-password-16";
 const DEADLINE: i64 = 30;
@@ -30,7 +31,7 @@ fn station(id: &str) -> StationId {
 struct Fixture {
     world: MemoryWorld,
     services: Services,
-    store: MemoryCommands,
+    store: Arc<MemoryCommands>,
 }
 
 /// GIVEN stations registered and connected, station `CPn` over connection `cn`.
@@ -59,11 +60,8 @@ async fn fixture(stations: &[(&str, &str)]) -> Fixture {
         };
         connection::open(&services, attempt).await.unwrap().unwrap();
     }
-    Fixture {
-        world,
-        services,
-        store: MemoryCommands::default(),
-    }
+    let store = world.commands.clone();
+    Fixture { world, services, store }
 }
 
 impl Fixture {
@@ -72,6 +70,7 @@ impl Fixture {
         let record = CommandRecord::queued(Command {
             id: CommandId::parse(id).unwrap(),
             station: station(station_id),
+            protocol: ProtocolVersion::Ocpp16,
             action: "Reset".into(),
             payload: r#"{"type":"Soft"}"#.into(),
             deadline: after(DEADLINE),
@@ -83,27 +82,27 @@ impl Fixture {
 
     async fn dispatch(&self, id: &CommandId, at: DateTime<Utc>) -> DispatchOutcome {
         let frame = format!(r#"[2,"{id}","Reset",{{"type":"Soft"}}]"#);
-        command::dispatch(
-            &self.store,
-            &*self.services.stations,
-            &*self.services.connections,
-            &*self.services.channel,
-            id,
-            &frame,
-            at,
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn answer(&self, station_id: &str, id: &str, answer: Answer, at: DateTime<Utc>) -> Option<CommandRecord> {
-        command::answered(&self.store, &station(station_id), id, answer, at)
+        command::dispatch(self.services.command_ports(), &self.station_of(id), id, &frame, at)
             .await
             .unwrap()
     }
 
+    async fn answer(&self, station_id: &str, id: &str, answer: Answer, at: DateTime<Utc>) -> Option<CommandRecord> {
+        command::answered(&*self.store, &station(station_id), id, |_| answer, at)
+            .await
+            .unwrap()
+    }
+
+    /// The station a command was queued for (ids are unique across stations in these tests).
+    fn station_of(&self, id: &CommandId) -> StationId {
+        let records = self.store.records.lock().unwrap();
+        records
+            .get(id)
+            .map_or_else(|| station("CP1"), |r| r.command.station.clone())
+    }
+
     async fn state(&self, id: &CommandId) -> CommandState {
-        self.store.get(id).await.unwrap().unwrap().state
+        self.store.get(&self.station_of(id), id).await.unwrap().unwrap().state
     }
 
     async fn holder(&self, station_id: &str) -> Option<CommandId> {
@@ -210,7 +209,7 @@ async fn duplicate_late_foreign_and_unknown_answers_change_nothing() {
     // WHEN a command failed its deadline and the answer comes late THEN it stays failed.
     let b = f.queue("b", "CP1").await;
     f.dispatch(&b, after(5)).await;
-    let expired = command::expire(&f.store, &station("CP1"), after(DEADLINE))
+    let expired = command::expire(&*f.store, &station("CP1"), after(DEADLINE))
         .await
         .unwrap();
     assert!(expired.is_some());
@@ -264,15 +263,11 @@ async fn a_disconnect_fails_the_pending_command_and_later_ones_find_the_station_
     f.dispatch(&a, now()).await;
 
     // WHEN the pile hangs up before answering.
-    connection::close(&f.services, "c1").await.unwrap();
-    let failed = command::disconnected(&f.store, &station("CP1"), after(5))
-        .await
-        .unwrap()
-        .unwrap();
+    connection::close(&f.services, "c1", after(5)).await.unwrap();
 
     // THEN the pending command fails Disconnected and the slot is free.
     assert_eq!(
-        failed.state,
+        f.state(&a).await,
         CommandState::Failed {
             at: after(5),
             reason: FailureReason::Disconnected
@@ -280,7 +275,7 @@ async fn a_disconnect_fails_the_pending_command_and_later_ones_find_the_station_
     );
     assert_eq!(f.holder("CP1").await, None);
     assert_eq!(
-        command::disconnected(&f.store, &station("CP1"), after(6))
+        command::disconnected(&*f.store, &station("CP1"), after(6))
             .await
             .unwrap(),
         None
@@ -297,6 +292,36 @@ async fn a_disconnect_fails_the_pending_command_and_later_ones_find_the_station_
 }
 
 #[tokio::test]
+async fn a_reconnect_fails_the_command_sent_on_the_old_socket() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    f.dispatch(&a, now()).await;
+
+    // WHEN the pile reconnects without the old socket's $disconnect having run.
+    let attempt = ConnectAttempt {
+        connection_id: "c1-again",
+        station_id: "CP1",
+        credentials: Some(("CP1", PASSWORD)),
+        offered_protocols: "ocpp1.6",
+        now: after(3),
+    };
+    connection::open(&f.services, attempt).await.unwrap().unwrap();
+
+    // THEN the command can no longer be answered: it failed, and the slot is free for the next.
+    assert_eq!(
+        f.state(&a).await,
+        CommandState::Failed {
+            at: after(3),
+            reason: FailureReason::Disconnected
+        }
+    );
+    assert_eq!(f.holder("CP1").await, None);
+    let b = f.queue("b", "CP1").await;
+    assert_eq!(f.dispatch(&b, after(4)).await, DispatchOutcome::Sent);
+    assert_eq!(f.sent().last().unwrap().0, "c1-again");
+}
+
+#[tokio::test]
 async fn a_silent_pile_fails_the_command_at_its_deadline() {
     let f = fixture(&[("CP1", "c1")]).await;
     let a = f.queue("a", "CP1").await;
@@ -304,7 +329,7 @@ async fn a_silent_pile_fails_the_command_at_its_deadline() {
 
     // WHEN checked before the deadline THEN nothing happens.
     assert_eq!(
-        command::expire(&f.store, &station("CP1"), after(DEADLINE - 1))
+        command::expire(&*f.store, &station("CP1"), after(DEADLINE - 1))
             .await
             .unwrap(),
         None
@@ -312,7 +337,7 @@ async fn a_silent_pile_fails_the_command_at_its_deadline() {
     assert_eq!(f.holder("CP1").await, Some(a.clone()));
 
     // WHEN checked at the deadline THEN the command fails DeadlineExpired and the slot is free.
-    let failed = command::expire(&f.store, &station("CP1"), after(DEADLINE))
+    let failed = command::expire(&*f.store, &station("CP1"), after(DEADLINE))
         .await
         .unwrap()
         .unwrap();
@@ -336,6 +361,7 @@ async fn an_expired_holder_is_displaced_by_the_next_command() {
     let b = CommandRecord::queued(Command {
         id: CommandId::parse("b").unwrap(),
         station: station("CP1"),
+        protocol: ProtocolVersion::Ocpp16,
         action: "ClearCache".into(),
         payload: "{}".into(),
         deadline: after(DEADLINE + 60),
@@ -377,7 +403,7 @@ async fn an_expired_holder_is_displaced_by_the_next_command() {
 async fn a_redelivered_request_is_created_and_sent_once() {
     let f = fixture(&[("CP1", "c1")]).await;
     let a = f.queue("a", "CP1").await;
-    let again = f.store.get(&a).await.unwrap().unwrap();
+    let again = f.store.get(&station("CP1"), &a).await.unwrap().unwrap();
 
     // WHEN the same request is created and dispatched twice.
     assert!(!f.store.create(&again).await.unwrap());
@@ -398,17 +424,94 @@ async fn a_redelivered_request_is_created_and_sent_once() {
 async fn an_unknown_command_is_an_error() {
     let f = fixture(&[("CP1", "c1")]).await;
     let id = CommandId::parse("missing").unwrap();
-    let result = command::dispatch(
-        &f.store,
-        &*f.services.stations,
-        &*f.services.connections,
-        &*f.services.channel,
-        &id,
-        "[]",
-        now(),
-    )
-    .await;
+    let result = command::dispatch(f.services.command_ports(), &station("CP1"), &id, "[]", now()).await;
     assert!(matches!(result, Err(CommandError::UnknownCommand(ref missing)) if missing == &id));
+}
+
+#[tokio::test]
+async fn a_sent_command_is_checked_at_its_deadline_and_the_check_is_idempotent() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    f.dispatch(&a, now()).await;
+
+    // THEN sending asked for a check at the deadline.
+    let checks = f.world.command_queue.deadline_checks.lock().unwrap().clone();
+    assert_eq!(checks, [(station("CP1"), a.clone(), after(DEADLINE))]);
+
+    // WHEN the check comes early THEN it says when to come back and changes nothing.
+    let early = command::check_deadline(&*f.store, &station("CP1"), &a, after(DEADLINE - 1))
+        .await
+        .unwrap();
+    assert_eq!(early, DeadlineCheck::Early(after(DEADLINE)));
+    assert_eq!(f.holder("CP1").await, Some(a.clone()));
+
+    // WHEN it comes at the deadline, twice THEN the command fails once and the slot is free.
+    let first = command::check_deadline(&*f.store, &station("CP1"), &a, after(DEADLINE))
+        .await
+        .unwrap();
+    assert!(
+        matches!(first, DeadlineCheck::Done(Some(ref r)) if matches!(r.state, CommandState::Failed { reason: FailureReason::DeadlineExpired, .. }))
+    );
+    let again = command::check_deadline(&*f.store, &station("CP1"), &a, after(DEADLINE + 1))
+        .await
+        .unwrap();
+    assert_eq!(again, DeadlineCheck::Done(None));
+    assert_eq!(f.holder("CP1").await, None);
+
+    // WHEN a command was answered in time THEN its check changes nothing.
+    let f = fixture(&[("CP1", "c1")]).await;
+    let b = f.queue("b", "CP1").await;
+    f.dispatch(&b, now()).await;
+    f.answer("CP1", "b", accepted(), after(1)).await.unwrap();
+    let late = command::check_deadline(&*f.store, &station("CP1"), &b, after(DEADLINE))
+        .await
+        .unwrap();
+    assert_eq!(late, DeadlineCheck::Done(None));
+    assert!(matches!(f.state(&b).await, CommandState::Answered { .. }));
+}
+
+#[tokio::test]
+async fn a_command_for_another_protocol_version_is_not_sent() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    // GIVEN a command written for 2.0.1 while the pile speaks 1.6.
+    let command = Command {
+        id: CommandId::parse("v2").unwrap(),
+        station: station("CP1"),
+        protocol: ProtocolVersion::Ocpp201,
+        action: "Reset".into(),
+        payload: r#"{"type":"Immediate"}"#.into(),
+        deadline: after(DEADLINE),
+        created_at: now(),
+    };
+    // WHEN it is accepted from the queue THEN it fails with a reason and nothing is sent.
+    let outcome = command::accept(f.services.command_ports(), command, "[]", now())
+        .await
+        .unwrap();
+    assert_eq!(outcome, DispatchOutcome::Failed(FailureReason::ProtocolChanged));
+    assert!(f.sent().is_empty());
+    assert_eq!(f.holder("CP1").await, None);
+}
+
+#[tokio::test]
+async fn submitting_checks_the_timeout_and_deduplicates() {
+    let f = fixture(&[("CP1", "c1")]).await;
+    let command = |id: &str, timeout: i64| Command {
+        id: CommandId::parse(id).unwrap(),
+        station: station("CP1"),
+        protocol: ProtocolVersion::Ocpp16,
+        action: "ClearCache".into(),
+        payload: "{}".into(),
+        deadline: after(timeout),
+        created_at: now(),
+    };
+    let queue = &*f.services.commands.queue;
+    command::submit(queue, &command("ok", 60)).await.unwrap();
+    command::submit(queue, &command("ok", 60)).await.unwrap();
+    for bad in [0, 15 * 60 + 1] {
+        let err = command::submit(queue, &command("bad", bad)).await.unwrap_err();
+        assert!(err.to_string().contains("timeout"), "{err}");
+    }
+    assert_eq!(f.world.command_queue.submitted.lock().unwrap().len(), 1);
 }
 
 #[test]

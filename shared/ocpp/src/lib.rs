@@ -6,15 +6,19 @@
 //!   ([`schema`], [`v16::schemas`], [`v201::schemas`]) and only then deserializes it into the
 //!   rust-ocpp type, giving a typed [`Request`].
 //! - [`call_result_frame`], [`call_frame`] and [`CallError::to_frame`] write frames.
+//! - [`validate_command_request`] and [`validate_command_response`] check the remote commands the
+//!   CSMS sends ([`command_actions`]) and the piles' CALLRESULTs to them ([`command`]).
 //!
 //! Invariant: no input panics; every failure is a [`CallError`] whose code the version defines.
 
+pub mod command;
 pub mod error;
 pub mod frame;
 pub mod schema;
 pub mod v16;
 pub mod v201;
 
+pub use command::{CommandPayloadError, command_actions, validate_command_request, validate_command_response};
 pub use error::{CallError, ErrorCode, UNKNOWN_MESSAGE_ID};
 pub use frame::{Call, Frame, MAX_MESSAGE_ID_CHARS, call_frame, call_result_frame, parse_frame, try_call_frame};
 

@@ -1,10 +1,12 @@
 //! A small schema language for OCPP payloads, and its validator.
 //!
-//! The 1.6 and 2.0.1 messages are described with it in [`crate::v16::schemas`] and
-//! [`crate::v201::schemas`], written from the specs' field tables (and checked against the OCA JSON
+//! The 1.6 and 2.0.1 messages are described with it in [`crate::v16::schemas`],
+//! [`crate::v201::schemas`] and, for the remote commands, [`crate::v16::commands`] and
+//! [`crate::v201::commands`], written from the specs' field tables (and checked against the OCA JSON
 //! schemas by `tests/conformance/`). It covers exactly what those schemas use: strings with a
-//! maximum length, enumerations, RFC 3339 date-times, integers, decimals, booleans, closed objects
-//! (`additionalProperties: false`), arrays with item bounds and 2.0.1's open `customData` object.
+//! maximum length, enumerations, RFC 3339 date-times, integers (with `minimum`), decimals (with 1.6's
+//! `multipleOf: 0.1`), booleans, closed objects (`additionalProperties: false`), arrays with item
+//! bounds and 2.0.1's open `customData` object.
 //!
 //! Each violation maps to one CALLERROR kind:
 //!
@@ -13,7 +15,7 @@
 //! | payload not an object; a property the schema does not define | FormatViolation |
 //! | a required property missing | OccurrenceConstraintViolation |
 //! | wrong JSON type (including `null`, and a number with a fraction where an integer is due) | TypeConstraintViolation |
-//! | string too long, value not in the enumeration, date-time unreadable, integer or decimal out of range, too few / too many array items | PropertyConstraintViolation |
+//! | string too long, value not in the enumeration, date-time unreadable, integer or decimal out of range, too many fraction digits, too few / too many array items | PropertyConstraintViolation |
 //!
 //! Unknown properties are a FormatViolation because the OCA schemas close every object
 //! (`additionalProperties: false`), so such a payload "does not conform to the PDU structure"
@@ -62,8 +64,13 @@ pub enum Schema {
         min: i64,
         max: i64,
     },
-    /// A number that fits `rust_decimal::Decimal`.
-    Decimal,
+    /// A number that fits `rust_decimal::Decimal`, with at most `max_fraction_digits` digits after
+    /// the point when set (1.6's "at most one digit fraction", `multipleOf: 0.1` in its schemas).
+    /// The digits are counted exactly on the number as written (`1.50` and `2e-1` have one), not
+    /// on a binary float, where 0.3 is no multiple of 0.1.
+    Decimal {
+        max_fraction_digits: Option<u32>,
+    },
     Boolean,
     Object(&'static Object),
     Array(&'static Array),
@@ -119,7 +126,19 @@ pub const U32: Schema = Schema::Integer {
     min: 0,
     max: u32::MAX as i64,
 };
-pub const DECIMAL: Schema = Schema::Decimal;
+pub const DECIMAL: Schema = Schema::Decimal {
+    max_fraction_digits: None,
+};
+/// A decimal with at most `digits` digits after the point.
+pub const fn decimal_places(digits: u32) -> Schema {
+    Schema::Decimal {
+        max_fraction_digits: Some(digits),
+    }
+}
+/// An integer in `min..=max`, for a schema's `minimum` (and the Rust type's bounds).
+pub const fn integer(min: i64, max: i64) -> Schema {
+    Schema::Integer { min, max }
+}
 pub const BOOLEAN: Schema = Schema::Boolean;
 pub const fn object(o: &'static Object) -> Schema {
     Schema::Object(o)
@@ -287,8 +306,16 @@ fn check(schema: &Schema, value: &mut Value, at: &Path<'_>, dialect: Dialect) ->
         }
         (Schema::Integer { .. }, other) => Err(wrong_type("an integer", other)),
 
-        (Schema::Decimal, value @ Value::Number(_)) => {
-            if rust_decimal::serde::arbitrary_precision::deserialize(&*value).is_ok() {
+        (Schema::Decimal { max_fraction_digits }, value @ Value::Number(_)) => {
+            let text = value.to_string();
+            if let Some(max) = max_fraction_digits
+                && fraction_digits(&text) > u64::from(*max)
+            {
+                Err(bad_value(format!(
+                    "{} has more than {max} digit(s) after the decimal point",
+                    truncate(&text, 40)
+                )))
+            } else if rust_decimal::serde::arbitrary_precision::deserialize(&*value).is_ok() {
                 Ok(())
             } else {
                 Err(bad_value(format!(
@@ -297,7 +324,7 @@ fn check(schema: &Schema, value: &mut Value, at: &Path<'_>, dialect: Dialect) ->
                 )))
             }
         }
-        (Schema::Decimal, other) => Err(wrong_type("a number", other)),
+        (Schema::Decimal { .. }, other) => Err(wrong_type("a number", other)),
 
         (Schema::Boolean, Value::Bool(_)) => Ok(()),
         (Schema::Boolean, other) => Err(wrong_type("a boolean", other)),
@@ -366,6 +393,36 @@ fn integer_value(text: &str, dialect: Dialect) -> Integral {
             _ => Integral::No,
         },
     }
+}
+
+/// How many digits after the decimal point the JSON number `text` needs, exactly: `1.50` -> 1,
+/// `25e-2` -> 2, `1e3` -> 0. Saturates for absurd exponents instead of overflowing.
+fn fraction_digits(text: &str) -> u64 {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (
+            &unsigned[..i],
+            unsigned[i + 1..].parse::<i64>().unwrap_or_else(|_| {
+                // Beyond i64: a huge positive exponent has no fraction, a huge negative one has many.
+                if unsigned[i + 1..].starts_with('-') {
+                    i64::MIN
+                } else {
+                    i64::MAX
+                }
+            }),
+        ),
+        None => (unsigned, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let significant = format!("{int_part}{frac_part}");
+    let trailing_zeros = significant.len() - significant.trim_end_matches('0').len();
+    if trailing_zeros == significant.len() {
+        return 0; // zero
+    }
+    let places = i128::try_from(frac_part.len()).unwrap_or(i128::MAX)
+        - i128::from(exponent)
+        - i128::try_from(trailing_zeros).unwrap_or(i128::MAX);
+    u64::try_from(places.max(0)).unwrap_or(u64::MAX)
 }
 
 /// `-?[0-9]+`: how JSON writes an integer without fraction or exponent.
@@ -449,6 +506,8 @@ mod tests {
             optional("at", DATE_TIME),
             optional("count", U32),
             optional("amount", DECIMAL),
+            optional("limit", decimal_places(1)),
+            optional("level", integer(0, i32::MAX as i64)),
             optional(
                 "items",
                 array_of(&Array {
@@ -527,6 +586,47 @@ mod tests {
         let (_, description) =
             check(json!({"name": "a", "items": [{"n": 1}, {"n": "x"}]}), Dialect::Draft4).unwrap_err();
         assert_eq!(description, "items[1].n: expected an integer, found a string");
+    }
+
+    #[test]
+    fn fraction_digits_are_counted_exactly_as_written() {
+        let parse = |text: &str| serde_json::from_str::<Value>(&format!(r#"{{"name":"a","limit":{text}}}"#)).unwrap();
+        for ok in [
+            "0", "-0.0", "7", "0.3", "21.4", "1.50", "2e-1", "25E-1", "1.2e+3", "100e-2", "-3.1", "1e20",
+        ] {
+            assert_eq!(code(parse(ok)), None, "{ok}");
+        }
+        for bad in [
+            "1.25",
+            "0.05",
+            "2e-2",
+            "0.30000000000000004",
+            "1e-40",
+            "-0.01",
+            "123456789.123",
+        ] {
+            assert_eq!(code(parse(bad)), Some(ErrorCode::PropertyConstraintViolation), "{bad}");
+        }
+        let (_, description) = check(parse("8.25"), Dialect::Draft4).unwrap_err();
+        assert_eq!(
+            description,
+            "limit: 8.25 has more than 1 digit(s) after the decimal point"
+        );
+        // Beyond Decimal whatever its digits; absurd exponents neither overflow nor panic.
+        for bad in ["1e30", "1e99999999999999999999", "1e-99999999999999999999"] {
+            assert_eq!(code(parse(bad)), Some(ErrorCode::PropertyConstraintViolation), "{bad}");
+        }
+        assert_eq!(fraction_digits("1e-9223372036854775808"), 9223372036854775808);
+        assert_eq!(fraction_digits("0e-99999999999999999999"), 0);
+    }
+
+    #[test]
+    fn integer_minimum() {
+        assert_eq!(code(json!({"name": "a", "level": 0})), None);
+        assert_eq!(
+            code(json!({"name": "a", "level": -1})),
+            Some(ErrorCode::PropertyConstraintViolation)
+        );
     }
 
     #[test]

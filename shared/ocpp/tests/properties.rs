@@ -90,7 +90,7 @@ proptest! {
         let field = &schema.fields[pick.index(schema.fields.len())];
         let wrong = match field.schema {
             Schema::String { .. } | Schema::Enum(_) | Schema::DateTime => json!(12),
-            Schema::Integer { .. } | Schema::Decimal | Schema::Boolean => json!("12"),
+            Schema::Integer { .. } | Schema::Decimal { .. } | Schema::Boolean => json!("12"),
             Schema::Object(_) | Schema::CustomData => json!([]),
             Schema::Array(_) => json!({}),
         };

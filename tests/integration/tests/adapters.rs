@@ -91,7 +91,7 @@ async fn stations_register_connect_boot_and_disconnect() {
     assert_eq!(stored.boot.unwrap().serial_number.as_deref(), Some("S-1"));
 
     // The replaced connection's $disconnect leaves the station online.
-    connection::close(s, "conn-a").await.unwrap();
+    connection::close(s, "conn-a", now()).await.unwrap();
     assert!(s.stations.get(&id).await.unwrap().unwrap().online);
     let found = s
         .connections
@@ -107,8 +107,8 @@ async fn stations_register_connect_boot_and_disconnect() {
     connection::seen(s, &second, later).await.unwrap();
     assert_eq!(s.connections.get("conn-b").await.unwrap().unwrap().last_seen_at, later);
 
-    connection::close(s, "conn-b").await.unwrap();
-    connection::close(s, "conn-b").await.unwrap();
+    connection::close(s, "conn-b", now()).await.unwrap();
+    connection::close(s, "conn-b", now()).await.unwrap();
     let stored = s.stations.get(&id).await.unwrap().unwrap();
     assert_eq!((stored.online, stored.connection_id), (false, None));
     assert_eq!(s.stations.list().await.unwrap().len(), 1);

@@ -2,8 +2,11 @@
 //! adapters as the functions; resource names come from the environment (`STATIONS_TABLE`, ...),
 //! as `scripts/run.sh` writes them for the local stack and the CDK outputs name them in AWS.
 
+mod commands;
+
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use csms_domain::command::CommandRecord;
 use csms_domain::registry::{self, NewStation};
 use csms_domain::{
     AuthorizationStatus, GeoPoint, IdToken, IdTokenType, Password, ProtocolVersion, Registration, Services, Session,
@@ -83,6 +86,36 @@ enum Command {
     },
     /// What a station sent that needs an operator: stops for unknown transactions, seqNo gaps, ...
     Anomalies {
+        #[arg(long)]
+        id: String,
+    },
+    /// Send a remote command (a CALL) to a station, e.g.
+    /// `command --id CP-1 RemoteStartTransaction '{"idTag":"ABC"}' --wait`.
+    #[allow(clippy::enum_variant_names)] // `csms-registry command` reads best.
+    Command {
+        #[arg(long)]
+        id: String,
+        /// The OCPP action: 1.6 RemoteStartTransaction, RemoteStopTransaction, Reset, UnlockConnector,
+        /// ChangeAvailability, ChangeConfiguration, GetConfiguration, ClearCache, TriggerMessage,
+        /// DataTransfer, SendLocalList, GetLocalListVersion; 2.0.1 RequestStartTransaction,
+        /// RequestStopTransaction, Reset, UnlockConnector, ChangeAvailability, SetVariables,
+        /// GetVariables, GetBaseReport, TriggerMessage, ClearCache, SendLocalList, GetLocalListVersion.
+        action: String,
+        /// The request payload as JSON, checked against the action's schema before it is queued.
+        #[arg(default_value = "{}")]
+        payload: String,
+        /// Seconds the station has to answer (1-900).
+        #[arg(long, default_value_t = 30)]
+        timeout: i64,
+        /// ocpp1.6 or ocpp2.0.1; by default the version of the station's live connection.
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Wait for the answer and print it; exit non-zero if the command failed.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// A station's remote commands and their outcome, oldest first.
+    Commands {
         #[arg(long)]
         id: String,
     },
@@ -230,6 +263,25 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         } => tokens(&services, cli.json).await?,
         Command::Sessions { id } => sessions(&services, &station_id(&id)?, cli.json).await?,
         Command::Anomalies { id } => anomalies(&services, &station_id(&id)?, cli.json).await?,
+        Command::Command {
+            id,
+            action,
+            payload,
+            timeout,
+            protocol: version,
+            wait,
+        } => {
+            let args = commands::CommandArgs {
+                station: station_id(&id)?,
+                action,
+                payload,
+                timeout_seconds: timeout,
+                protocol: version.as_deref().map(protocol).transpose()?,
+                wait,
+            };
+            commands::send(&services, args, cli.json).await?
+        }
+        Command::Commands { id } => commands::list(&services, &station_id(&id)?, cli.json).await?,
     }
     Ok(())
 }
@@ -461,9 +513,12 @@ fn transaction(key: &TransactionKey) -> (String, &'static str) {
     }
 }
 
-fn session_json(s: &Session) -> serde_json::Value {
+fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_json::Value {
     let (transaction_id, protocol) = transaction(&s.transaction);
+    let links = ::commands::links::links(s, commands);
     json!({
+        "remoteStartCommand": links.remote_start.as_ref().map(|c| c.as_str()),
+        "remoteStopCommand": links.remote_stop.as_ref().map(|c| c.as_str()),
         "transactionId": transaction_id,
         "protocol": protocol,
         "evse": s.evse,
@@ -490,11 +545,12 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
     let mut sessions = services.charging.sessions.list(id).await?;
     sessions.sort_by_key(|s| (s.start.as_ref().map(|x| x.at.timestamp), s.transaction.clone()));
     if as_json {
+        let commands = services.commands.store.list(id).await?;
         println!(
             "{}",
             json!({
                 "stationId": id.as_str(),
-                "sessions": sessions.iter().map(session_json).collect::<Vec<_>>(),
+                "sessions": sessions.iter().map(|s| session_json(s, &commands)).collect::<Vec<_>>(),
             })
         );
         return Ok(());
@@ -655,7 +711,7 @@ mod tests {
                 .unwrap();
         }
         let listed = services.charging.sessions.list(&station).await.unwrap();
-        let row = session_json(&listed[0]);
+        let row = session_json(&listed[0], &[]);
         assert_eq!(row["transactionId"], "7");
         assert_eq!(row["energyWh"], 7750.0);
         assert_eq!(row["durationSeconds"], 2400);

@@ -1,5 +1,7 @@
-//! OCPP 1.6J: the actions the version defines and the typed requests this crate decodes.
+//! OCPP 1.6J: the actions the version defines, the typed requests this crate decodes and the
+//! remote commands the CSMS sends ([`commands`]).
 
+pub mod commands;
 pub mod schemas;
 
 pub use rust_ocpp::v1_6::messages::{

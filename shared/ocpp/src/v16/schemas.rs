@@ -14,7 +14,7 @@
 
 use crate::schema::{Array, DATE_TIME, I32, Object, TEXT, U32, array_of, object, one_of, optional, required, string};
 
-const fn closed(fields: &'static [crate::schema::Field]) -> Object {
+pub(crate) const fn closed(fields: &'static [crate::schema::Field]) -> Object {
     Object {
         fields,
         custom_data: false,
@@ -22,7 +22,7 @@ const fn closed(fields: &'static [crate::schema::Field]) -> Object {
 }
 
 /// IdToken (CiString20).
-const ID_TOKEN: crate::schema::Schema = string(20);
+pub(crate) const ID_TOKEN: crate::schema::Schema = string(20);
 
 pub static AUTHORIZE: Object = closed(&[required("idTag", ID_TOKEN)]);
 

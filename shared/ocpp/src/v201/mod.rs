@@ -1,5 +1,7 @@
-//! OCPP 2.0.1: the actions the version defines and the typed requests this crate decodes.
+//! OCPP 2.0.1: the actions the version defines, the typed requests this crate decodes and the
+//! remote commands the CSMS sends ([`commands`]).
 
+pub mod commands;
 pub mod schemas;
 
 pub use rust_ocpp::v2_0_1::messages::{

@@ -12,7 +12,7 @@ use crate::schema::{
 };
 
 /// A closed object that may also carry `customData`, as every 2.0.1 class.
-const fn class(fields: &'static [Field]) -> Object {
+pub(crate) const fn class(fields: &'static [Field]) -> Object {
     Object {
         fields,
         custom_data: true,
@@ -147,7 +147,7 @@ static CHARGING_STATION: Object = class(&[
     optional("firmwareVersion", string(50)),
 ]);
 
-static COMPONENT: Object = class(&[
+pub(crate) static COMPONENT: Object = class(&[
     optional("evse", object(&EVSE)),
     required("name", string(50)),
     optional("instance", string(50)),
@@ -177,9 +177,9 @@ static EVENT_DATA: Object = class(&[
     required("variable", object(&VARIABLE)),
 ]);
 
-static EVSE: Object = class(&[required("id", I32), optional("connectorId", I32)]);
+pub(crate) static EVSE: Object = class(&[required("id", I32), optional("connectorId", I32)]);
 
-static ID_TOKEN: Object = class(&[
+pub(crate) static ID_TOKEN: Object = class(&[
     optional(
         "additionalInfo",
         array_of(&Array {
@@ -345,7 +345,7 @@ static TRANSACTION: Object = class(&[
 
 static UNIT_OF_MEASURE: Object = class(&[optional("unit", string(20)), optional("multiplier", I32)]);
 
-static VARIABLE: Object = class(&[required("name", string(50)), optional("instance", string(50))]);
+pub(crate) static VARIABLE: Object = class(&[required("name", string(50)), optional("instance", string(50))]);
 
 static VARIABLE_ATTRIBUTE: Object = class(&[
     optional("type", one_of(&["Actual", "Target", "MinSet", "MaxSet"])),

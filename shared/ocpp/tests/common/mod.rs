@@ -18,6 +18,22 @@ pub fn covered() -> Vec<(OcppVersion, &'static str, &'static Object)> {
     all
 }
 
+/// Every command action of each version, with its request and response schemas.
+pub fn commands() -> Vec<(OcppVersion, &'static str, &'static Object, &'static Object)> {
+    let mut all = Vec::new();
+    for v in [OcppVersion::V16, OcppVersion::V201] {
+        for action in csms_ocpp::command_actions(v) {
+            let (request, response) = match v {
+                OcppVersion::V16 => v16::commands::schemas_for(action),
+                OcppVersion::V201 => v201::commands::schemas_for(action),
+            }
+            .unwrap();
+            all.push((v, *action, request, response));
+        }
+    }
+    all
+}
+
 /// Valid payloads for `object`.
 pub fn valid_object(object: &'static Object) -> BoxedStrategy<Value> {
     let mut fields: Vec<BoxedStrategy<Option<(String, Value)>>> = object
@@ -50,7 +66,16 @@ pub fn valid(schema: &Schema) -> BoxedStrategy<Value> {
         Schema::Integer { min, max } => prop_oneof![Just(min), Just(max), Just(0i64.clamp(min, max)), min..=max]
             .prop_map(Value::from)
             .boxed(),
-        Schema::Decimal => prop_oneof![
+        Schema::Decimal {
+            max_fraction_digits: Some(digits),
+        } => (any::<i32>(), 0..=digits)
+            .prop_map(|(mantissa, scale)| {
+                serde_json::from_str(&rust_decimal::Decimal::new(mantissa.into(), scale).to_string()).unwrap()
+            })
+            .boxed(),
+        Schema::Decimal {
+            max_fraction_digits: None,
+        } => prop_oneof![
             any::<i32>().prop_map(Value::from),
             (-1.0e9f64..1.0e9).prop_map(Value::from),
             Just(serde_json::from_str::<Value>("12345.678").unwrap()),
@@ -59,7 +84,8 @@ pub fn valid(schema: &Schema) -> BoxedStrategy<Value> {
         Schema::Boolean => any::<bool>().prop_map(Value::from).boxed(),
         Schema::Object(object) => valid_object(object),
         Schema::Array(array) => {
-            let max = array.max_items.unwrap_or(array.min_items + 3);
+            // Capped so that 2.0.1's nested 1024-item arrays (charging schedules) stay small.
+            let max = array.max_items.unwrap_or(array.min_items + 3).min(array.min_items + 8);
             proptest::collection::vec(valid(&array.items), array.min_items..=max)
                 .prop_map(Value::Array)
                 .boxed()
@@ -188,7 +214,12 @@ fn example(schema: &Schema, k: usize) -> Value {
             ][k % 3],
         ),
         Schema::Integer { min, max } => Value::from([min, max, 0i64.clamp(min, max)][k % 3]),
-        Schema::Decimal => serde_json::from_str(["12345.678", "-0.001", "7.2e3", "0"][k % 4]).unwrap(),
+        Schema::Decimal {
+            max_fraction_digits: None,
+        } => serde_json::from_str(["12345.678", "-0.001", "7.2e3", "0"][k % 4]).unwrap(),
+        Schema::Decimal {
+            max_fraction_digits: Some(_),
+        } => serde_json::from_str(["12345.6", "-0.1", "7.2e3", "0"][k % 4]).unwrap(),
         Schema::Boolean => Value::from(k.is_multiple_of(2)),
         Schema::Object(o) => example_object(o, k),
         Schema::Array(a) => {
