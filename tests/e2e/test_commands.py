@@ -427,3 +427,102 @@ def test_a_request_that_breaks_the_schema_is_refused_before_it_is_queued():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "idTag" in out.stderr, out.stderr
     assert registry("commands", "--id", station_id)["commands"] == []
+
+
+# --- local authorization lists -----------------------------------------------------------------
+
+
+class ListPile16(ChargePoint16):
+    """A 1.6 pile that keeps a local list as the spec says, or answers VersionMismatch when told to."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version, self.entries, self.updates, self.mismatch_next = 0, {}, [], False
+
+    @on("SendLocalList")
+    def send_local_list(self, list_version, update_type, local_authorization_list=None, **_):
+        self.updates.append((update_type, list_version, len(local_authorization_list or [])))
+        if self.mismatch_next:
+            self.mismatch_next = False
+            return result16.SendLocalList(status="VersionMismatch")
+        if update_type == "Full":
+            self.entries = {}
+        for entry in local_authorization_list or []:
+            if entry.get("id_tag_info"):
+                self.entries[entry["id_tag"]] = entry["id_tag_info"]["status"]
+            else:
+                self.entries.pop(entry["id_tag"], None)
+        self.version = list_version
+        return result16.SendLocalList(status="Accepted")
+
+    @on("GetLocalListVersion")
+    def get_local_list_version(self, **_):
+        return result16.GetLocalListVersion(list_version=self.version)
+
+
+def local_list(station_id: str, *args: str) -> dict:
+    out = subprocess.run([REGISTRY, "--json", "local-list", "--id", station_id, *args, "--wait"],
+                         capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_ocpp16_local_list_full_then_differential_updates_with_versions():
+    station_id, password = register(("ocpp1.6",))
+    a, b, c = add_token(), add_token(), add_token()
+    registry("token", "add", "--token", b, "--status", "Blocked")
+
+    async def scenario():
+        async with charge_point(ListPile16, station_id, password, "ocpp1.6") as (cp, _):
+            # The CSMS does not know the pile's list yet: the first update is full.
+            first = await asyncio.to_thread(local_list, station_id, "--set", a, b)
+            assert first["answer"] == {"status": "Accepted"} and first["request"]["updateType"] == "Full"
+            await asyncio.to_thread(local_list, station_id, "--add", c)
+            await asyncio.to_thread(local_list, station_id, "--remove", a)
+            assert cp.updates == [("Full", 1, 2), ("Differential", 2, 1), ("Differential", 3, 1)]
+            assert cp.entries == {b: "Blocked", c: "Accepted"} and cp.version == 3
+            code, version = await command_async(station_id, "GetLocalListVersion")
+            assert code == 0 and version["answer"] == {"listVersion": 3}
+            # After a VersionMismatch the CSMS no longer trusts its picture: the next update is full.
+            cp.mismatch_next = True
+            mismatch = await asyncio.to_thread(local_list, station_id, "--add", a)
+            assert mismatch["answer"] == {"status": "VersionMismatch"}
+            repaired = await asyncio.to_thread(local_list, station_id, "--add", a)
+            assert repaired["request"]["updateType"] == "Full"
+            assert cp.entries == {a: "Accepted", b: "Blocked", c: "Accepted"} and cp.version == repaired["request"]["listVersion"]
+
+    asyncio.run(scenario())
+
+
+class ListPile201(ChargePoint201):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.received = []
+
+    @on("SendLocalList")
+    def send_local_list(self, version_number, update_type, local_authorization_list=None, **_):
+        self.received.append((version_number, update_type, local_authorization_list))
+        return result201.SendLocalList(status="Accepted")
+
+    @on("GetLocalListVersion")
+    def get_local_list_version(self, **_):
+        return result201.GetLocalListVersion(version_number=self.received[-1][0] if self.received else 0)
+
+
+def test_ocpp201_local_list_carries_typed_tokens():
+    station_id, password = register(("ocpp2.0.1",))
+    card = f"C{uuid.uuid4().hex[:12].upper()}"
+    registry("token", "add", "--token", card, "--type", "ISO14443")
+
+    async def scenario():
+        async with charge_point(ListPile201, station_id, password, "ocpp2.0.1") as (cp, _):
+            await boot201(cp)
+            done = await asyncio.to_thread(local_list, station_id, "--set", card)
+            assert done["answer"] == {"status": "Accepted"}
+            [(version, kind, entries)] = cp.received
+            assert (version, kind) == (1, "Full")
+            assert entries == [{"id_token": {"id_token": card, "type": "ISO14443"}, "id_token_info": {"status": "Accepted"}}]
+            code, answer = await command_async(station_id, "GetLocalListVersion")
+            assert code == 0 and answer["answer"] == {"versionNumber": 1}
+
+    asyncio.run(scenario())

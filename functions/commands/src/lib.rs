@@ -16,6 +16,7 @@ use csms_aws::lambda::fifo_batch;
 use csms_domain::command::{self, Command, CommandId, DeadlineCheck, DispatchOutcome, FailureReason};
 use csms_domain::{Services, StationId};
 
+pub mod effects;
 pub mod links;
 pub mod request;
 
@@ -55,6 +56,7 @@ async fn process(services: &Services, record: SqsMessage) -> Result<(), lambda_r
                 DeadlineCheck::Done(failed) => {
                     if let Some(record) = failed {
                         tracing::info!(station = %station, command = %id, action = %record.command.action, "command failed: no answer before its deadline");
+                        effects::on_completed(services, &record, Utc::now()).await;
                     }
                     Ok(())
                 }
@@ -89,6 +91,11 @@ async fn submitted(services: &Services, command: Command, record: &SqsMessage) -
         }
         outcome => {
             tracing::info!(station = %station, command = %id, %action, outcome = ?outcome, "command dispatched");
+            if let DispatchOutcome::Failed(_) = outcome
+                && let Some(record) = services.commands.store.get(&station, &id).await?
+            {
+                effects::on_completed(services, &record, now).await;
+            }
             Ok(())
         }
     }

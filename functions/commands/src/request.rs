@@ -60,6 +60,25 @@ pub fn new_command(
     station: StationId,
     protocol: ProtocolVersion,
     action: &str,
+    payload: Value,
+    timeout: Duration,
+    now: DateTime<Utc>,
+) -> Result<Command, RequestError> {
+    new_command_with_id(new_id(), station, protocol, action, payload, timeout, now)
+}
+
+/// A new command id: a UUIDv7, so a station's commands sort by creation.
+pub fn new_id() -> CommandId {
+    CommandId::parse(&uuid::Uuid::now_v7().to_string()).expect("a UUID is a valid message id")
+}
+
+/// Like [`new_command`], with an id chosen beforehand (a local list update is planned under the
+/// id of the command that carries it).
+pub fn new_command_with_id(
+    id: CommandId,
+    station: StationId,
+    protocol: ProtocolVersion,
+    action: &str,
     mut payload: Value,
     timeout: Duration,
     now: DateTime<Utc>,
@@ -75,9 +94,8 @@ pub fn new_command(
         object.insert("remoteStartId".into(), Value::from(remote_start_id()));
     }
     csms_ocpp::validate_command_request(ocpp_version(protocol), action, &mut payload)?;
-    let id = uuid::Uuid::now_v7().to_string();
     Ok(Command {
-        id: CommandId::parse(&id).expect("a UUID is a valid message id"),
+        id,
         station,
         protocol,
         action: action.to_owned(),

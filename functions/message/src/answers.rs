@@ -41,6 +41,7 @@ pub async fn on_answer(
     match command::answered(&*services.commands.store, station, &message_id, classify, now).await {
         Ok(Some(record)) => {
             tracing::info!(station = %station, command = %message_id, action = %record.command.action, state = record.state.kind().as_str(), "command answered");
+            commands::effects::on_completed(services, &record, now).await;
         }
         Ok(None) => {}
         Err(e) => {

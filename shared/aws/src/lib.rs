@@ -79,6 +79,7 @@ pub fn services_with(
                 commands_url: config.commands_queue_url.clone(),
                 deadlines_url: config.command_deadlines_queue_url.clone(),
             }),
+            local_lists: Arc::new(local_list::LocalLists(table(&config.commands_table, "COMMANDS_TABLE"))),
         },
     }
 }

@@ -269,6 +269,7 @@ pub struct MemoryWorld {
     pub charging: MemoryCharging,
     pub commands: Arc<MemoryCommands>,
     pub command_queue: Arc<MemoryCommandQueue>,
+    pub local_lists: Arc<crate::local_list::MemoryLocalLists>,
 }
 
 impl MemoryWorld {
@@ -286,6 +287,7 @@ impl MemoryWorld {
             commands: CommandServices {
                 store: self.commands.clone(),
                 queue: self.command_queue.clone(),
+                local_lists: self.local_lists.clone(),
             },
         }
     }

@@ -142,6 +142,8 @@ pub struct Services {
 pub struct CommandServices {
     pub store: Arc<dyn CommandStore>,
     pub queue: Arc<dyn CommandQueue>,
+    /// What the CSMS believes each station's local authorization list is.
+    pub local_lists: Arc<dyn crate::local_list::LocalListStore>,
 }
 
 impl Services {

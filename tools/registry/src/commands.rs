@@ -3,7 +3,8 @@
 
 use ::commands::request::{self, RequestError};
 use chrono::{Duration, Utc};
-use csms_domain::command::{self, CommandRecord, CommandState};
+use csms_domain::command::{self, Command, CommandRecord, CommandState};
+use csms_domain::local_list::{self, ListChange};
 use csms_domain::{ProtocolVersion, Services, StationId};
 use serde_json::{Value, json};
 
@@ -42,27 +43,66 @@ pub async fn send(services: &Services, args: CommandArgs, as_json: bool) -> Resu
         Duration::seconds(args.timeout_seconds),
         now,
     )?;
+    submit(services, command, args.wait, as_json).await
+}
+
+/// `local-list`: plans the station's next local list update (full or differential, from the
+/// token registry) and sends it as a SendLocalList command.
+pub async fn local_list(
+    services: &Services,
+    station: StationId,
+    change: ListChange,
+    timeout_seconds: i64,
+    wait: bool,
+    as_json: bool,
+) -> Result<(), CliError> {
+    let protocol = request::station_protocol(services, &station).await?;
+    let id = request::new_id();
+    let now = Utc::now();
+    let update = local_list::plan(
+        &*services.commands.local_lists,
+        &*services.charging.tokens,
+        &station,
+        change,
+        id.as_str(),
+        now,
+    )
+    .await
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    if !as_json {
+        println!(
+            "local list version {} ({}, {} entries)",
+            update.version,
+            update.update_type.as_str(),
+            update.entries.len()
+        );
+    }
+    let payload = csms_aws::local_list::send_local_list_payload(protocol, &update);
+    let timeout = Duration::seconds(timeout_seconds);
+    let command = request::new_command_with_id(id, station, protocol, "SendLocalList", payload, timeout, now)?;
+    submit(services, command, wait, as_json).await
+}
+
+async fn submit(services: &Services, command: Command, wait: bool, as_json: bool) -> Result<(), CliError> {
+    let station = command.station.clone();
     command::submit(&*services.commands.queue, &command)
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    if !args.wait {
+    if !wait {
         if as_json {
             println!(
                 "{}",
-                json!({"commandId": command.id.as_str(), "stationId": args.station.as_str(), "state": "Submitted"})
+                json!({"commandId": command.id.as_str(), "stationId": station.as_str(), "state": "Submitted"})
             );
         } else {
-            println!(
-                "command {} ({}) submitted to {}",
-                command.id, command.action, args.station
-            );
+            println!("command {} ({}) submitted to {}", command.id, command.action, station);
         }
         return Ok(());
     }
     // The deadline check runs at the deadline; allow the queues a little time on top.
     let give_up = command.deadline + Duration::seconds(10);
     loop {
-        let record = services.commands.store.get(&args.station, &command.id).await?;
+        let record = services.commands.store.get(&station, &command.id).await?;
         if let Some(record) = record.filter(|r| r.state.is_final()) {
             print_record(&record, as_json);
             return match record.state {
@@ -75,7 +115,7 @@ pub async fn send(services: &Services, args: CommandArgs, as_json: bool) -> Resu
         if Utc::now() > give_up {
             return Err(CliError::Usage(format!(
                 "command {} has no outcome yet; see `csms-registry commands --id {}`",
-                command.id, args.station
+                command.id, station
             )));
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -7,6 +7,7 @@ mod commands;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use csms_domain::command::CommandRecord;
+use csms_domain::local_list::ListChange;
 use csms_domain::registry::{self, NewStation};
 use csms_domain::{
     AuthorizationStatus, GeoPoint, IdToken, IdTokenType, Password, ProtocolVersion, Registration, Services, Session,
@@ -118,6 +119,29 @@ enum Command {
     Commands {
         #[arg(long)]
         id: String,
+    },
+    /// Update a station's local authorization list (SendLocalList): the entries carry each
+    /// token's status, expiry and group from the registry. Differential when the CSMS knows the
+    /// pile's list, else full.
+    LocalList {
+        #[arg(long)]
+        id: String,
+        /// Exactly these tokens (a full update).
+        #[arg(long, num_args = 0.., conflicts_with_all = ["add", "remove", "resync"])]
+        set: Option<Vec<String>>,
+        /// Add these tokens, or refresh their authorization from the registry.
+        #[arg(long, num_args = 1.., conflicts_with_all = ["remove", "resync"])]
+        add: Option<Vec<String>>,
+        /// Remove these tokens.
+        #[arg(long, num_args = 1.., conflicts_with = "resync")]
+        remove: Option<Vec<String>>,
+        /// Send the whole list again (after a VersionMismatch, or to repair a pile).
+        #[arg(long)]
+        resync: bool,
+        #[arg(long, default_value_t = 30)]
+        timeout: i64,
+        #[arg(long)]
+        wait: bool,
     },
 }
 
@@ -282,6 +306,25 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             commands::send(&services, args, cli.json).await?
         }
         Command::Commands { id } => commands::list(&services, &station_id(&id)?, cli.json).await?,
+        Command::LocalList {
+            id,
+            set,
+            add,
+            remove,
+            resync,
+            timeout,
+            wait,
+        } => {
+            let tokens = |list: Vec<String>| list.iter().map(|t| id_token(t, None)).collect::<Result<Vec<_>, _>>();
+            let change = match (set, add, remove, resync) {
+                (Some(set), None, None, false) => ListChange::Replace(tokens(set)?),
+                (None, Some(add), None, false) => ListChange::Add(tokens(add)?),
+                (None, None, Some(remove), false) => ListChange::Remove(tokens(remove)?),
+                (None, None, None, true) => ListChange::Resync,
+                _ => return Err(usage("say one of --set, --add, --remove or --resync")),
+            };
+            commands::local_list(&services, station_id(&id)?, change, timeout, wait, cli.json).await?
+        }
     }
     Ok(())
 }
