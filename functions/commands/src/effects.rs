@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use csms_aws::local_list::{reported_version, update_status};
 use csms_domain::Services;
-use csms_domain::command::{CommandRecord, CommandState, FailureReason};
+use csms_domain::command::{CommandRecord, CommandState};
 use csms_domain::local_list;
 use serde_json::Value;
 
@@ -28,11 +28,7 @@ pub async fn on_completed(services: &Services, record: &CommandRecord, now: Date
         ("SendLocalList", CommandState::Refused { .. }) => {
             local_list::update_failed(store, station, id, false, now).await
         }
-        ("SendLocalList", CommandState::Failed { reason, .. }) => {
-            // Sent but unanswered: the pile may have applied it.
-            let maybe_applied = matches!(reason, FailureReason::Disconnected | FailureReason::DeadlineExpired);
-            local_list::update_failed(store, station, id, maybe_applied, now).await
-        }
+        ("SendLocalList", CommandState::Failed { .. }) => local_list::command_failed(store, record, now).await,
         ("GetLocalListVersion", CommandState::Answered { payload, .. }) => {
             match serde_json::from_str::<Value>(payload)
                 .ok()

@@ -158,8 +158,14 @@ pub async fn open(
 /// The station's live socket is gone: the command it was sent, if any, fails `Disconnected`. A
 /// failure here is only logged: the command's deadline check fails it later instead.
 async fn fail_sent_command(services: &Services, station: &StationId, now: DateTime<Utc>) {
-    if let Err(e) = crate::command::disconnected(&*services.commands.store, station, now).await {
-        tracing::warn!(station = %station, error = %e, "could not fail the command sent on the closed connection");
+    match crate::command::disconnected(&*services.commands.store, station, now).await {
+        Ok(Some(failed)) => {
+            if let Err(e) = crate::local_list::command_failed(&*services.commands.local_lists, &failed, now).await {
+                tracing::warn!(station = %station, error = %e, "could not record the failed local list update");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(station = %station, error = %e, "could not fail the command sent on the closed connection"),
     }
 }
 

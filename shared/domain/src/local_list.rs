@@ -349,6 +349,24 @@ pub async fn update_failed(
     Ok(changed)
 }
 
+/// A SendLocalList command failed: a pile that was sent it and went silent or away may or may not
+/// have applied it; one never sent did not. Other commands are not local list updates: no change.
+pub async fn command_failed(
+    store: &dyn LocalListStore,
+    record: &crate::command::CommandRecord,
+    now: DateTime<Utc>,
+) -> Result<bool, LocalListError> {
+    use crate::command::{CommandState, FailureReason};
+    let CommandState::Failed { reason, .. } = record.state else {
+        return Ok(false);
+    };
+    if record.command.action != "SendLocalList" {
+        return Ok(false);
+    }
+    let maybe_applied = matches!(reason, FailureReason::Disconnected | FailureReason::DeadlineExpired);
+    update_failed(store, &record.command.station, record.command.id.as_str(), maybe_applied, now).await
+}
+
 /// Records the pile's GetLocalListVersion answer. -1: the pile does not support local lists
 /// (1.6 section 5.10). Another version than the believed one, with no update pending (whose
 /// outcome would explain it), means the pile's list is not the believed one. Returns whether the

@@ -527,3 +527,54 @@ fn command_ids_are_ocpp_message_ids() {
         "0b9f7c1e-4f0a-4d5e-9c8a-2f1e3d4c5b6a"
     );
 }
+
+#[tokio::test]
+async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full() {
+    use csms_domain::local_list::{self, ListChange};
+    let f = fixture(&[("CP1", "c1")]).await;
+    let card = IdToken::parse_16("CARD-1").unwrap();
+    let record = TokenRecord {
+        token: card.clone(),
+        status: AuthorizationStatus::Accepted,
+        expiry: None,
+        group: None,
+        owner: None,
+    };
+    f.services.charging.tokens.put(&record).await.unwrap();
+    let lists = &*f.services.commands.local_lists;
+    let tokens = &*f.services.charging.tokens;
+
+    // GIVEN the pile accepted a first, full list.
+    let first = local_list::plan(lists, tokens, &station("CP1"), ListChange::Replace(vec![card.clone()]), "l1", now())
+        .await
+        .unwrap();
+    local_list::update_answered(lists, &station("CP1"), "l1", local_list::UpdateStatus::Accepted, now())
+        .await
+        .unwrap();
+    assert_eq!(first.version, 1);
+
+    // WHEN the next (differential) update is sent and the pile hangs up before answering.
+    let second = local_list::plan(lists, tokens, &station("CP1"), ListChange::Remove(vec![card.clone()]), "l2", after(1))
+        .await
+        .unwrap();
+    assert_eq!(second.update_type, local_list::UpdateType::Differential);
+    let command = Command {
+        id: CommandId::parse("l2").unwrap(),
+        station: station("CP1"),
+        protocol: ProtocolVersion::Ocpp16,
+        action: "SendLocalList".into(),
+        payload: "{}".into(),
+        deadline: after(DEADLINE),
+        created_at: after(1),
+    };
+    command::accept(f.services.command_ports(), command, "[]", after(1)).await.unwrap();
+    connection::close(&f.services, "c1", after(2)).await.unwrap();
+
+    // THEN the pile may or may not have applied it: the next update is full.
+    let state = lists.get(&station("CP1")).await.unwrap().unwrap();
+    assert!(state.pending.is_none() && state.needs_full, "{state:?}");
+    let third = local_list::plan(lists, tokens, &station("CP1"), ListChange::Add(vec![card]), "l3", after(3))
+        .await
+        .unwrap();
+    assert_eq!(third.update_type, local_list::UpdateType::Full);
+}
