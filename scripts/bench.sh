@@ -10,9 +10,10 @@
 #   3. round trips through csms-local with a few hundred concurrent piles over WebSockets
 #   4. charging sessions through csms-local: piles boot, start, send MeterValues, stop; MeterValues/s
 #      and how long after the last stop csms-local's sessions consumer has completed every session
+#   5. AWS calls per remote command: the commands consumer, the pile's answer and the deadline check
 # Arguments go to csms-bench: --piles P (300), --messages M (20), --iterations N (300),
 # --warmup, --repeats, --mv-piles (100), --mv-messages (30); skip a section with --no-calls,
-# --no-handler-time, --no-round-trip, --no-meter-values. Exits non-zero if any CALL was not
+# --no-handler-time, --no-round-trip, --no-meter-values, --no-commands. Exits non-zero if any CALL was not
 # answered with a CALLRESULT or any session was not completed as sent. Setup output goes to
 # stderr; the report alone goes to stdout.
 set -euo pipefail

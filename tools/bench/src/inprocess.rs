@@ -135,7 +135,7 @@ impl Rig {
         }
     }
 
-    async fn register(&self, station: &str, password: &str, version: Version) -> Result<(), BoxError> {
+    pub async fn register(&self, station: &str, password: &str, version: Version) -> Result<(), BoxError> {
         let protocol = match version {
             Version::V16 => ProtocolVersion::Ocpp16,
             Version::V201 => ProtocolVersion::Ocpp201,
@@ -318,7 +318,7 @@ pub struct OpsRow {
 }
 
 impl OpsRow {
-    fn new(label: impl Into<String>, lambda: &'static str) -> Self {
+    pub fn new(label: impl Into<String>, lambda: &'static str) -> Self {
         Self {
             label: label.into(),
             samples: Vec::new(),
@@ -475,7 +475,7 @@ pub async fn section_calls(rig: &Rig, prefix: &str, reps: usize) -> Result<Vec<O
 
 /// The table: one column per operation seen in any row; a footnote when repetitions differed or
 /// the SDK retried.
-fn print_table(rows: &[OpsRow]) {
+pub fn print_table(rows: &[OpsRow]) {
     let mut keys: Vec<(String, String)> = rows
         .iter()
         .flat_map(|r| r.samples.iter().flat_map(|s| s.keys().cloned()))

@@ -12,6 +12,7 @@
 //! messages (1.6 Authorize / StartTransaction / MeterValues / StopTransaction, 2.0.1
 //! TransactionEvent) and the status and sessions consumers.
 
+mod commanding;
 mod count;
 mod cpu;
 mod frames;
@@ -68,6 +69,9 @@ struct Args {
     /// Skip section 4 (MeterValues throughput and session completion through csms-local).
     #[arg(long)]
     no_meter_values: bool,
+    /// Skip section 5 (AWS calls per remote command).
+    #[arg(long)]
+    no_commands: bool,
 }
 
 #[tokio::main]
@@ -159,6 +163,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         })
         .await?;
     }
+    if !args.no_commands {
+        heading("5. Remote commands: AWS calls per command (counted, in-process consumer and $default, a real pile socket)");
+        commanding::section_command_calls(&rig, &args.ocpp_url, &prefix, args.repeats).await?;
+    }
     println!("\ncsms-bench finished in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ok)
 }
@@ -223,6 +231,7 @@ fn print_context(args: &Args) {
         (args.no_handler_time, "2"),
         (args.no_round_trip, "3"),
         (args.no_meter_values, "4"),
+        (args.no_commands, "5"),
     ]
     .iter()
     .filter(|(skip, _)| *skip)
