@@ -102,6 +102,7 @@ pub fn new_command_with_id(
         payload: payload.to_string(),
         deadline: now + timeout,
         created_at: now,
+        requested_by: None,
     })
 }
 

@@ -16,6 +16,7 @@ async fn world(protocols: Vec<ProtocolVersion>) -> (MemoryWorld, Services) {
         protocols,
         registration: Registration::Accepted,
         site: None,
+        organisation: None,
         location: None,
         password: Some(Password::parse("demo-password-1234").unwrap()),
     };

@@ -16,6 +16,7 @@ async fn the_station_goes_offline_and_a_second_delivery_is_harmless() {
         protocols: vec![ProtocolVersion::Ocpp16],
         registration: Registration::Accepted,
         site: None,
+        organisation: None,
         location: None,
         password: Some(Password::parse("demo-password-1234").unwrap()),
     };

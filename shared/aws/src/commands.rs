@@ -39,7 +39,7 @@ fn malformed(what: impl std::fmt::Display) -> StoreError {
 pub struct Commands(pub Table);
 
 fn command_item(c: &Command) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("stationId".into(), s(c.station.as_str())),
         ("entry".into(), s(entry(&c.id))),
         ("commandId".into(), s(c.id.as_str())),
@@ -50,7 +50,9 @@ fn command_item(c: &Command) -> Item {
         ("createdAt".into(), time(c.created_at)),
         ("state".into(), s(StateKind::Queued.as_str())),
         ("expiresAt".into(), n((c.created_at + RETENTION).timestamp())),
-    ])
+    ]);
+    put_opt(&mut item, "requestedBy", c.requested_by.clone().map(s));
+    item
 }
 
 /// The attributes a state writes, besides `state` itself.
@@ -79,6 +81,7 @@ fn record_from_item(item: &Item) -> Result<CommandRecord, StoreError> {
         payload: text("payload")?,
         deadline: at("deadline")?,
         created_at: at("createdAt")?,
+        requested_by: opt_s(item, "requestedBy"),
     };
     let state = match text("state")?.as_str() {
         "Queued" => CommandState::Queued,
@@ -302,6 +305,8 @@ pub struct CommandV1 {
     pub payload: String,
     pub deadline: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
 }
 
 impl From<&Command> for CommandV1 {
@@ -314,6 +319,7 @@ impl From<&Command> for CommandV1 {
             payload: c.payload.clone(),
             deadline: c.deadline,
             created_at: c.created_at,
+            requested_by: c.requested_by.clone(),
         }
     }
 }
@@ -330,6 +336,7 @@ impl TryFrom<&CommandV1> for Command {
             payload: c.payload.clone(),
             deadline: c.deadline,
             created_at: c.created_at,
+            requested_by: c.requested_by.clone(),
         })
     }
 }
@@ -425,6 +432,7 @@ mod tests {
             payload: r#"{"type":"Immediate"}"#.into(),
             deadline: at + Duration::seconds(30),
             created_at: at,
+            requested_by: Some("driver-1".into()),
         };
         let json = CommandMessage::Submitted((&command).into()).to_json();
         let CommandMessage::Submitted(back) = serde_json::from_str(&json).unwrap() else {

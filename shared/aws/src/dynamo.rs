@@ -134,6 +134,7 @@ fn station_to_item(st: &Station) -> Item {
         ("createdAt".into(), time(st.created_at)),
     ]);
     put_opt(&mut item, "site", st.site.clone().map(s));
+    put_opt(&mut item, "organisation", st.organisation.clone().map(s));
     put_opt(&mut item, "latitude", st.location.map(|l| n(l.latitude())));
     put_opt(&mut item, "longitude", st.location.map(|l| n(l.longitude())));
     put_opt(&mut item, "connectionId", st.connection_id.clone().map(s));
@@ -191,6 +192,7 @@ fn station_from_item(item: &Item) -> Result<Station, StoreError> {
         protocols,
         registration,
         site: opt_s(item, "site"),
+        organisation: opt_s(item, "organisation"),
         location,
         password_hash: PasswordHash::from_stored(get_s(item, "passwordHash").map_err(backend)?),
         boot,

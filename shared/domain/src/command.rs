@@ -74,6 +74,9 @@ pub struct Command {
     /// The pile must have answered by then; afterwards the command fails `DeadlineExpired`.
     pub deadline: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// Who asked for it: the person's subject when it came through the app API (a driver may only
+    /// see the commands they asked for), None from the operator's command-line tool.
+    pub requested_by: Option<String>,
 }
 
 /// Why a command failed.
@@ -555,14 +558,14 @@ pub async fn check_deadline(
         return Ok(DeadlineCheck::Early(record.command.deadline));
     }
     Ok(DeadlineCheck::Done(
-        fail(store, station, id, FailureReason::DeadlineExpired, now).await?,
+        fail(store, station, id, FailureReason::DeadlineExpired, now).await?.map(Box::new),
     ))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeadlineCheck {
     /// Checked: the command it failed, if it was still pending.
-    Done(Option<CommandRecord>),
+    Done(Option<Box<CommandRecord>>),
     /// The deadline is still ahead (the check came early): check again then.
     Early(DateTime<Utc>),
 }

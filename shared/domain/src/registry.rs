@@ -37,6 +37,7 @@ pub struct NewStation {
     pub protocols: Vec<ProtocolVersion>,
     pub registration: Registration,
     pub site: Option<String>,
+    pub organisation: Option<String>,
     pub location: Option<GeoPoint>,
     /// None: generate a strong password.
     pub password: Option<Password>,
@@ -51,6 +52,7 @@ pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) 
     let mut station = Station::new(new.id, new.protocols, password.hash()?, now);
     station.registration = new.registration;
     station.site = new.site;
+    station.organisation = new.organisation;
     station.location = new.location;
     services.stations.create(&station).await?;
     Ok(password)

@@ -146,6 +146,8 @@ pub struct Station {
     pub protocols: Vec<ProtocolVersion>,
     pub registration: Registration,
     pub site: Option<String>,
+    /// The organisation that operates the station; its operators may see and act on it.
+    pub organisation: Option<String>,
     pub location: Option<GeoPoint>,
     pub password_hash: PasswordHash,
     pub boot: Option<BootInfo>,
@@ -167,6 +169,7 @@ impl Station {
             protocols,
             registration: Registration::Accepted,
             site: None,
+            organisation: None,
             location: None,
             password_hash,
             boot: None,

@@ -26,6 +26,7 @@ async fn world_with(id: &str, registration: Registration) -> (MemoryWorld, Servi
         protocols: vec![ProtocolVersion::Ocpp16, ProtocolVersion::Ocpp201],
         registration,
         site: Some("depot".into()),
+        organisation: None,
         location: GeoPoint::new(52.0, 4.0),
         password: Some(Password::parse(PASSWORD).unwrap()),
     };

@@ -47,6 +47,7 @@ async fn fixture(stations: &[(&str, &str)]) -> Fixture {
             protocols: vec![ProtocolVersion::Ocpp16],
             registration: Registration::Accepted,
             site: None,
+            organisation: None,
             location: None,
             password: Some(Password::parse(PASSWORD).unwrap()),
         };
@@ -75,6 +76,7 @@ impl Fixture {
             payload: r#"{"type":"Soft"}"#.into(),
             deadline: after(DEADLINE),
             created_at: now(),
+            requested_by: None,
         });
         assert!(self.store.create(&record).await.unwrap());
         record.command.id
@@ -366,6 +368,7 @@ async fn an_expired_holder_is_displaced_by_the_next_command() {
         payload: "{}".into(),
         deadline: after(DEADLINE + 60),
         created_at: after(DEADLINE + 1),
+        requested_by: None,
     });
     f.store.create(&b).await.unwrap();
     let b = b.command.id;
@@ -482,6 +485,7 @@ async fn a_command_for_another_protocol_version_is_not_sent() {
         payload: r#"{"type":"Immediate"}"#.into(),
         deadline: after(DEADLINE),
         created_at: now(),
+        requested_by: None,
     };
     // WHEN it is accepted from the queue THEN it fails with a reason and nothing is sent.
     let outcome = command::accept(f.services.command_ports(), command, "[]", now())
@@ -503,6 +507,7 @@ async fn submitting_checks_the_timeout_and_deduplicates() {
         payload: "{}".into(),
         deadline: after(timeout),
         created_at: now(),
+        requested_by: None,
     };
     let queue = &*f.services.commands.queue;
     command::submit(queue, &command("ok", 60)).await.unwrap();
@@ -545,18 +550,32 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let tokens = &*f.services.charging.tokens;
 
     // GIVEN the pile accepted a first, full list.
-    let first = local_list::plan(lists, tokens, &station("CP1"), ListChange::Replace(vec![card.clone()]), "l1", now())
-        .await
-        .unwrap();
+    let first = local_list::plan(
+        lists,
+        tokens,
+        &station("CP1"),
+        ListChange::Replace(vec![card.clone()]),
+        "l1",
+        now(),
+    )
+    .await
+    .unwrap();
     local_list::update_answered(lists, &station("CP1"), "l1", local_list::UpdateStatus::Accepted, now())
         .await
         .unwrap();
     assert_eq!(first.version, 1);
 
     // WHEN the next (differential) update is sent and the pile hangs up before answering.
-    let second = local_list::plan(lists, tokens, &station("CP1"), ListChange::Remove(vec![card.clone()]), "l2", after(1))
-        .await
-        .unwrap();
+    let second = local_list::plan(
+        lists,
+        tokens,
+        &station("CP1"),
+        ListChange::Remove(vec![card.clone()]),
+        "l2",
+        after(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(second.update_type, local_list::UpdateType::Differential);
     let command = Command {
         id: CommandId::parse("l2").unwrap(),
@@ -566,15 +585,25 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
         payload: "{}".into(),
         deadline: after(DEADLINE),
         created_at: after(1),
+        requested_by: None,
     };
-    command::accept(f.services.command_ports(), command, "[]", after(1)).await.unwrap();
+    command::accept(f.services.command_ports(), command, "[]", after(1))
+        .await
+        .unwrap();
     connection::close(&f.services, "c1", after(2)).await.unwrap();
 
     // THEN the pile may or may not have applied it: the next update is full.
     let state = lists.get(&station("CP1")).await.unwrap().unwrap();
     assert!(state.pending.is_none() && state.needs_full, "{state:?}");
-    let third = local_list::plan(lists, tokens, &station("CP1"), ListChange::Add(vec![card]), "l3", after(3))
-        .await
-        .unwrap();
+    let third = local_list::plan(
+        lists,
+        tokens,
+        &station("CP1"),
+        ListChange::Add(vec![card]),
+        "l3",
+        after(3),
+    )
+    .await
+    .unwrap();
     assert_eq!(third.update_type, local_list::UpdateType::Full);
 }

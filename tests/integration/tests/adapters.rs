@@ -18,6 +18,7 @@ fn new_station(id: &str, registration: Registration) -> NewStation {
         protocols: vec![ProtocolVersion::Ocpp201, ProtocolVersion::Ocpp16],
         registration,
         site: Some("depot".into()),
+        organisation: None,
         location: GeoPoint::new(52.37, 4.89),
         password: Some(Password::parse("integration-pass-1").unwrap()),
     }

@@ -8,8 +8,8 @@ use commands::request;
 use csms_aws::commands::{CommandMessage, CommandV1};
 use csms_domain::command::CommandState;
 use csms_domain::{ProtocolVersion, StationId};
-use serde_json::{Value, json};
 use futures_util::SinkExt;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -145,6 +145,7 @@ impl Rig {
             protocols: vec![protocol],
             registration: Registration::Accepted,
             site: None,
+            organisation: None,
             location: None,
             password: Some(Password::parse(password)?),
         };

@@ -164,7 +164,9 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         .await?;
     }
     if !args.no_commands {
-        heading("5. Remote commands: AWS calls per command (counted, in-process consumer and $default, a real pile socket)");
+        heading(
+            "5. Remote commands: AWS calls per command (counted, in-process consumer and $default, a real pile socket)",
+        );
         commanding::section_command_calls(&rig, &args.ocpp_url, &prefix, args.repeats).await?;
     }
     println!("\ncsms-bench finished in {:.1} s", started.elapsed().as_secs_f64());

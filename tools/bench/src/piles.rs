@@ -200,6 +200,7 @@ pub(crate) async fn register_all(services: &Services, piles: Vec<(String, String
                 protocols: vec![ProtocolVersion::Ocpp16],
                 registration: Registration::Accepted,
                 site: None,
+                organisation: None,
                 location: None,
                 password: Some(Password::parse(&password)?),
             };

@@ -41,6 +41,9 @@ enum Command {
         protocols: Vec<String>,
         #[arg(long)]
         site: Option<String>,
+        /// The organisation that operates it: its operators see and act on it through the app API.
+        #[arg(long)]
+        organisation: Option<String>,
         #[arg(long, requires = "longitude", allow_negative_numbers = true)]
         latitude: Option<f64>,
         #[arg(long, requires = "latitude", allow_negative_numbers = true)]
@@ -212,6 +215,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             id,
             protocols,
             site,
+            organisation,
             latitude,
             longitude,
             password,
@@ -222,6 +226,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 protocols: protocols.iter().map(|p| protocol(p)).collect::<Result<_, _>>()?,
                 registration: registration_status(&registration)?,
                 site,
+                organisation,
                 location: match (latitude, longitude) {
                     (Some(lat), Some(lon)) => Some(
                         GeoPoint::new(lat, lon)
@@ -409,6 +414,7 @@ async fn list(services: &Services, as_json: bool) -> Result<(), CliError> {
             "lastSeenAt": connection.map(|c| c.last_seen_at),
             "boot": station.boot.as_ref().map(|b| json!({"status": b.status.as_str(), "vendor": b.vendor, "model": b.model, "at": b.at})),
             "site": station.site,
+            "organisation": station.organisation,
             "connectors": connectors.iter().map(|a| json!({
                 "component": a.component.key(), "status": a.status, "errorCode": a.error_code, "since": a.since,
             })).collect::<Vec<_>>(),
@@ -459,6 +465,7 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
                 "registration": station.registration.as_str(),
                 "online": station.online,
                 "site": station.site,
+                "organisation": station.organisation,
                 "location": station.location.map(|l| json!({"latitude": l.latitude(), "longitude": l.longitude()})),
                 "boot": station.boot.as_ref().map(|b| json!({"status": b.status.as_str(), "vendor": b.vendor, "model": b.model,
                     "serialNumber": b.serial_number, "firmwareVersion": b.firmware_version, "at": b.at})),

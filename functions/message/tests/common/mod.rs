@@ -32,6 +32,7 @@ pub async fn connected(protocol: &str, registration: Registration) -> (MemoryWor
         protocols: ProtocolVersion::ALL.to_vec(),
         registration,
         site: None,
+        organisation: None,
         location: None,
         password: Some(Password::parse("demo-password-1234").unwrap()),
     };

@@ -1,0 +1,223 @@
+//! A driver starts and stops charging with one of their own id tokens, through the station's
+//! remote start / stop, and follows the command.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use csms_auth::Role;
+use csms_domain::command::CommandId;
+use csms_domain::transaction::TransactionId;
+use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, StationTransactionId, TransactionKey};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+use crate::App;
+use crate::caller::Caller;
+use crate::problem::Problem;
+use crate::remote::{self, CommandView};
+use crate::stations::station_id;
+
+/// How long a station has to answer a driver's start or stop.
+const TIMEOUT_SECONDS: i64 = 30;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartCharging {
+    pub station_id: String,
+    /// One of your id tokens, as registered.
+    pub id_token: String,
+    /// 1.6: the connector; 2.0.1: the EVSE. Left out, the station picks.
+    pub connector: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StopCharging {
+    pub station_id: String,
+    /// The session's transaction id as the station gave it (a number for 1.6 stations).
+    pub transaction_id: String,
+}
+
+type Accepted = (StatusCode, Json<CommandView>);
+
+/// The caller's registered token, if it is theirs (404 otherwise: others' tokens are not confirmed).
+async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain::TokenRecord, Problem> {
+    let token =
+        IdToken::parse_201(raw, IdTokenType::Central).map_err(|e| Problem::bad_request(format!("idToken: {e}")))?;
+    app.services
+        .charging
+        .tokens
+        .get(&token)
+        .await?
+        .filter(|record| record.owner.as_deref() == Some(caller.subject()))
+        .ok_or_else(|| Problem::not_found("you have no such id token"))
+}
+
+/// Start charging: sends the station a remote start (1.6 RemoteStartTransaction, 2.0.1
+/// RequestStartTransaction) for your token. 202: the command is on its way; follow it at
+/// `/v1/commands/{stationId}/{commandId}`.
+#[utoipa::path(
+    post,
+    path = "/v1/charging/start",
+    tag = "charging",
+    request_body = StartCharging,
+    responses(
+        (status = 202, description = "Remote start submitted", body = CommandView),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a driver, or the token may not charge", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station or token of yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn start(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Json(body): Json<StartCharging>,
+) -> Result<Accepted, Problem> {
+    caller.require(Role::Driver)?;
+    let station = station_id(&body.station_id)?;
+    let token = own_token(&app, &caller, &body.id_token).await?;
+    let authorization = token.authorization(&token.token, chrono::Utc::now());
+    if authorization.status != AuthorizationStatus::Accepted {
+        return Err(Problem::forbidden(format!(
+            "id token {} is {}",
+            token.token,
+            authorization.status.as_str()
+        )));
+    }
+    let protocol = commands::request::station_protocol(&app.services, &station)
+        .await
+        .map_err(|e| match e {
+            commands::request::RequestError::UnknownStation(id) => Problem::not_found(format!("no station {id}")),
+            other => Problem::bad_request(other.to_string()),
+        })?;
+    let (action, payload) = match protocol {
+        ProtocolVersion::Ocpp16 => {
+            let mut p = json!({"idTag": token.token.as_str()});
+            if let Some(c) = body.connector {
+                p["connectorId"] = json!(c);
+            }
+            ("RemoteStartTransaction", p)
+        }
+        ProtocolVersion::Ocpp201 => {
+            let kind = token.token.kind().unwrap_or(IdTokenType::Central);
+            let mut p = json!({"idToken": {"idToken": token.token.as_str(), "type": kind.as_str()}});
+            if let Some(evse) = body.connector {
+                p["evseId"] = json!(evse);
+            }
+            ("RequestStartTransaction", p)
+        }
+    };
+    let view = remote::submit(
+        &app.services,
+        station,
+        action,
+        payload,
+        TIMEOUT_SECONDS,
+        caller.subject(),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}
+
+/// Stop charging: sends the station a remote stop for a session of one of your tokens.
+#[utoipa::path(
+    post,
+    path = "/v1/charging/stop",
+    tag = "charging",
+    request_body = StopCharging,
+    responses(
+        (status = 202, description = "Remote stop submitted", body = CommandView),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn stop(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Json(body): Json<StopCharging>,
+) -> Result<Accepted, Problem> {
+    caller.require(Role::Driver)?;
+    let station = station_id(&body.station_id)?;
+    let not_found = || Problem::not_found("you have no such session");
+    let raw = body.transaction_id.as_str();
+    // The session tells the version: a 1.6 id is a number, a 2.0.1 id is the station's string.
+    let mut candidates = Vec::new();
+    if let Some(id) = raw.parse::<i64>().ok().and_then(TransactionId::new) {
+        candidates.push(TransactionKey::Ocpp16(id));
+    }
+    if let Ok(id) = StationTransactionId::parse(raw) {
+        candidates.push(TransactionKey::Ocpp201(id));
+    }
+    let mut found = None;
+    for key in candidates {
+        if let Some(session) = app.services.charging.sessions.get(&station, &key).await? {
+            found = Some(session);
+            break;
+        }
+    }
+    let session = found.ok_or_else(not_found)?;
+    let token = session.id_token.as_ref().ok_or_else(not_found)?;
+    let owner = app
+        .services
+        .charging
+        .tokens
+        .get(&token.token)
+        .await?
+        .and_then(|r| r.owner);
+    if owner.as_deref() != Some(caller.subject()) {
+        return Err(not_found());
+    }
+    let (action, payload): (&str, Value) = match &session.transaction {
+        TransactionKey::Ocpp16(id) => ("RemoteStopTransaction", json!({"transactionId": id.get()})),
+        TransactionKey::Ocpp201(id) => ("RequestStopTransaction", json!({"transactionId": id.as_str()})),
+    };
+    let view = remote::submit(
+        &app.services,
+        station,
+        action,
+        payload,
+        TIMEOUT_SECONDS,
+        caller.subject(),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}
+
+/// A command you submitted, with the station's answer once it came.
+#[utoipa::path(
+    get,
+    path = "/v1/commands/{stationId}/{commandId}",
+    tag = "charging",
+    params(
+        ("stationId" = String, Path, description = "The station the command went to"),
+        ("commandId" = String, Path, description = "The command's id"),
+    ),
+    responses(
+        (status = 200, description = "The command", body = CommandView),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such command of yours (yet: it is recorded within a second of its submission)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn command(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((raw_station, raw_command)): Path<(String, String)>,
+) -> Result<Json<CommandView>, Problem> {
+    let station = station_id(&raw_station)?;
+    let id = CommandId::parse(&raw_command).map_err(|e| Problem::bad_request(format!("commandId: {e}")))?;
+    let record = app
+        .services
+        .commands
+        .store
+        .get(&station, &id)
+        .await?
+        .filter(|r| r.command.requested_by.as_deref() == Some(caller.subject()))
+        .ok_or_else(|| Problem::not_found(format!("you have no command {id} for station {station}")))?;
+    Ok(Json(CommandView::of(&record)))
+}

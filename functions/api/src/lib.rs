@@ -1,0 +1,102 @@
+//! The app HTTP API (API Gateway HTTP API, payload format 2.0): what drivers, operators and
+//! admins do from their apps. Every route but `/openapi.json` needs a bearer JWT ([`caller`]);
+//! errors are RFC 9457 problem details ([`problem`]); the OpenAPI 3.1 document is generated from
+//! the handlers below, so it cannot drift from them.
+//!
+//! Object-level authorization is decided here, per route: a driver reaches only commands they
+//! asked for and sessions of their own tokens; an operator only stations of their organisation.
+//! Anything else is answered 404, so ids of other people's objects are not confirmed.
+//!
+//! The domain does the work (the same code `csms-registry` calls): remote commands go through
+//! `commands::request` and the commands queue like every other sender.
+
+pub mod caller;
+mod charging;
+mod operator;
+pub mod problem;
+mod remote;
+mod stations;
+
+use axum::Router;
+use axum::routing::get;
+use csms_auth::Verifier;
+use csms_domain::Services;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use problem::Problem;
+
+/// What every handler may use, built once per process.
+pub struct App {
+    pub services: Services,
+    pub verifier: Verifier,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CSMS app API",
+        description = "Stations, charging and remote commands for drivers, operators and admins. \
+                       Errors are RFC 9457 problem details.",
+        version = "1.0.0"
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "stations", description = "Charging stations and their live availability"),
+        (name = "charging", description = "A driver starts and stops charging"),
+        (name = "operator", description = "Operators run their organisation's stations"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(stations::station))
+        .routes(routes!(charging::start))
+        .routes(routes!(charging::stop))
+        .routes(routes!(charging::command))
+        .routes(routes!(operator::station))
+        .routes(routes!(operator::submit_command, operator::commands))
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+/// The whole API, as the Lambda function and the local stand-in serve it.
+pub fn router(app: Arc<App>) -> Router {
+    let (router, document) = api_router().split_for_parts();
+    let document = Arc::new(document);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json((*document).clone()) }
+            }),
+        )
+        .fallback(|| async { Problem::not_found("no such route") })
+        .with_state(app)
+}

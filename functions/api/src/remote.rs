@@ -1,0 +1,114 @@
+//! Remote commands as the API shows and submits them.
+
+use chrono::{DateTime, Duration, Utc};
+use commands::request::{self, RequestError};
+use csms_domain::command::{self, CommandRecord, CommandState};
+use csms_domain::{Services, StationId};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::problem::Problem;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandView {
+    pub command_id: String,
+    pub station_id: String,
+    pub action: String,
+    /// The request payload as sent to the station.
+    #[schema(value_type = Object)]
+    pub request: Value,
+    /// Submitted (not recorded yet), Queued, Sent, Answered, Refused or Failed.
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    /// The station's CALLRESULT payload, once Answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub answer: Option<Value>,
+    /// The CALLERROR code (Refused) or the failure reason (Failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+impl CommandView {
+    pub fn of(record: &CommandRecord) -> Self {
+        let c = &record.command;
+        let (answer, error_code, error_description) = match &record.state {
+            CommandState::Answered { payload, .. } => (serde_json::from_str(payload).ok(), None, None),
+            CommandState::Refused { code, description, .. } => (None, Some(code.clone()), Some(description.clone())),
+            CommandState::Failed { reason, .. } => (
+                None,
+                Some(reason.as_str().to_owned()),
+                Some(reason.describe().to_owned()),
+            ),
+            _ => (None, None, None),
+        };
+        Self {
+            command_id: c.id.to_string(),
+            station_id: c.station.to_string(),
+            action: c.action.clone(),
+            request: serde_json::from_str(&c.payload).unwrap_or(Value::Null),
+            state: record.state.kind().as_str().to_owned(),
+            created_at: c.created_at,
+            deadline: c.deadline,
+            answer,
+            error_code,
+            error_description,
+        }
+    }
+
+    fn submitted(command: &command::Command) -> Self {
+        Self {
+            command_id: command.id.to_string(),
+            station_id: command.station.to_string(),
+            action: command.action.clone(),
+            request: serde_json::from_str(&command.payload).unwrap_or(Value::Null),
+            state: "Submitted".into(),
+            created_at: command.created_at,
+            deadline: command.deadline,
+            answer: None,
+            error_code: None,
+            error_description: None,
+        }
+    }
+}
+
+fn request_problem(e: RequestError) -> Problem {
+    match e {
+        RequestError::UnknownStation(id) => Problem::not_found(format!("no station {id}")),
+        RequestError::Store(e) => Problem::internal(&e),
+        other => Problem::bad_request(other.to_string()),
+    }
+}
+
+/// Checks and submits a command to the commands queue on behalf of `requested_by`.
+pub async fn submit(
+    services: &Services,
+    station: StationId,
+    action: &str,
+    payload: Value,
+    timeout_seconds: i64,
+    requested_by: &str,
+) -> Result<CommandView, Problem> {
+    let protocol = request::station_protocol(services, &station)
+        .await
+        .map_err(request_problem)?;
+    let mut command = request::new_command(
+        station,
+        protocol,
+        action,
+        payload,
+        Duration::seconds(timeout_seconds),
+        Utc::now(),
+    )
+    .map_err(request_problem)?;
+    command.requested_by = Some(requested_by.to_owned());
+    command::submit(&*services.commands.queue, &command)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    Ok(CommandView::submitted(&command))
+}

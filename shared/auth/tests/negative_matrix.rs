@@ -1,0 +1,630 @@
+//! The verifier against good tokens and every way a token can be bad.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use csms_auth::{AuthError, DevIssuer, InMemoryJwksSource, Role, Verifier};
+use serde_json::json;
+
+// ---- accepted ----
+
+#[tokio::test]
+async fn valid_rs256_is_accepted() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    let principal = verifier.verify(&key.token(&good_claims())).await.unwrap();
+    assert_eq!(principal.subject, "3f6c1a2e-0000-4000-8000-000000000001");
+    assert_eq!(principal.roles, BTreeSet::from([Role::Driver]));
+}
+
+#[tokio::test]
+async fn valid_es256_is_accepted() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    let principal = verifier.verify(&key.token(&good_claims())).await.unwrap();
+    assert_eq!(principal.subject, "3f6c1a2e-0000-4000-8000-000000000001");
+}
+
+#[tokio::test]
+async fn dev_issuer_tokens_are_accepted_with_roles_organisation_and_email() {
+    let issuer = DevIssuer::generate("http://127.0.0.1:4010/dev-issuer");
+    let verifier = Verifier::new(issuer.verifier_config("app"), Arc::new(issuer.clone()));
+    let token = issuer.mint(
+        "op-1",
+        &[Role::Operator, Role::Admin],
+        Some("acme-charging"),
+        Some("op@example.org"),
+        "app",
+        Duration::from_secs(600),
+    );
+    let (principal, claims) = verifier.verify_with_claims(&token).await.unwrap();
+    assert_eq!(principal.subject, "op-1");
+    assert_eq!(principal.roles, BTreeSet::from([Role::Operator, Role::Admin]));
+    assert_eq!(principal.organisation.as_deref(), Some("acme-charging"));
+    assert_eq!(principal.email.as_deref(), Some("op@example.org"));
+    assert_eq!(claims["client_id"], "app");
+    // Another audience's token from the same issuer is not accepted.
+    let other = issuer.mint("op-1", &[], None, None, "other-app", Duration::from_secs(600));
+    assert_eq!(refused(&verifier, &other).await, AuthError::WrongAudience);
+}
+
+#[tokio::test]
+async fn no_role_still_gives_a_principal_and_unknown_groups_are_ignored() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    let none = verifier
+        .verify(&key.token(&claims_with(json!({"cognito:groups": null}))))
+        .await
+        .unwrap();
+    assert!(none.roles.is_empty());
+    assert_eq!((none.organisation, none.email), (None, None));
+    let unknown = claims_with(json!({"cognito:groups": ["superusers", "admins", "ADMINS"]}));
+    let principal = verifier.verify(&key.token(&unknown)).await.unwrap();
+    assert_eq!(principal.roles, BTreeSet::from([Role::Admin]));
+}
+
+#[tokio::test]
+async fn groups_and_organisation_claim_names_are_configurable() {
+    let key = TestKey::ec("ec-1");
+    let mut config = config();
+    config.groups_claim = "roles".into();
+    config.organisation_claim = "org".into();
+    let (verifier, _) = verifier_with(config, &[&key]);
+    let claims = claims_with(json!({"roles": ["operators"], "org": "acme", "custom:org": "ignored"}));
+    let principal = verifier.verify(&key.token(&claims)).await.unwrap();
+    assert_eq!(principal.roles, BTreeSet::from([Role::Operator]));
+    assert_eq!(principal.organisation.as_deref(), Some("acme"));
+}
+
+// ---- time ----
+
+#[tokio::test]
+async fn expired_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    let token = key.token(&claims_with(
+        json!({"iat": now() - 7200, "nbf": now() - 7200, "exp": now() - 3600}),
+    ));
+    assert_eq!(refused(&verifier, &token).await, AuthError::Expired);
+}
+
+#[tokio::test]
+async fn not_yet_valid_is_refused() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    let token = key.token(&claims_with(json!({"nbf": now() + 3600, "exp": now() + 7200})));
+    assert_eq!(refused(&verifier, &token).await, AuthError::NotYetValid);
+}
+
+#[tokio::test]
+async fn nbf_just_inside_leeway_is_accepted() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    let token = key.token(&claims_with(json!({"nbf": now() + 50})));
+    verifier.verify(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn exp_just_inside_leeway_is_accepted() {
+    // Default leeway 60 s: expired 50 s ago is still within it.
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    assert_eq!(verifier.config().leeway_seconds, 60);
+    let token = key.token(&claims_with(json!({"nbf": now() - 600, "exp": now() - 50})));
+    verifier.verify(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn exp_just_outside_leeway_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    let token = key.token(&claims_with(json!({"nbf": now() - 600, "exp": now() - 70})));
+    assert_eq!(refused(&verifier, &token).await, AuthError::Expired);
+}
+
+#[tokio::test]
+async fn leeway_is_configurable() {
+    let key = TestKey::ec("ec-1");
+    let mut config = config();
+    config.leeway_seconds = 0;
+    let (verifier, _) = verifier_with(config, &[&key]);
+    let token = key.token(&claims_with(json!({"nbf": now() - 600, "exp": now() - 10})));
+    assert_eq!(refused(&verifier, &token).await, AuthError::Expired);
+}
+
+#[tokio::test]
+async fn missing_exp_iss_or_sub_is_refused() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    for (claim, expected) in [
+        ("exp", AuthError::MissingClaim("exp")),
+        ("iss", AuthError::MissingClaim("iss")),
+        ("sub", AuthError::MissingClaim("sub")),
+    ] {
+        let token = key.token(&claims_with(json!({ claim: null })));
+        assert_eq!(refused(&verifier, &token).await, expected, "{claim}");
+    }
+    let token = key.token(&claims_with(json!({"sub": ""})));
+    assert_eq!(refused(&verifier, &token).await, AuthError::MissingClaim("sub"));
+    let token = key.token(&claims_with(json!({"exp": "tomorrow"})));
+    assert!(matches!(
+        refused(&verifier, &token).await,
+        AuthError::MissingClaim("exp") | AuthError::Malformed(_)
+    ));
+}
+
+// ---- issuer, audience, token_use ----
+
+#[tokio::test]
+async fn wrong_issuer_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    for iss in [
+        json!("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_OtherPool"),
+        json!(format!("{ISSUER}/")),
+        json!(ISSUER.to_uppercase()),
+        json!([ISSUER, "https://evil.example"]),
+        json!([ISSUER]),
+    ] {
+        let token = key.token(&claims_with(json!({ "iss": iss })));
+        assert_eq!(refused(&verifier, &token).await, AuthError::WrongIssuer, "{iss}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_audience_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    for changes in [
+        json!({"client_id": "other-client"}),
+        json!({"client_id": null}),
+        json!({"client_id": null, "aud": "other-client"}),
+        json!({"client_id": null, "aud": ["a", "b"]}),
+        json!({"client_id": null, "aud": [AUDIENCE.to_uppercase()]}),
+        json!({"client_id": ["test-app-client"]}),
+    ] {
+        let token = key.token(&claims_with(changes.clone()));
+        assert_eq!(refused(&verifier, &token).await, AuthError::WrongAudience, "{changes}");
+    }
+}
+
+#[tokio::test]
+async fn audience_via_client_id_is_accepted() {
+    // Cognito access tokens: no `aud`, the app client in `client_id`.
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    let claims = good_claims();
+    assert!(claims.get("aud").is_none());
+    verifier.verify(&key.token(&claims)).await.unwrap();
+}
+
+#[tokio::test]
+async fn audience_via_aud_string_or_array_is_accepted() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    for aud in [json!(AUDIENCE), json!(["someone-else", AUDIENCE])] {
+        let token = key.token(&claims_with(json!({"client_id": null, "aud": aud})));
+        verifier.verify(&token).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn wrong_token_use_is_refused() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&key]);
+    for token_use in [json!("id"), json!("Access"), json!(null), json!(["access"])] {
+        let token = key.token(&claims_with(json!({"token_use": token_use, "aud": AUDIENCE})));
+        assert_eq!(
+            refused(&verifier, &token).await,
+            AuthError::WrongTokenUse,
+            "{token_use}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn token_use_is_not_checked_when_not_configured() {
+    let key = TestKey::ec("ec-1");
+    let mut config = config();
+    config.token_use = None;
+    let (verifier, _) = verifier_with(config, &[&key]);
+    let token = key.token(&claims_with(json!({"token_use": "id", "aud": AUDIENCE})));
+    verifier.verify(&token).await.unwrap();
+}
+
+// ---- algorithms and keys ----
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, source) = verifier(&[&key]);
+    let payload = b64(good_claims().to_string());
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let header = b64(json!({"alg": alg, "typ": "JWT", "kid": "rsa-1"}).to_string());
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}.{}", b64("x")),
+        ] {
+            assert_eq!(
+                refused(&verifier, &token).await,
+                AuthError::UnsupportedAlgorithm,
+                "{alg}"
+            );
+        }
+    }
+    // Refused before any key was looked up.
+    assert_eq!(source.fetch_count(), 0);
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_pem_is_refused() {
+    // The classic RS/HS confusion: a verifier that builds an HMAC key from "the key" it has would
+    // accept this, since the RSA public key is public.
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, source) = verifier(&[&key]);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    for alg in ["HS256", "HS384", "HS512"] {
+        let header = json!({"alg": alg, "typ": "JWT", "kid": "rsa-1"});
+        let token = hs256_token(&header, &good_claims(), &key.rsa_public_pem());
+        assert_eq!(
+            refused(&verifier, &token).await,
+            AuthError::UnsupportedAlgorithm,
+            "{alg}"
+        );
+    }
+    assert_eq!(source.fetch_count(), 1);
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_der_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key]);
+    let header = json!({"alg": "HS256", "typ": "JWT", "kid": "rsa-1"});
+    let token = hs256_token(&header, &good_claims(), &key.rsa_public_der());
+    assert_eq!(refused(&verifier, &token).await, AuthError::UnsupportedAlgorithm);
+}
+
+#[tokio::test]
+async fn hs256_is_refused_even_when_the_jwks_publishes_a_symmetric_key() {
+    let key = TestKey::rsa("rsa-1");
+    let secret = b"a shared secret no issuer should publish";
+    let source = Arc::new(InMemoryJwksSource::new(json!({"keys": [
+        key.jwk(),
+        {"kty": "oct", "kid": "sym", "alg": "HS256", "k": b64(secret)},
+    ]})));
+    let verifier = Verifier::new(config(), source);
+    let header = json!({"alg": "HS256", "typ": "JWT", "kid": "sym"});
+    let token = hs256_token(&header, &good_claims(), secret);
+    assert_eq!(refused(&verifier, &token).await, AuthError::UnsupportedAlgorithm);
+    // And claiming RS256 for the symmetric key's kid finds no usable key.
+    let token = key.sign_with_header(&json!({"alg": "RS256", "kid": "sym"}), &good_claims());
+    assert_eq!(refused(&verifier, &token).await, AuthError::UnknownKey);
+}
+
+#[tokio::test]
+async fn es256_header_with_an_rsa_keys_kid_is_refused() {
+    let rsa = TestKey::rsa("rsa-1");
+    let ec = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&rsa, &ec]);
+    let token = ec.sign_with_header(&json!({"alg": "ES256", "kid": "rsa-1"}), &good_claims());
+    assert_eq!(refused(&verifier, &token).await, AuthError::AlgorithmMismatch);
+}
+
+#[tokio::test]
+async fn rs256_header_with_an_ec_keys_kid_is_refused() {
+    let rsa = TestKey::rsa("rsa-1");
+    let ec = TestKey::ec("ec-1");
+    let (verifier, _) = verifier(&[&rsa, &ec]);
+    let token = rsa.sign_with_header(&json!({"alg": "RS256", "kid": "ec-1"}), &good_claims());
+    assert_eq!(refused(&verifier, &token).await, AuthError::AlgorithmMismatch);
+}
+
+#[tokio::test]
+async fn a_token_alg_other_than_the_jwks_declared_alg_is_refused() {
+    // The JWK says this RSA key is for PS256 only: an RS256 token with it is refused, though the
+    // signature is mathematically fine.
+    let key = TestKey::rsa("rsa-ps");
+    let mut jwk = key.jwk();
+    jwk["alg"] = json!("PS256");
+    let source = Arc::new(InMemoryJwksSource::new(json!({ "keys": [jwk] })));
+    let verifier = Verifier::new(config(), source);
+    assert_eq!(
+        refused(&verifier, &key.token(&good_claims())).await,
+        AuthError::JwksUnavailable
+    );
+    // With a usable key beside it, the PS256 key is simply not a key for RS256.
+    let other = TestKey::ec("ec-1");
+    let mut jwk = key.jwk();
+    jwk["alg"] = json!("PS256");
+    let source = Arc::new(InMemoryJwksSource::new(json!({ "keys": [jwk, other.jwk()] })));
+    let verifier = Verifier::new(config(), source);
+    assert_eq!(
+        refused(&verifier, &key.token(&good_claims())).await,
+        AuthError::UnknownKey
+    );
+}
+
+#[tokio::test]
+async fn missing_kid_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let (verifier, source) = verifier(&[&key]);
+    for header in [
+        json!({"alg": "RS256", "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": ""}),
+        json!({"alg": "RS256", "kid": null}),
+    ] {
+        let token = key.sign_with_header(&header, &good_claims());
+        assert_eq!(refused(&verifier, &token).await, AuthError::MissingKid, "{header}");
+    }
+    assert_eq!(source.fetch_count(), 0);
+}
+
+#[tokio::test]
+async fn bad_signatures_are_refused() {
+    let key = TestKey::ec("ec-1");
+    let impostor = TestKey::ec("ec-1");
+    let rsa = TestKey::rsa("rsa-1");
+    let rsa_impostor = TestKey::rsa("rsa-1");
+    let (verifier, _) = verifier(&[&key, &rsa]);
+
+    // Same kid, another key.
+    assert_eq!(
+        refused(&verifier, &impostor.token(&good_claims())).await,
+        AuthError::BadSignature
+    );
+    assert_eq!(
+        refused(&verifier, &rsa_impostor.token(&good_claims())).await,
+        AuthError::BadSignature
+    );
+
+    // Claims changed after signing (a role added).
+    let token = key.token(&good_claims());
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = b64(claims_with(json!({"cognito:groups": ["admins"]})).to_string());
+    let tampered = format!("{}.{forged}.{}", parts[0], parts[2]);
+    assert_eq!(refused(&verifier, &tampered).await, AuthError::BadSignature);
+
+    // Truncated, empty and DER-shaped signatures.
+    for sig in [&parts[2][..40], "", "MEUCIQ"] {
+        let token = format!("{}.{}.{sig}", parts[0], parts[1]);
+        assert_eq!(refused(&verifier, &token).await, AuthError::BadSignature, "{sig}");
+    }
+}
+
+// ---- malformed ----
+
+#[tokio::test]
+async fn malformed_tokens_are_refused() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, source) = verifier(&[&key]);
+    let good = key.token(&good_claims());
+    let parts: Vec<&str> = good.split('.').collect();
+    let cases = [
+        ("empty", String::new()),
+        ("garbage", "garbage that is no token at all".to_owned()),
+        ("dots only", "..".to_owned()),
+        ("two parts", format!("{}.{}", parts[0], parts[1])),
+        ("four parts", format!("{good}.{}", parts[2])),
+        ("bad base64 header", format!("{}!.{}.{}", parts[0], parts[1], parts[2])),
+        ("bad base64 payload", format!("{}.{}*.{}", parts[0], parts[1], parts[2])),
+        (
+            "bad base64 signature",
+            format!("{}.{}.{}=", parts[0], parts[1], parts[2]),
+        ),
+        (
+            "padded base64 header",
+            format!("{}==.{}.{}", parts[0], parts[1], parts[2]),
+        ),
+        (
+            "header not JSON",
+            format!("{}.{}.{}", b64("not json"), parts[1], parts[2]),
+        ),
+        (
+            "header a JSON array",
+            format!("{}.{}.{}", b64("[]"), parts[1], parts[2]),
+        ),
+        ("Bearer prefix", format!("Bearer {good}")),
+        ("oversized", format!("{}.{}.{}", parts[0], "A".repeat(20_000), parts[2])),
+    ];
+    for (name, token) in cases {
+        let error = refused(&verifier, &token).await;
+        assert!(matches!(error, AuthError::Malformed(_)), "{name}: {error:?}");
+    }
+    assert_eq!(source.fetch_count(), 0, "no malformed token may cause a fetch");
+    // Claims that are not a JSON object, validly signed.
+    let header = b64(json!({"alg": "ES256", "kid": "ec-1"}).to_string());
+    let input = format!("{header}.{}", b64("[1,2,3]"));
+    let token = format!("{input}.{}", b64(key.signature(input.as_bytes())));
+    assert!(matches!(refused(&verifier, &token).await, AuthError::Malformed(_)));
+}
+
+// ---- JWKS cache, refetch, rotation, outage ----
+
+#[tokio::test]
+async fn unknown_kid_refetches_once_then_is_refused() {
+    let key = TestKey::rsa("rsa-1");
+    let stranger = TestKey::rsa("not-published");
+    let (verifier, source) = verifier(&[&key]);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    assert_eq!(source.fetch_count(), 1);
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::UnknownKey
+    );
+    assert_eq!(source.fetch_count(), 2, "one refetch for the unknown kid");
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::UnknownKey
+    );
+    assert_eq!(source.fetch_count(), 2, "no second refetch within the interval");
+    // Known keys are served from the cache.
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    assert_eq!(source.fetch_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_of_100_unknown_kids_refetches_at_most_once() {
+    let key = TestKey::ec("ec-1");
+    let stranger = TestKey::ec("x");
+    let (verifier, source) = verifier(&[&key]);
+    let verifier = Arc::new(verifier);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    let before = source.fetch_count();
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let token = stranger.sign_with_header(&json!({"alg": "ES256", "kid": format!("random-{i}")}), &good_claims());
+        let verifier = verifier.clone();
+        tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Err(AuthError::UnknownKey));
+    }
+    assert_eq!(
+        source.fetch_count() - before,
+        1,
+        "exactly one refetch for the whole burst"
+    );
+    // Good tokens keep working meanwhile.
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_of_100_unknown_kids_on_a_cold_cache_fetches_at_most_twice() {
+    // The first load plus at most one refetch.
+    let key = TestKey::ec("ec-1");
+    let (verifier, source) = verifier(&[&key]);
+    let verifier = Arc::new(verifier);
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let token = key.sign_with_header(&json!({"alg": "ES256", "kid": format!("random-{i}")}), &good_claims());
+        let verifier = verifier.clone();
+        tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Err(AuthError::UnknownKey));
+    }
+    assert!(source.fetch_count() <= 2, "{} fetches", source.fetch_count());
+}
+
+#[tokio::test]
+async fn refetch_is_allowed_again_after_the_interval() {
+    let key = TestKey::ec("ec-1");
+    let stranger = TestKey::ec("late");
+    let (verifier, source) = verifier_with(short_interval(config()), &[&key]);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::UnknownKey
+    );
+    assert_eq!(source.fetch_count(), 2);
+    // The issuer publishes the key, but the interval has not passed yet.
+    source.set(jwks(&[&key, &stranger]));
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::UnknownKey
+    );
+    assert_eq!(source.fetch_count(), 2);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    verifier.verify(&stranger.token(&good_claims())).await.unwrap();
+    assert_eq!(source.fetch_count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_old_and_new_tokens_both_verify() {
+    let issuer = DevIssuer::generate(ISSUER);
+    let source = Arc::new(InMemoryJwksSource::new(issuer.jwks()));
+    let verifier = Arc::new(Verifier::new(
+        short_interval(issuer.verifier_config(AUDIENCE)),
+        source.clone(),
+    ));
+    let mint = |issuer: &DevIssuer| issuer.mint("u", &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(300));
+
+    let old_tokens: Vec<String> = (0..20).map(|_| mint(&issuer)).collect();
+    verifier.verify(&old_tokens[0]).await.unwrap();
+    assert_eq!(source.fetch_count(), 1);
+
+    // The issuer rotates: the new key signs, the old one stays published.
+    issuer.rotate();
+    source.set(issuer.jwks());
+    let new_tokens: Vec<String> = (0..20).map(|_| mint(&issuer)).collect();
+    let mut tasks = Vec::new();
+    for token in old_tokens.iter().chain(&new_tokens) {
+        let (verifier, token) = (verifier.clone(), token.clone());
+        tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
+    }
+    for task in tasks {
+        task.await
+            .unwrap()
+            .expect("no good token may be refused during a rotation");
+    }
+    assert_eq!(source.fetch_count(), 2, "one refetch picked up the new key");
+
+    // A second rotation drops the first key: its tokens are refused, the others still verify.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    issuer.rotate();
+    source.set(issuer.jwks());
+    let newest = mint(&issuer);
+    verifier.verify(&newest).await.unwrap();
+    verifier.verify(&new_tokens[0]).await.unwrap();
+    assert_eq!(refused(&verifier, &old_tokens[1]).await, AuthError::UnknownKey);
+}
+
+#[tokio::test]
+async fn jwks_down_gives_jwks_unavailable_and_cached_keys_still_work() {
+    let key = TestKey::rsa("rsa-1");
+    let stranger = TestKey::rsa("rsa-2");
+    let (verifier, source) = verifier(&[&key]);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+
+    source.set_unavailable();
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::JwksUnavailable
+    );
+    assert_eq!(source.fetch_count(), 2);
+    // Cached keys keep working while the issuer is down.
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    // And the outage is not hammered: no new fetch within the interval.
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::JwksUnavailable
+    );
+    assert_eq!(source.fetch_count(), 2);
+}
+
+#[tokio::test]
+async fn jwks_down_on_a_cold_cache_gives_jwks_unavailable_without_hammering() {
+    let key = TestKey::ec("ec-1");
+    let (verifier, source) = verifier_with(short_interval(config()), &[&key]);
+    source.set_unavailable();
+    for _ in 0..5 {
+        assert_eq!(
+            refused(&verifier, &key.token(&good_claims())).await,
+            AuthError::JwksUnavailable
+        );
+    }
+    assert_eq!(source.fetch_count(), 1);
+    assert_eq!(verifier.refresh_keys().await, Err(AuthError::JwksUnavailable));
+    // The issuer comes back; after the interval tokens verify.
+    source.set(jwks(&[&key]));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_jwks_without_usable_keys_keeps_the_cached_keys() {
+    let key = TestKey::ec("ec-1");
+    let stranger = TestKey::ec("ec-2");
+    let (verifier, source) = verifier(&[&key]);
+    assert_eq!(verifier.refresh_keys().await, Ok(1));
+    source.set(json!({"keys": [{"kty": "oct", "kid": "sym", "k": "c2VjcmV0"}]}));
+    assert_eq!(
+        refused(&verifier, &stranger.token(&good_claims())).await,
+        AuthError::JwksUnavailable
+    );
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+}
