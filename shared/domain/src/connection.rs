@@ -165,7 +165,9 @@ async fn fail_sent_command(services: &Services, station: &StationId, now: DateTi
             }
         }
         Ok(None) => {}
-        Err(e) => tracing::warn!(station = %station, error = %e, "could not fail the command sent on the closed connection"),
+        Err(e) => {
+            tracing::warn!(station = %station, error = %e, "could not fail the command sent on the closed connection")
+        }
     }
 }
 

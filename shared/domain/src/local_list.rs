@@ -364,7 +364,14 @@ pub async fn command_failed(
         return Ok(false);
     }
     let maybe_applied = matches!(reason, FailureReason::Disconnected | FailureReason::DeadlineExpired);
-    update_failed(store, &record.command.station, record.command.id.as_str(), maybe_applied, now).await
+    update_failed(
+        store,
+        &record.command.station,
+        record.command.id.as_str(),
+        maybe_applied,
+        now,
+    )
+    .await
 }
 
 /// Records the pile's GetLocalListVersion answer. -1: the pile does not support local lists
