@@ -558,7 +558,9 @@ pub async fn check_deadline(
         return Ok(DeadlineCheck::Early(record.command.deadline));
     }
     Ok(DeadlineCheck::Done(
-        fail(store, station, id, FailureReason::DeadlineExpired, now).await?.map(Box::new),
+        fail(store, station, id, FailureReason::DeadlineExpired, now)
+            .await?
+            .map(Box::new),
     ))
 }
 
