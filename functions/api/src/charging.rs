@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::caller::Caller;
-use crate::problem::Problem;
+use crate::problem::{JsonBody, Problem};
 use crate::remote::{self, CommandView};
 use crate::stations::station_id;
 
@@ -74,7 +74,7 @@ async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain:
 pub async fn start(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Json(body): Json<StartCharging>,
+    JsonBody(body): JsonBody<StartCharging>,
 ) -> Result<Accepted, Problem> {
     caller.require(Role::Driver)?;
     let station = station_id(&body.station_id)?;
@@ -139,7 +139,7 @@ pub async fn start(
 pub async fn stop(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Json(body): Json<StopCharging>,
+    JsonBody(body): JsonBody<StopCharging>,
 ) -> Result<Accepted, Problem> {
     caller.require(Role::Driver)?;
     let station = station_id(&body.station_id)?;

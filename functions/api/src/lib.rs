@@ -72,6 +72,7 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(stations::near))
         .routes(routes!(stations::station))
         .routes(routes!(charging::start))
         .routes(routes!(charging::stop))

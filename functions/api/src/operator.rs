@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::caller::Caller;
-use crate::problem::Problem;
+use crate::problem::{JsonBody, Problem};
 use crate::remote::{self, CommandView};
 use crate::stations::{StationView, station_id};
 
@@ -88,7 +88,7 @@ pub async fn submit_command(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(raw): Path<String>,
-    Json(body): Json<SubmitCommand>,
+    JsonBody(body): JsonBody<SubmitCommand>,
 ) -> Result<(StatusCode, Json<CommandView>), Problem> {
     let station = own_station(&app, &caller, &raw).await?;
     let timeout = body.timeout_seconds.unwrap_or(30);

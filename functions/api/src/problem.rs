@@ -85,3 +85,22 @@ impl From<csms_domain::StoreError> for Problem {
         Problem::internal(&e)
     }
 }
+
+/// A JSON request body whose rejection (not JSON, wrong content type, unknown or missing fields)
+/// is a 400 problem document like every other error, not axum's plain-text answer.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Problem> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(Problem::bad_request(rejection.body_text())),
+        }
+    }
+}

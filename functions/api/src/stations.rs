@@ -1,12 +1,14 @@
 //! Stations as drivers see them: where, whether online, and each connector's live status.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
-use csms_domain::{Availability, Station, StationId};
-use serde::Serialize;
+use csms_domain::geo::{self, NearError};
+use csms_domain::{Availability, GeoPoint, Station, StationId};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::App;
 use crate::caller::Caller;
@@ -68,6 +70,82 @@ impl StationView {
             connectors,
         }
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NearQuery {
+    /// Degrees, -90 to 90.
+    pub latitude: f64,
+    /// Degrees, -180 to 180.
+    pub longitude: f64,
+    /// Metres, up to 50,000 (default 5,000).
+    pub radius: Option<f64>,
+    /// At most this many stations, nearest first (1-100, default 20).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NearbyStation {
+    /// Metres from the point asked about.
+    pub distance: f64,
+    #[serde(flatten)]
+    pub station: StationView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NearbyStations {
+    pub stations: Vec<NearbyStation>,
+}
+
+/// Stations near a point, nearest first, with their connectors' live status. Answered from a
+/// geohash index (one query per index cell the circle touches), never a table scan.
+#[utoipa::path(
+    get,
+    path = "/v1/stations",
+    tag = "stations",
+    params(NearQuery),
+    responses(
+        (status = 200, description = "Stations within the radius", body = NearbyStations),
+        (status = 400, description = "Invalid point, radius or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn near(
+    State(app): State<Arc<App>>,
+    _caller: Caller,
+    query: Result<Query<NearQuery>, QueryRejection>,
+) -> Result<Json<NearbyStations>, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let center = GeoPoint::new(query.latitude, query.longitude)
+        .ok_or_else(|| Problem::bad_request("latitude must be -90 to 90 and longitude -180 to 180"))?;
+    let found = geo::near(
+        &*app.services.locator,
+        center,
+        query.radius.unwrap_or(5_000.0),
+        query.limit.unwrap_or(20),
+    )
+    .await
+    .map_err(|e| match e {
+        NearError::Store(e) => Problem::internal(&e),
+        other => Problem::bad_request(other.to_string()),
+    })?;
+    let mut stations = Vec::with_capacity(found.len());
+    for nearby in found {
+        // The index may lag a deregistration by a moment: skip what is gone.
+        let Some(station) = app.services.stations.get(&nearby.station).await? else {
+            continue;
+        };
+        let availability = app.services.availability.list(&nearby.station).await?;
+        stations.push(NearbyStation {
+            distance: (nearby.distance_m * 10.0).round() / 10.0,
+            station: StationView::new(&station, availability),
+        });
+    }
+    Ok(Json(NearbyStations { stations }))
 }
 
 pub(crate) fn station_id(raw: &str) -> Result<StationId, Problem> {

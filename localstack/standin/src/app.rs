@@ -2,6 +2,7 @@
 //! the queues into their functions, stop cleanly on SIGINT/SIGTERM.
 
 use crate::gateway::{self, Gateway, GatewayConfig};
+use crate::http_api;
 use crate::poller::{self, EventSource};
 use crate::provision;
 use crate::routes::{Function, LambdaConsumer, LambdaRoutes};
@@ -27,6 +28,9 @@ pub struct Args {
     /// @connections management API port on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub management_port: u16,
+    /// HTTP API (the app door) and development issuer port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub api_port: u16,
     /// Write shell `export` lines (CSMS_OCPP_URL, CONNECTIONS_ENDPOINT, the functions'
     /// resolved environment) here once everything runs; removed on exit.
     #[arg(long)]
@@ -49,6 +53,8 @@ pub struct Args {
 pub const CONNECT_FUNCTION: &str = "ConnectFunction";
 pub const MESSAGE_FUNCTION: &str = "MessageFunction";
 pub const DISCONNECT_FUNCTION: &str = "DisconnectFunction";
+/// Construct id of the app API function, behind the HTTP API.
+pub const API_FUNCTION: &str = "ApiFunction";
 pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -216,7 +222,32 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         };
         sources.push((source, consumer));
     }
-    let known: Vec<&str> = [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION]
+    // The app door: the development issuer always, the API when the template has its function.
+    let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
+    let api_url = format!("http://{}", api_listener.local_addr()?);
+    let issuer = csms_auth::DevIssuer::generate(format!("{api_url}{}", http_api::ISSUER_PATH));
+    let api_app = match plan.function(API_FUNCTION) {
+        Some(_) => Some(Arc::new(api::App {
+            services: function(&plan, &sdk, &env_of(API_FUNCTION), API_FUNCTION)?.services,
+            verifier: http_api::verifier(&issuer),
+        })),
+        None => {
+            tracing::warn!("the template has no {API_FUNCTION}: serving only the development issuer");
+            None
+        }
+    };
+    let issuer_url = issuer.issuer().to_owned();
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let api_router = http_api::router(issuer, api_app);
+    let api_server = tokio::spawn(async move {
+        axum::serve(api_listener, api_router)
+            .with_graceful_shutdown(async {
+                let _ = api_stopped.await;
+            })
+            .await
+    });
+
+    let known: Vec<&str> = [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION, API_FUNCTION]
         .into_iter()
         .chain(LambdaConsumer::FUNCTIONS.iter().copied())
         .collect();
@@ -237,6 +268,9 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     state.insert(CONNECTIONS_ENDPOINT.into(), gateway.connections_endpoint());
     state.insert("CSMS_OCPP_URL".into(), gateway.ocpp_url());
     state.insert("CSMS_LOCAL_PID".into(), std::process::id().to_string());
+    state.insert("CSMS_API_URL".into(), api_url.clone());
+    state.insert("CSMS_ISSUER_URL".into(), issuer_url);
+    state.insert("CSMS_API_AUDIENCE".into(), http_api::AUDIENCE.into());
     if let Some(path) = &args.state_file {
         write_atomically(path, &state_file_contents(&state))?;
         tracing::info!(path = %path.display(), "state file written");
@@ -247,6 +281,10 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let signal = shutdown_signal().await;
     tracing::info!(signal, "shutting down");
     gateway.shutdown(Duration::from_secs(30)).await;
+    let _ = stop_api.send(());
+    if tokio::time::timeout(Duration::from_secs(10), api_server).await.is_err() {
+        tracing::warn!("the HTTP API did not stop in time");
+    }
     stop_pollers.send_replace(true);
     for poller in pollers {
         if tokio::time::timeout(Duration::from_secs(40), poller).await.is_err() {

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod events;
 pub mod gateway;
+pub mod http_api;
 pub mod poller;
 pub mod provision;
 pub mod routes;

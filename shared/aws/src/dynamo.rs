@@ -136,6 +136,12 @@ fn station_to_item(st: &Station) -> Item {
     put_opt(&mut item, "site", st.site.clone().map(s));
     put_opt(&mut item, "organisation", st.organisation.clone().map(s));
     put_opt(&mut item, "latitude", st.location.map(|l| n(l.latitude())));
+    // The ByGeoCell index holds only stations with a location (geo::index_keys).
+    if let Some(location) = st.location {
+        let (cell, geohash) = csms_domain::geo::index_keys(location);
+        item.insert("geoCell".into(), s(cell));
+        item.insert("geohash".into(), s(geohash));
+    }
     put_opt(&mut item, "longitude", st.location.map(|l| n(l.longitude())));
     put_opt(&mut item, "connectionId", st.connection_id.clone().map(s));
     if let Some(boot) = &st.boot {

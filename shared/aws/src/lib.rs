@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod dynamo;
 pub mod events;
+pub mod geo;
 pub mod lambda;
 pub mod local_list;
 pub mod sqs;
@@ -46,6 +47,7 @@ pub fn services_with(
     let table = |name: &Option<String>, var: &'static str| dynamo::Table::new(dynamodb.clone(), name.clone(), var);
     Services {
         stations: Arc::new(dynamo::Stations(table(&config.stations_table, "STATIONS_TABLE"))),
+        locator: Arc::new(geo::GeoIndex(table(&config.stations_table, "STATIONS_TABLE"))),
         connections: Arc::new(dynamo::Connections(table(
             &config.connections_table,
             "CONNECTIONS_TABLE",

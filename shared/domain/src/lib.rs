@@ -14,6 +14,7 @@ pub mod boot;
 pub mod command;
 pub mod connection;
 pub mod credentials;
+pub mod geo;
 pub mod id_token;
 pub mod local_list;
 pub mod memory;

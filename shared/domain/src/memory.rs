@@ -276,6 +276,7 @@ impl MemoryWorld {
     pub fn services(&self, boot_policy: BootPolicy) -> Services {
         Services {
             stations: self.stations.clone(),
+            locator: self.stations.clone(),
             connections: self.connections.clone(),
             availability: self.availability.clone(),
             history: self.history.clone(),
@@ -633,5 +634,18 @@ impl CommandQueue for MemoryCommandQueue {
             .unwrap()
             .push((receipt_handle.to_owned(), delay));
         Ok(())
+    }
+}
+
+/// The stations' geohash index, as the table's index would hold it.
+#[async_trait]
+impl crate::geo::StationLocator for MemoryStations {
+    async fn in_cell(&self, cell: &str) -> Result<Vec<(StationId, crate::station::GeoPoint)>, StoreError> {
+        let stations = self.0.lock().unwrap();
+        Ok(stations
+            .values()
+            .filter_map(|s| s.location.map(|l| (s.id.clone(), l)))
+            .filter(|(_, l)| crate::geo::index_keys(*l).0 == cell)
+            .collect())
     }
 }

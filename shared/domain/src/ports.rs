@@ -126,6 +126,8 @@ pub trait StationChannel: Send + Sync {
 #[derive(Clone)]
 pub struct Services {
     pub stations: Arc<dyn StationRepository>,
+    /// Stations by place (the geohash index over the stations).
+    pub locator: Arc<dyn crate::geo::StationLocator>,
     pub connections: Arc<dyn ConnectionRepository>,
     pub availability: Arc<dyn AvailabilityRepository>,
     pub history: Arc<dyn StatusHistory>,

@@ -1,0 +1,261 @@
+//! The API's routes in-process, on the in-memory ports, with tokens from the development issuer:
+//! authentication, roles, object-level authorization, problem documents and the OpenAPI document.
+
+use api::App;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use csms_auth::{DevIssuer, Role, Verifier};
+use csms_domain::memory::MemoryWorld;
+use csms_domain::registry::{self, NewStation};
+use csms_domain::*;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const AUDIENCE: &str = "test-app";
+
+struct Fixture {
+    world: MemoryWorld,
+    issuer: DevIssuer,
+    router: axum::Router,
+}
+
+async fn fixture() -> Fixture {
+    let world = MemoryWorld::default();
+    let services = world.services(BootPolicy::default());
+    let issuer = DevIssuer::generate("http://127.0.0.1:1/issuer");
+    let verifier = Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer.clone()));
+    for (id, organisation, latitude) in [("CP-A", "org-a", 52.50), ("CP-B", "org-b", 52.51)] {
+        let new = NewStation {
+            id: StationId::parse(id).unwrap(),
+            protocols: vec![ProtocolVersion::Ocpp16],
+            registration: Registration::Accepted,
+            site: None,
+            organisation: Some(organisation.into()),
+            location: GeoPoint::new(latitude, 13.40),
+            password: None,
+        };
+        registry::register(&services, new, Utc::now()).await.unwrap();
+    }
+    for (tag, owner) in [("ALICE-TAG", "alice"), ("BOB-TAG", "bob")] {
+        let record = TokenRecord {
+            token: IdToken::parse_16(tag).unwrap(),
+            status: AuthorizationStatus::Accepted,
+            expiry: None,
+            group: None,
+            owner: Some(owner.into()),
+        };
+        services.charging.tokens.put(&record).await.unwrap();
+    }
+    let router = api::router(Arc::new(App { services, verifier }));
+    Fixture { world, issuer, router }
+}
+
+impl Fixture {
+    fn token(&self, subject: &str, roles: &[Role], organisation: Option<&str>) -> String {
+        self.issuer
+            .mint(subject, roles, organisation, None, AUDIENCE, Duration::from_secs(600))
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, String) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body, content_type)
+    }
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_get_401_problems() {
+    let f = fixture().await;
+    let (status, body, content_type) = f.call("GET", "/v1/stations/CP-A", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(body["status"], 401);
+    let stranger = DevIssuer::generate("http://127.0.0.1:1/issuer");
+    let forged = stranger.mint("alice", &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(600));
+    assert_eq!(
+        f.call("GET", "/v1/stations/CP-A", Some(&forged), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let good = f.token("alice", &[Role::Driver], None);
+    assert_eq!(
+        f.call("GET", "/v1/stations/CP-A", Some(&good), None).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_driver_starts_with_their_own_token_only() {
+    let f = fixture().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let start = |tag: &str| json!({"stationId": "CP-A", "idToken": tag, "connector": 1});
+
+    let (status, body, _) = f
+        .call("POST", "/v1/charging/start", Some(&alice), Some(start("ALICE-TAG")))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["action"], "RemoteStartTransaction");
+    assert_eq!(body["request"], json!({"idTag": "ALICE-TAG", "connectorId": 1}));
+    let submitted = f.world.command_queue.submitted.lock().unwrap().clone();
+    assert_eq!(submitted.len(), 1);
+    assert_eq!(submitted[0].requested_by.as_deref(), Some("alice"));
+
+    // Bob's token is not Alice's to use, and its existence is not confirmed.
+    let (status, body, _) = f
+        .call("POST", "/v1/charging/start", Some(&alice), Some(start("BOB-TAG")))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // An operator is not a driver.
+    let operator = f.token("olga", &[Role::Operator], Some("org-a"));
+    let (status, _, _) = f
+        .call("POST", "/v1/charging/start", Some(&operator), Some(start("ALICE-TAG")))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A malformed body is a 400 problem.
+    let (status, body, content_type) = f
+        .call(
+            "POST",
+            "/v1/charging/start",
+            Some(&alice),
+            Some(json!({"stationId": "CP-A", "extra": 1})),
+        )
+        .await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::BAD_REQUEST, "application/problem+json"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn operators_reach_only_their_organisations_stations() {
+    let f = fixture().await;
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    assert_eq!(
+        f.call("GET", "/v1/operator/stations/CP-A", Some(&olga), None).await.0,
+        StatusCode::OK
+    );
+    for (method, path) in [
+        ("GET", "/v1/operator/stations/CP-B"),
+        ("GET", "/v1/operator/stations/CP-B/commands"),
+        ("GET", "/v1/operator/stations/CP-NONE"),
+    ] {
+        assert_eq!(
+            f.call(method, path, Some(&olga), None).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let reset = json!({"action": "Reset", "payload": {"type": "Soft"}});
+    let (status, _, _) = f
+        .call(
+            "POST",
+            "/v1/operator/stations/CP-B/commands",
+            Some(&olga),
+            Some(reset.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body, _) = f
+        .call("POST", "/v1/operator/stations/CP-A/commands", Some(&olga), Some(reset))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let bad = json!({"action": "Reset", "payload": {"type": "Sideways"}});
+    let (status, body, _) = f
+        .call("POST", "/v1/operator/stations/CP-A/commands", Some(&olga), Some(bad))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["detail"].as_str().unwrap().contains("type"), "{body}");
+    // An operator without an organisation reaches nothing.
+    let lost = f.token("lost", &[Role::Operator], None);
+    assert_eq!(
+        f.call("GET", "/v1/operator/stations/CP-A", Some(&lost), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn stations_near_a_point_come_nearest_first() {
+    let f = fixture().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let (status, body, _) = f
+        .call(
+            "GET",
+            "/v1/stations?latitude=52.50&longitude=13.40&radius=5000",
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids: Vec<&str> = body["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["CP-A", "CP-B"]);
+    let (status, body, _) = f
+        .call(
+            "GET",
+            "/v1/stations?latitude=52.50&longitude=13.40&radius=500000",
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _, _) = f
+        .call("GET", "/v1/stations?latitude=91&longitude=0", Some(&alice), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_public_and_describes_every_route() {
+    let f = fixture().await;
+    let (status, document, _) = f.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+    for path in [
+        "/v1/stations",
+        "/v1/stations/{stationId}",
+        "/v1/charging/start",
+        "/v1/charging/stop",
+        "/v1/commands/{stationId}/{commandId}",
+        "/v1/operator/stations/{stationId}",
+        "/v1/operator/stations/{stationId}/commands",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.as_str() == path),
+            "{path} missing from {paths:?}"
+        );
+    }
+    assert_eq!(f.call("GET", "/v1/nothing", None, None).await.0, StatusCode::NOT_FOUND);
+}

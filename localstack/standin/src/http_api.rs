@@ -1,0 +1,172 @@
+//! The app door, locally: API Gateway's HTTP API with its JWT authorizer in front of the `api`
+//! function's router, and a development OpenID issuer that signs tokens for it.
+//!
+//! LOCAL DEVELOPMENT ONLY. The issuer at `/local-issuer` has a key made at start-up, publishes it
+//! as a JWKS, and hands out access tokens shaped like Amazon Cognito's: to the seeded demo users
+//! (`demo-driver`, `demo-operator` of organisation `demo-org`, `demo-admin`, password
+//! [`DEMO_PASSWORD`]) through an OAuth2 password grant, and to any user a test describes through
+//! `POST /local-issuer/dev/token`. In AWS the issuer is the Cognito user pool.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use csms_auth::{DevIssuer, Role, Verifier};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the development issuer lives under the API's origin.
+pub const ISSUER_PATH: &str = "/local-issuer";
+/// The app client id the local tokens are issued for (the HTTP API's JWT audience).
+pub const AUDIENCE: &str = "csms-local-app";
+/// The seeded demo users' password. Local only.
+pub const DEMO_PASSWORD: &str = "local-demo-password";
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The seeded demo users: (username, roles, organisation).
+const DEMO_USERS: &[(&str, &[Role], Option<&str>)] = &[
+    ("demo-driver", &[Role::Driver], None),
+    ("demo-operator", &[Role::Operator], Some("demo-org")),
+    ("demo-admin", &[Role::Admin], None),
+];
+
+/// Routes that API Gateway serves without the authorizer.
+const PUBLIC_ROUTES: &[&str] = &["/openapi.json"];
+
+#[derive(Clone)]
+struct Issuer(DevIssuer);
+
+#[derive(Deserialize)]
+struct PasswordGrant {
+    grant_type: String,
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevToken {
+    subject: String,
+    #[serde(default)]
+    roles: Vec<Role>,
+    organisation: Option<String>,
+    email: Option<String>,
+    /// Seconds; negative makes an expired token (for tests of the refusal).
+    lifetime_seconds: Option<i64>,
+}
+
+fn token_response(
+    issuer: &DevIssuer,
+    subject: &str,
+    roles: &[Role],
+    organisation: Option<&str>,
+    email: Option<&str>,
+    lifetime: Duration,
+) -> Response {
+    let token = issuer.mint(subject, roles, organisation, email, AUDIENCE, lifetime);
+    Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs()})).into_response()
+}
+
+async fn password_grant(State(Issuer(issuer)): State<Issuer>, Form(grant): Form<PasswordGrant>) -> Response {
+    let oauth_error = |status: StatusCode, error: &str, description: &str| {
+        (status, Json(json!({"error": error, "error_description": description}))).into_response()
+    };
+    if grant.grant_type != "password" {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only the password grant, for the demo users",
+        );
+    }
+    match DEMO_USERS.iter().find(|(name, _, _)| *name == grant.username) {
+        Some((name, roles, organisation)) if grant.password == DEMO_PASSWORD => {
+            token_response(&issuer, name, roles, *organisation, None, TOKEN_LIFETIME)
+        }
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "unknown demo user or wrong password",
+        ),
+    }
+}
+
+async fn dev_token(State(Issuer(issuer)): State<Issuer>, Json(request): Json<DevToken>) -> Response {
+    let lifetime = request.lifetime_seconds.unwrap_or(TOKEN_LIFETIME.as_secs() as i64);
+    if lifetime <= 0 {
+        // DevIssuer mints forward in time only; an expired token is signed from its own claims.
+        let now = chrono::Utc::now().timestamp();
+        let token = issuer.sign(&json!({
+            "sub": request.subject, "iss": issuer.issuer(), "client_id": AUDIENCE, "token_use": "access",
+            "iat": now + lifetime - 60, "nbf": now + lifetime - 60, "exp": now + lifetime,
+        }));
+        return Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": 0})).into_response();
+    }
+    token_response(
+        &issuer,
+        &request.subject,
+        &request.roles,
+        request.organisation.as_deref(),
+        request.email.as_deref(),
+        Duration::from_secs(lifetime as u64),
+    )
+}
+
+/// API Gateway's JWT authorizer: a request without a valid bearer token never reaches the
+/// function; it gets 401 `{"message":"Unauthorized"}` and a `WWW-Authenticate` challenge.
+async fn authorizer(State(verifier): State<Arc<Verifier>>, request: Request, next: Next) -> Response {
+    if PUBLIC_ROUTES.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(csms_auth::bearer_token);
+    let challenge = match token {
+        None => r#"Bearer realm="csms""#.to_owned(),
+        Some(token) => match verifier.verify(token).await {
+            Ok(_) => return next.run(request).await,
+            Err(e) => e.www_authenticate(),
+        },
+    };
+    let mut response = (StatusCode::UNAUTHORIZED, Json(json!({"message": "Unauthorized"}))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The issuer's routes, and the API behind the authorizer when the template has the function.
+pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>) -> Router {
+    let discovery = issuer.openid_configuration();
+    let jwks_issuer = issuer.clone();
+    let issuer_routes = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { Json(discovery.clone()) }),
+        )
+        .route(
+            "/.well-known/jwks.json",
+            get(move || async move { Json(jwks_issuer.jwks()) }),
+        )
+        .route("/oauth2/token", post(password_grant))
+        .route("/dev/token", post(dev_token))
+        .with_state(Issuer(issuer.clone()));
+    let door = match api {
+        Some(app) => {
+            let verifier = Arc::new(Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer)));
+            api::router(app).layer(middleware::from_fn_with_state(verifier, authorizer))
+        }
+        None => Router::new(),
+    };
+    Router::new().nest(ISSUER_PATH, issuer_routes).merge(door)
+}
+
+/// A verifier for the development issuer, as the `api` function uses locally.
+pub fn verifier(issuer: &DevIssuer) -> Verifier {
+    Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer.clone()))
+}
