@@ -12,11 +12,15 @@ trap 'stack_down; exit 0' INT TERM
 trap 'stack_down' EXIT
 stack_up "$STATE" csms
 
+# The demo driver's card, so that the app API can start charging with it.
+"$CSMS_REGISTRY_BIN" token add --token DEMO-CARD-1 --owner demo-driver >/dev/null
+
 # DynamoDB Local keeps its tables in memory, so the demo station is new on every run, with a
 # strong generated password (or CSMS_DEMO_PASSWORD, 16-40 characters, for a pile configured once).
 DEMO_ID="${CSMS_DEMO_STATION:-CP-DEMO-1}"
 DEMO_PASSWORD="$("$CSMS_REGISTRY_BIN" --json register --id "$DEMO_ID" --protocol ocpp1.6 --protocol ocpp2.0.1 \
-    --site demo --latitude 52.3702 --longitude 4.8952 ${CSMS_DEMO_PASSWORD:+--password "$CSMS_DEMO_PASSWORD"} |
+    --site demo --organisation demo-org --latitude 52.3702 --longitude 4.8952 \
+    ${CSMS_DEMO_PASSWORD:+--password "$CSMS_DEMO_PASSWORD"} |
     sed -E 's/.*"password":"([^"]*)".*/\1/')"
 
 cat <<TXT
@@ -24,6 +28,10 @@ cat <<TXT
 The CSMS is running.
   OCPP URL:   ${CSMS_OCPP_URL}${DEMO_ID}
   subprotocol ocpp1.6 or ocpp2.0.1, Basic auth user ${DEMO_ID}, password ${DEMO_PASSWORD}
+
+  App API:    ${CSMS_API_URL} (OpenAPI: ${CSMS_API_URL}/openapi.json)
+  a demo driver's token (local development issuer; also demo-operator, demo-admin):
+    curl -s -d grant_type=password -d username=demo-driver -d password=local-demo-password ${CSMS_ISSUER_URL}/oauth2/token
 
 In another terminal:
   source ${STATE}/emulators.env; source ${STATE}/csms.env
