@@ -221,3 +221,50 @@ pub async fn command(
         .ok_or_else(|| Problem::not_found(format!("you have no command {id} for station {station}")))?;
     Ok(Json(CommandView::of(&record)))
 }
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    pub id_token: String,
+    /// The 2.0.1 token type, when registered with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Accepted, Blocked, Expired or Invalid, as of now.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+}
+
+/// Your id tokens (cards, key fobs, app tokens), with their status now.
+#[utoipa::path(
+    get,
+    path = "/v1/me/tokens",
+    tag = "charging",
+    responses(
+        (status = 200, description = "Your tokens", body = TokenList),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn my_tokens(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<TokenList>, Problem> {
+    caller.require(Role::Driver)?;
+    let now = chrono::Utc::now();
+    let mut records = app.services.charging.tokens.list_by_owner(caller.subject()).await?;
+    records.sort_by_key(|r| r.token.key());
+    let tokens = records
+        .iter()
+        .map(|r| TokenView {
+            id_token: r.token.as_str().to_owned(),
+            r#type: r.token.kind().map(|k| k.as_str().to_owned()),
+            status: r.authorization(&r.token, now).status.as_str().to_owned(),
+            expiry: r.expiry,
+        })
+        .collect();
+    Ok(Json(TokenList { tokens }))
+}

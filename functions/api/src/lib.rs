@@ -77,6 +77,7 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(charging::start))
         .routes(routes!(charging::stop))
         .routes(routes!(charging::command))
+        .routes(routes!(charging::my_tokens))
         .routes(routes!(operator::station))
         .routes(routes!(operator::submit_command, operator::commands))
 }

@@ -127,6 +127,14 @@ async fn a_driver_starts_with_their_own_token_only() {
     assert_eq!(submitted.len(), 1);
     assert_eq!(submitted[0].requested_by.as_deref(), Some("alice"));
 
+    // Her tokens are hers alone.
+    let (status, body, _) = f.call("GET", "/v1/me/tokens", Some(&alice), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"tokens": [{"idToken": "ALICE-TAG", "status": "Accepted"}]})
+    );
+
     // Bob's token is not Alice's to use, and its existence is not confirmed.
     let (status, body, _) = f
         .call("POST", "/v1/charging/start", Some(&alice), Some(start("BOB-TAG")))
@@ -249,6 +257,7 @@ async fn the_openapi_document_is_public_and_describes_every_route() {
         "/v1/charging/start",
         "/v1/charging/stop",
         "/v1/commands/{stationId}/{commandId}",
+        "/v1/me/tokens",
         "/v1/operator/stations/{stationId}",
         "/v1/operator/stations/{stationId}/commands",
     ] {

@@ -101,7 +101,37 @@ impl TokenRepository for Tokens {
             }
         }
     }
+
+    async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .0
+                .client
+                .query()
+                .table_name(self.0.name()?)
+                .index_name(TOKENS_BY_OWNER)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":owner", s(owner))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items() {
+                records.push(token_from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
+        }
+    }
 }
+
+/// The TokensTable index by owner: partition `owner`, sort `idToken`, all attributes.
+pub const TOKENS_BY_OWNER: &str = "ByOwner";
 
 // ---------------------------------------------------------------------------------------------
 // TransactionsTable: one key `pk`, prefixed by what the item is.

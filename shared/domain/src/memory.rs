@@ -310,6 +310,14 @@ impl TokenRepository for MemoryTokens {
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
         Ok(self.0.lock().unwrap().values().cloned().collect())
     }
+    async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        let tokens = self.0.lock().unwrap();
+        Ok(tokens
+            .values()
+            .filter(|r| r.owner.as_deref() == Some(owner))
+            .cloned()
+            .collect())
+    }
 }
 
 /// The last number handed out (0: none yet).

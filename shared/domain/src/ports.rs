@@ -198,6 +198,8 @@ pub trait TokenRepository: Send + Sync {
     /// Registers the record, replacing any under the same key.
     async fn put(&self, record: &TokenRecord) -> Result<(), StoreError>;
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// The tokens of one owner (a driver's subject), from an index on the owner.
+    async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.
