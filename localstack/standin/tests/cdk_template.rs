@@ -2,7 +2,7 @@
 //! SQS event source mapping must target a function whose handler the stand-in links, or
 //! `csms-local` refuses to start. Skipped (with a note) when the template has not been synthesized.
 
-use standin::app::{CONNECT_FUNCTION, DISCONNECT_FUNCTION, MESSAGE_FUNCTION};
+use standin::app::{API_FUNCTION, CONNECT_FUNCTION, DISCONNECT_FUNCTION, MESSAGE_FUNCTION};
 use standin::routes::LambdaConsumer;
 use standin::template::Plan;
 use std::path::Path;
@@ -29,7 +29,7 @@ fn every_function_of_the_synthesized_template_is_linked() {
     for function in &plan.functions {
         let id = function.construct_id.as_str();
         assert!(
-            [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION].contains(&id)
+            [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION, API_FUNCTION].contains(&id)
                 || LambdaConsumer::FUNCTIONS.contains(&id),
             "the stand-in does not run {id}"
         );
