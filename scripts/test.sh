@@ -13,6 +13,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "infra: CDK template tests"
 (cd infra && npm test --silent)
+step "infra: cfn-lint and checkov"
+bash infra/lint.sh
 
 STATE="$(mktemp -d)"
 trap 'stack_down; rm -rf "$STATE"' EXIT

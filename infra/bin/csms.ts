@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
+import { environmentFromContext } from '../lib/config';
 import { CsmsStack } from '../lib/csms-stack';
 
 // Bundling = `cargo lambda build --release --arm64 --bin <name>` in the workspace root, run by
@@ -19,7 +20,12 @@ const app = new App({
   postCliContext: skipBundling ? { 'aws:cdk:bundling-stacks': [] } : undefined,
 });
 
+// The construct id stays `Csms` (cdk.out/Csms.template.json, which the local stand-in and the lint
+// read; `npx cdk deploy Csms`); the CloudFormation stack is named after the environment, so
+// `-c environment=prod` and `-c environment=staging` deploy side by side in one account.
+const environment = environmentFromContext(app.node.tryGetContext('environment'));
 new CsmsStack(app, 'Csms', {
-  description: 'Serverless OCPP CSMS: WebSocket API, functions, tables and queues',
+  stackName: `csms-${environment}`,
+  description: `Serverless OCPP CSMS (${environment}): pile door (CloudFront + WebSocket API), app door (Cognito + HTTP API), functions, tables, queues, alarms`,
   // Account/region come from the deploying credentials; the template stays environment-agnostic.
 });

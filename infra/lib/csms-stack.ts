@@ -1,14 +1,21 @@
 import * as path from 'path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
+import { addAppDoor, addIdentity } from './app-door';
+import { configFromContext } from './config';
+import { jsonAccessLogFormat, logGroup } from './logging';
+import { addMonitoring } from './monitoring';
+import { addPileDoor } from './pile-door';
+import { ignoreCfnLint, skipCheckov } from './suppressions';
 
 // The Cargo workspace root; cargo-lambda builds each binary from there.
 const WORKSPACE_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
@@ -16,35 +23,63 @@ const WORKSPACE_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
 // The stage name is also the first path segment of the public URL (wss://.../ocpp/<stationId>).
 const STAGE_NAME = 'ocpp';
 
+/** Global secondary index of StationsTable for "stations near a point" (csms-domain `geo`). */
+export const GEO_INDEX = 'ByGeoCell';
+/** Global secondary index of TokensTable: a driver's tokens (csms-aws `TOKENS_BY_OWNER`). */
+export const TOKENS_BY_OWNER_INDEX = 'ByOwner';
+
 /**
  * The whole CSMS in one stack. Construct ids and environment variable names are a contract
- * (ARCHITECTURE.md, "Resources"): the local stand-in finds resources by `aws:cdk:path`.
+ * (ARCHITECTURE.md, "Resources"): the local stand-in finds tables, queues and functions by
+ * `aws:cdk:path`, so those stay at the top level of the stack under their ids.
  *
- * Context:
- * - `removalPolicy`: `retain` (default) or `destroy`, for the tables and log groups.
- * - `heartbeatIntervalSeconds`: interval handed to piles in BootNotification (default 300).
+ * Context (`-c key=value`): see lib/config.ts for the full list and defaults.
  */
 export class CsmsStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    const removalPolicy = removalPolicyFromContext(this.node.tryGetContext('removalPolicy'));
-    const heartbeatIntervalSeconds = heartbeatFromContext(this.node.tryGetContext('heartbeatIntervalSeconds'));
+    const config = configFromContext(this.node);
+    const { removalPolicy, heartbeatIntervalSeconds } = config;
+    Tags.of(this).add('Project', 'csms');
+    Tags.of(this).add('Environment', config.environment);
 
     // ---- Tables --------------------------------------------------------------------------------
     // On-demand: piles talk in bursts (boot storms after an outage) and idle otherwise.
-    const table = (tableId: string, partitionKey: string, sortKey?: string, ttl?: string) =>
-      new dynamodb.Table(this, tableId, {
+    const table = (tableId: string, partitionKey: string, sortKey?: string, ttl?: string) => {
+      const created = new dynamodb.Table(this, tableId, {
         partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: sortKey ? { name: sortKey, type: dynamodb.AttributeType.STRING } : undefined,
         timeToLiveAttribute: ttl,
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        // On by default with removalPolicy=retain: a table cannot be deleted by accident, even
+        // outside CloudFormation.
+        deletionProtection: config.deletionProtection,
         removalPolicy,
       });
+      skipCheckov(created, {
+        id: 'CKV_AWS_119',
+        reason:
+          'Encrypted with KMS under the AWS-managed key aws/dynamodb (no key to pay for or lose); a customer-managed ' +
+          'key adds $1/month per key and a request charge on every read and write of a per-message hot path.',
+      });
+      return created;
+    };
 
     const stations = table('StationsTable', 'stationId');
+    // Stations near a point: each located station carries its geohash cell (`geoCell`, the 4
+    // character prefix) and its geohash (`geohash`, 9 characters); a search queries the cells its
+    // circle touches. The location itself is projected (the Stations adapter's `latitude` and
+    // `longitude`), so distances are computed from the index alone.
+    stations.addGlobalSecondaryIndex({
+      indexName: GEO_INDEX,
+      partitionKey: { name: 'geoCell', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'geohash', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: ['latitude', 'longitude'],
+    });
     const connections = table('ConnectionsTable', 'connectionId', undefined, 'expiresAt');
     const availability = table('AvailabilityTable', 'stationId', 'component');
     const statusHistory = table('StatusHistoryTable', 'stationId', 'entry', 'expiresAt');
@@ -53,33 +88,79 @@ export class CsmsStack extends Stack {
     // key prefixes (a counter item for 1.6 transaction ids, start claims, transactions, seqNo
     // trackers), so that a start is one conditional transaction over one table.
     const tokens = table('TokensTable', 'idToken');
+    // A driver's tokens (the app API's GET /v1/me/tokens): partition `owner`, sort `idToken`; all
+    // attributes, since a token item is small and the listing shows all of it.
+    tokens.addGlobalSecondaryIndex({
+      indexName: TOKENS_BY_OWNER_INDEX,
+      partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
     const transactions = table('TransactionsTable', 'pk', undefined, 'expiresAt');
     const anomalies = table('AnomaliesTable', 'stationId', 'entry', 'expiresAt');
     const sessions = table('SessionsTable', 'stationId', 'transaction');
     // Remote commands: per station, its commands (`command#<id>`), its one outstanding-call slot
     // (`slot`) and its local authorization list (`locallist`).
     const commands = table('CommandsTable', 'stationId', 'entry', 'expiresAt');
+    const tables = {
+      StationsTable: stations,
+      ConnectionsTable: connections,
+      AvailabilityTable: availability,
+      StatusHistoryTable: statusHistory,
+      StationEventsTable: stationEvents,
+      TokensTable: tokens,
+      TransactionsTable: transactions,
+      AnomaliesTable: anomalies,
+      SessionsTable: sessions,
+      CommandsTable: commands,
+    };
 
     // ---- Functions -----------------------------------------------------------------------------
     // All arm64 (cheaper per GB-s than x86) on provided.al2023. Timeouts of the WebSocket functions
     // stay well under API Gateway's 29 s integration timeout and a pile's ~30 s CALL timeout, so a
     // stuck call fails while the pile still waits for an answer rather than after.
     const rustFunction = (functionId: string, binaryName: string, memorySize: number, timeout: Duration) => {
-      const logGroup = new logs.LogGroup(this, `${functionId}Logs`, {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy,
-      });
-      return new RustFunction(this, functionId, {
+      const fn = new RustFunction(this, functionId, {
         manifestPath: WORKSPACE_MANIFEST,
         binaryName,
         architecture: lambda.Architecture.ARM_64,
         runtime: 'provided.al2023',
         memorySize,
         timeout,
-        logGroup,
+        logGroup: logGroup(this, `${functionId}Logs`, config),
         loggingFormat: lambda.LoggingFormat.JSON,
         tracing: lambda.Tracing.ACTIVE,
       });
+      skipCheckov(
+        fn,
+        {
+          id: 'CKV_AWS_116',
+          reason:
+            'Never invoked asynchronously: API Gateway calls it synchronously or an SQS event source mapping polls ' +
+            'for it, and the queue has its own dead-letter queue.',
+        },
+        {
+          id: 'CKV_AWS_117',
+          reason: 'Reaches only AWS APIs (DynamoDB, SQS, API Gateway); a VPC would add NAT or endpoint costs and nothing to protect.',
+        },
+        {
+          id: 'CKV_AWS_173',
+          reason: 'Environment variables hold resource names, URLs and settings only, never secrets; Lambda encrypts them at rest.',
+        },
+        {
+          id: 'CKV_AWS_115',
+          reason:
+            'Concurrency is bounded upstream (stage throttling, SQS event source batching) rather than by reserved ' +
+            'concurrency, which would take capacity from the account pool and turn bursts into throttles.',
+        },
+      );
+      ignoreCfnLint(
+        fn,
+        'W3005',
+        'aws-cdk-lib makes every function DependsOn its service role while also reading the role\'s Arn with ' +
+          'Fn::GetAtt; the redundant DependsOn is the library\'s own, and harmless.',
+      );
+      return fn;
     };
 
     // connect verifies the station password with Argon2id, which is memory-hard and CPU-bound;
@@ -99,6 +180,10 @@ export class CsmsStack extends Stack {
     // commands sends CALLs to piles: a few DynamoDB calls and one PostToConnection per command.
     const commandsTimeout = Duration.seconds(10);
     const commandsFn = rustFunction('CommandsFunction', 'commands', 256, commandsTimeout);
+    // api serves the app door: JWT checks (the JWKS fetched once per instance and cached) and a
+    // few DynamoDB calls or one SQS send per request; 10 s leaves room for a cold start's JWKS
+    // fetch, well within the HTTP API's 30 s integration timeout.
+    const apiFn = rustFunction('ApiFunction', 'api', 256, Duration.seconds(10));
 
     // ---- Queues --------------------------------------------------------------------------------
     // FIFO with MessageGroupId = station id keeps each station's status changes in order.
@@ -175,6 +260,9 @@ export class CsmsStack extends Stack {
     });
     // Each sent command's deadline check, delayed to its deadline. Standard, not FIFO: only
     // standard queues delay single messages, and the check is idempotent and order-free.
+    // This is also why the stack has no schedule (EventBridge rule) for expiring pending
+    // commands: each command carries its own delayed check, so it fails at its deadline without
+    // a periodic scan; periodic work (reservations, later) would get a schedule then.
     const commandDeadlinesDlq = new sqs.Queue(this, 'CommandDeadlinesDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -187,11 +275,24 @@ export class CsmsStack extends Stack {
       deadLetterQueue: { queue: commandDeadlinesDlq, maxReceiveCount: 5 },
     });
 
+    for (const queue of [
+      statusQueue, statusDlq, sessionEventsQueue, sessionEventsDlq, sessionCompletedQueue, sessionCompletedDlq,
+      commandsQueue, commandsDlq, commandDeadlinesQueue, commandDeadlinesDlq,
+    ]) {
+      skipCheckov(queue, {
+        id: 'CKV_AWS_27',
+        reason:
+          'Encrypted at rest with SQS-managed SSE (SqsManagedSseEnabled, asserted by the template tests); the check ' +
+          'only recognises KmsMasterKeyId, and a KMS key would add a KMS request to every send and receive.',
+      });
+    }
+
     // ---- WebSocket API -------------------------------------------------------------------------
     // Routes are added after the functions exist; the functions need the API id for their callback URL.
     const api = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
       description: 'OCPP-J endpoint for charge points',
     });
+    const webSocketAccessLogs = logGroup(this, 'WebSocketAccessLogs', config);
     const stage = new apigwv2.WebSocketStage(this, 'WebSocketStage', {
       webSocketApi: api,
       stageName: STAGE_NAME,
@@ -199,7 +300,40 @@ export class CsmsStack extends Stack {
       // A ceiling so a misbehaving fleet cannot run up Lambda and DynamoDB without bound
       // (the account default is 10,000 rps). Raise it for fleets beyond a few tens of thousands.
       throttle: { rateLimit: 500, burstLimit: 1000 },
+      // One JSON line per handshake, message and disconnect: which station (the connection's
+      // query string is not logged, the connection id is), which route, what status, how slow.
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(webSocketAccessLogs),
+        format: jsonAccessLogFormat({
+          requestId: '$context.requestId',
+          connectionId: '$context.connectionId',
+          eventType: '$context.eventType',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          requestTime: '$context.requestTime',
+          ip: '$context.identity.sourceIp',
+          userAgent: '$context.identity.userAgent',
+          integrationLatency: '$context.integrationLatency',
+          integrationStatus: '$context.integrationStatus',
+          error: '$context.error.message',
+        }),
+      },
     });
+    // WebSocket (and REST) stages write logs through API Gateway's account-wide CloudWatch Logs
+    // role: one setting per account and region, which the first deployment must make. Kept on
+    // stack deletion, since other stacks of the account may rely on it; turn it off with
+    // -c apiGatewayCloudWatchRole=false where the account already has one.
+    if (config.apiGatewayCloudWatchRole) {
+      const role = new iam.Role(this, 'ApiGatewayCloudWatchRole', {
+        description: 'API Gateway (account setting): writes WebSocket and REST stage logs to CloudWatch Logs',
+        assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+      });
+      role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const account = new apigw.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+      account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      stage.node.addDependency(account);
+    }
 
     // $connect is a Lambda proxy integration: API Gateway passes the function's response headers,
     // including the chosen Sec-WebSocket-Protocol, into the handshake response. No route response
@@ -216,6 +350,9 @@ export class CsmsStack extends Stack {
       integration: new WebSocketLambdaIntegration('MessageIntegration', messageFn),
       returnResponse: true,
     });
+    // No authorizer on any route: $connect's function is the authorizer (404 for an unknown
+    // station, 401 for a wrong password, which a REQUEST authorizer could not tell apart), and
+    // later frames arrive on connections it authenticated.
 
     // ---- Environment and grants (least privilege: only what each function uses) ----------------
     connectFn.addEnvironment('STATIONS_TABLE', stations.tableName);
@@ -300,10 +437,111 @@ export class CsmsStack extends Stack {
       new SqsEventSource(commandDeadlinesQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
+    // ---- Doors ---------------------------------------------------------------------------------
+    const pileDoor = addPileDoor(this, api, config);
+    const identity = addIdentity(this, config);
+    const appDoor = addAppDoor(this, apiFn, identity, config);
+
+    // The app API: validates Cognito access tokens itself too (AUTH_*), reads the fleet's state,
+    // registers stations and id tokens, and submits remote commands like csms-registry does.
+    apiFn.addEnvironment('AUTH_ISSUER', identity.issuerUrl);
+    apiFn.addEnvironment('AUTH_AUDIENCE', identity.webClient.userPoolClientId);
+    apiFn.addEnvironment('AUTH_TOKEN_USE', 'access');
+    apiFn.addEnvironment('STATIONS_TABLE', stations.tableName);
+    apiFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
+    apiFn.addEnvironment('AVAILABILITY_TABLE', availability.tableName);
+    apiFn.addEnvironment('STATUS_HISTORY_TABLE', statusHistory.tableName);
+    apiFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
+    apiFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    apiFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
+    apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
+    // Writes: stations (registration, location), tokens, and commands (the API records what it
+    // submits); everything else it only reads. Reads on stations include the ByGeoCell index.
+    stations.grantReadWriteData(apiFn);
+    tokens.grantReadWriteData(apiFn);
+    commands.grantReadWriteData(apiFn);
+    connections.grantReadData(apiFn);
+    availability.grantReadData(apiFn);
+    statusHistory.grantReadData(apiFn);
+    sessions.grantReadData(apiFn);
+    commandsQueue.grantSendMessages(apiFn);
+
+    // ---- Operations ----------------------------------------------------------------------------
+    const monitoring = addMonitoring(
+      this,
+      {
+        functions: {
+          ConnectFunction: connectFn,
+          MessageFunction: messageFn,
+          DisconnectFunction: disconnectFn,
+          StatusFunction: statusFn,
+          SessionsFunction: sessionsFn,
+          CommandsFunction: commandsFn,
+          ApiFunction: apiFn,
+        },
+        queues: {
+          StatusQueue: statusQueue,
+          SessionEventsQueue: sessionEventsQueue,
+          SessionCompletedQueue: sessionCompletedQueue,
+          CommandsQueue: commandsQueue,
+          CommandDeadlinesQueue: commandDeadlinesQueue,
+        },
+        deadLetterQueues: {
+          StatusDeadLetterQueue: statusDlq,
+          SessionEventsDeadLetterQueue: sessionEventsDlq,
+          SessionCompletedDeadLetterQueue: sessionCompletedDlq,
+          CommandsDeadLetterQueue: commandsDlq,
+          CommandDeadlinesDeadLetterQueue: commandDeadlinesDlq,
+        },
+        tables: Object.fromEntries(
+          Object.entries(tables).map(([tableId, t]) => [
+            tableId,
+            { table: t, indexes: t === stations ? [GEO_INDEX] : t === tokens ? [TOKENS_BY_OWNER_INDEX] : [] },
+          ]),
+        ),
+        webSocket: { apiId: api.apiId, stageName: stage.stageName },
+        http: { apiId: appDoor.httpApi.apiId, stageName: appDoor.stage.stageName },
+      },
+      config,
+    );
+
     // ---- Outputs -------------------------------------------------------------------------------
+    new CfnOutput(this, 'OcppUrl', {
+      value: pileDoor.ocppUrl,
+      description: 'Piles connect to <this><stationId> (CloudFront moves the id into ?stationId=)',
+    });
+    if (config.ocppDomain) {
+      new CfnOutput(this, 'OcppDomainTarget', {
+        value: pileDoor.distribution.distributionDomainName,
+        description: `Point ${config.ocppDomain.domainName} here (CNAME, or an alias record in Route 53)`,
+      });
+    }
+    new CfnOutput(this, 'ApiUrl', { value: appDoor.apiUrl, description: 'The app API (HTTP API, Cognito JWT)' });
+    if (appDoor.domainName) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: appDoor.domainName.regionalDomainName,
+        description: `Point ${config.apiDomain!.domainName} here (CNAME, or an alias record in Route 53)`,
+      });
+    }
+    new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId, description: 'Cognito user pool of the app users' });
+    new CfnOutput(this, 'AppClientId', {
+      value: identity.webClient.userPoolClientId,
+      description: 'Web app client: authorization code + PKCE, no secret',
+    });
+    new CfnOutput(this, 'IssuerUrl', { value: identity.issuerUrl, description: 'Issuer (iss) of the user pool tokens' });
+    new CfnOutput(this, 'HostedSignInUrl', {
+      value: identity.domain.baseUrl(),
+      description: 'Cognito hosted sign-in domain (/oauth2/authorize, /oauth2/token, /login)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'Alarms notify this SNS topic' });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+    // Table names, for csms-registry against the deployed stack (docs/deploy.md).
+    for (const [tableId, t] of Object.entries(tables)) {
+      new CfnOutput(this, `${tableId}Name`, { value: t.tableName, description: `${tableId} (physical name)` });
+    }
     new CfnOutput(this, 'WebSocketUrl', {
       value: stage.url,
-      description: 'Piles connect to <this>/<stationId> (behind the CloudFront path rewrite)',
+      description: 'The stage itself (wss://<api>/ocpp?stationId=<id>), for diagnosis; piles use OcppUrl',
     });
     new CfnOutput(this, 'CommandsQueueUrl', {
       value: commandsQueue.queueUrl,
@@ -314,25 +552,4 @@ export class CsmsStack extends Stack {
       description: 'The @connections management endpoint of the stage',
     });
   }
-}
-
-function removalPolicyFromContext(value: unknown): RemovalPolicy {
-  switch (value ?? 'retain') {
-    case 'retain':
-      return RemovalPolicy.RETAIN;
-    case 'destroy':
-      return RemovalPolicy.DESTROY;
-    default:
-      throw new Error(`context removalPolicy must be "retain" or "destroy", got ${JSON.stringify(value)}`);
-  }
-}
-
-function heartbeatFromContext(value: unknown): number {
-  // -c values arrive as strings; values from cdk.json or tests may be numbers.
-  const seconds = value === undefined ? 300 : Number(value);
-  // API Gateway drops a WebSocket idle for 10 minutes, so the heartbeat must come sooner.
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds >= 600) {
-    throw new Error(`context heartbeatIntervalSeconds must be an integer in 1..599, got ${JSON.stringify(value)}`);
-  }
-  return seconds;
 }

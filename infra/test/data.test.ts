@@ -30,8 +30,10 @@ describe('tables', () => {
     const keySchema = [{ AttributeName: pk, KeyType: 'HASH' }];
     if (sk) keySchema.push({ AttributeName: sk, KeyType: 'RANGE' });
     expect(p.KeySchema).toEqual(keySchema);
+    // The table's keys, and the keys of its indexes (StationsTable's and TokensTable's).
+    const indexKeys = id === 'StationsTable' ? ['geoCell', 'geohash'] : id === 'TokensTable' ? ['owner'] : [];
     expect(p.AttributeDefinitions).toEqual(
-      [pk, sk].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      [pk, sk, ...indexKeys].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     );
 
     expect(p.BillingMode).toBe('PAY_PER_REQUEST');
@@ -45,6 +47,51 @@ describe('tables', () => {
     }
     expect(p.TableName).toBeUndefined();
     expect(table.DeletionPolicy).toBe('Retain');
+    expect(p.DeletionProtectionEnabled).toBe(true);
+  });
+
+  test('StationsTable: the ByGeoCell index, keyed by geohash cell and geohash, projecting the location', () => {
+    const p = resource(template, 'StationsTable/Resource').Properties;
+    expect(p.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'ByGeoCell',
+        KeySchema: [
+          { AttributeName: 'geoCell', KeyType: 'HASH' },
+          { AttributeName: 'geohash', KeyType: 'RANGE' },
+        ],
+        // The Stations adapter's names for the location (shared/aws/src/dynamo.rs).
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['latitude', 'longitude'] },
+      },
+    ]);
+    for (const [id] of TABLES.filter(([id]) => id !== 'StationsTable' && id !== 'TokensTable')) {
+      expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
+    }
+  });
+
+  test('TokensTable: the ByOwner index (a driver\'s tokens), keyed by owner and id token, all attributes', () => {
+    expect(resource(template, 'TokensTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'ByOwner',
+        KeySchema: [
+          { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'idToken', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+
+  test('deletion protection follows the removal policy unless set', () => {
+    const protectedWhenDestroyed = synth({ removalPolicy: 'destroy', deletionProtection: 'true' });
+    const destroyable = synth({ removalPolicy: 'destroy' });
+    const unprotected = synth({ deletionProtection: 'false' });
+    for (const [id] of TABLES) {
+      expect(resource(destroyable, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(false);
+      expect(resource(protectedWhenDestroyed, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(true);
+      expect(resource(unprotected, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(false);
+      expect(resource(unprotected, `${id}/Resource`).DeletionPolicy).toBe('Retain');
+    }
+    expect(() => synth({ deletionProtection: 'maybe' })).toThrow(/deletionProtection/);
   });
 
   test('removalPolicy=destroy from context', () => {

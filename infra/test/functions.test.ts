@@ -37,6 +37,12 @@ describe('functions', () => {
     expect(resource(template, 'CommandsFunction/Resource').Properties.Timeout).toBe(10);
   });
 
+  test('api: 256 MB, 10 s (JWT checks and a few DynamoDB calls per request)', () => {
+    const p = resource(template, 'ApiFunction/Resource').Properties;
+    expect(p.MemorySize).toBe(256);
+    expect(p.Timeout).toBe(10);
+  });
+
   test('connect has room for Argon2id; message and disconnect are small', () => {
     const memory = (fn: string) => resource(template, `${fn}/Resource`).Properties.MemorySize;
     expect(memory('ConnectFunction')).toBeGreaterThanOrEqual(512);
@@ -61,6 +67,11 @@ describe('environment', () => {
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
       'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
     ],
+    ApiFunction: [
+      'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
+      'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
+      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
+    ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
 
@@ -84,6 +95,22 @@ describe('environment', () => {
     const s = env(template, 'StatusFunction');
     expect(s.AVAILABILITY_TABLE).toEqual({ Ref: id('AvailabilityTable/Resource') });
     expect(s.STATUS_HISTORY_TABLE).toEqual({ Ref: id('StatusHistoryTable/Resource') });
+  });
+
+  test('api: the token checks name the user pool and the web app client; the resources of the contract', () => {
+    const a = env(template, 'ApiFunction');
+    expect(a.AUTH_ISSUER).toEqual({
+      'Fn::Join': ['', [
+        'https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: id('UserPool/Resource') },
+      ]],
+    });
+    expect(a.AUTH_AUDIENCE).toEqual({ Ref: id('UserPool/WebAppClient/Resource') });
+    expect(a.AUTH_TOKEN_USE).toBe('access');
+    expect(a.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
+    expect(a.COMMANDS_TABLE).toEqual({ Ref: id('CommandsTable/Resource') });
+    expect(a.COMMANDS_QUEUE_URL).toEqual({ Ref: id('CommandsQueue/Resource') });
+    // The same value as every other function's, so the local stand-in resolves them alike.
+    expect(a.COMMANDS_QUEUE_URL).toEqual(env(template, 'CommandsFunction').COMMANDS_QUEUE_URL);
   });
 
   test('CONNECTIONS_ENDPOINT is the stage callback URL', () => {
@@ -121,11 +148,31 @@ describe('IAM', () => {
     }
   });
 
-  test('no managed policy beyond basic execution', () => {
-    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+  test('functions: no managed policy beyond basic execution', () => {
+    for (const fn of FUNCTIONS) {
+      const role = resource(template, `${fn}/ServiceRole/Resource`);
       const arns = JSON.stringify(role.Properties.ManagedPolicyArns ?? []);
       expect(arns.match(/policy\/[\w/-]+/g)).toEqual(['policy/service-role/AWSLambdaBasicExecutionRole']);
     }
+  });
+
+  test('the only other role: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion', () => {
+    const roles = resourcesOfType(template, 'AWS::IAM::Role');
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 1);
+    const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
+    expect(role.DeletionPolicy).toBe('Retain');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
+      'policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    ]);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+    ]);
+    const account = resource(template, 'ApiGatewayAccount');
+    expect(account.Properties.CloudWatchRoleArn).toEqual({ 'Fn::GetAtt': [id('ApiGatewayCloudWatchRole/Resource'), 'Arn'] });
+    // Without it (an account that has the setting already), no role and no account resource.
+    const without = synth({ apiGatewayCloudWatchRole: 'false' });
+    without.resourceCountIs('AWS::ApiGateway::Account', 0);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length);
   });
 
   // Resources each function's role may touch, by construct path.
@@ -140,6 +187,10 @@ describe('IAM', () => {
     SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue'],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
+    ],
+    ApiFunction: [
+      'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
+      'CommandsTable', 'CommandsQueue',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -191,6 +242,23 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).not.toContain('sqs:ReceiveMessage');
   });
 
+  test('api: writes stations, tokens and commands, only reads the rest, only sends commands', () => {
+    const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    for (const table of ['StationsTable', 'TokensTable', 'CommandsTable']) {
+      expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...writes]));
+    }
+    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable']) {
+      expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      for (const write of writes) expect(actionsOn('ApiFunction', table)).not.toContain(write);
+    }
+    expect(actionsOn('ApiFunction', 'CommandsQueue')).toContain('sqs:SendMessage');
+    expect(actionsOn('ApiFunction', 'CommandsQueue')).not.toContain('sqs:ReceiveMessage');
+    // Reads on StationsTable cover its ByGeoCell index (table/.../index/*).
+    const stationsStatements = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
+      .filter((s) => referencedIds(s.Resource).has(id('StationsTable/Resource')));
+    expect(JSON.stringify(stationsStatements)).toContain('/index/*');
+  });
+
   test('ManageConnections: only connect (closes replaced sockets) and commands (sends CALLs), only on this stage\'s @connections', () => {
     const manage = statements.filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
     expect(manage).toHaveLength(2);
@@ -207,7 +275,9 @@ describe('IAM', () => {
 describe('WebSocket API', () => {
   const apiId = id('WebSocketApi/Resource');
   const routeKeys = () =>
-    Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+    Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'))
+      .filter((r) => r.Properties.ApiId.Ref === apiId)
+      .map((r) => r.Properties.RouteKey);
 
   test('the three routes, each a Lambda proxy integration of its function', () => {
     expect(routeKeys().sort()).toEqual(['$connect', '$default', '$disconnect']);
@@ -235,8 +305,34 @@ describe('WebSocket API', () => {
     });
   });
 
+  test('no route has an authorizer: $connect\'s function authenticates (404 / 401)', () => {
+    for (const route of Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'))) {
+      if (route.Properties.ApiId.Ref !== apiId) continue;
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+  });
+
+  test('stage access logs: one JSON object per event, into a log group with retention', () => {
+    const stage = resource(template, 'WebSocketStage/Resource').Properties;
+    expect(stage.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [id('WebSocketAccessLogs/Resource'), 'Arn'] });
+    const format = JSON.parse(stage.AccessLogSettings.Format);
+    expect(format).toEqual(expect.objectContaining({
+      requestId: '$context.requestId',
+      connectionId: '$context.connectionId',
+      eventType: '$context.eventType',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    }));
+    expect(resource(template, 'WebSocketAccessLogs/Resource').Properties.RetentionInDays).toBe(30);
+    // The stage waits for API Gateway's account CloudWatch role, without which it cannot log.
+    expect(resource(template, 'WebSocketStage/Resource')).toEqual(
+      expect.objectContaining({ DependsOn: expect.arrayContaining([id('ApiGatewayAccount')]) }),
+    );
+  });
+
   test('stage ocpp, auto-deployed and throttled', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    // This stage and the HTTP API's.
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 2);
     const stage = resource(template, 'WebSocketStage/Resource').Properties;
     expect(stage.StageName).toBe('ocpp');
     expect(stage.AutoDeploy).toBe(true);
