@@ -30,6 +30,16 @@ describe('Cognito user pool', () => {
     expect(org).toEqual(expect.objectContaining({ AttributeDataType: 'String', Mutable: true }));
   });
 
+  test('pre token generation trigger (v2) puts custom:org into access tokens', () => {
+    const pool = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPool'))[0];
+    expect(pool.Properties.LambdaConfig.PreTokenGenerationConfig).toEqual({
+      LambdaArn: { 'Fn::GetAtt': [logicalId(template, 'PreTokenFunction/Resource'), 'Arn'] },
+      LambdaVersion: 'V2_0',
+    });
+    const timeout = resource(template, 'PreTokenFunction/Resource').Properties.Timeout;
+    expect(timeout).toBeLessThanOrEqual(5);
+  });
+
   test('groups drivers, operators, admins', () => {
     const groups = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPoolGroup'));
     expect(groups.map((g) => g.Properties.GroupName).sort()).toEqual(['admins', 'drivers', 'operators']);

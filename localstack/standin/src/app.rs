@@ -55,6 +55,9 @@ pub const MESSAGE_FUNCTION: &str = "MessageFunction";
 pub const DISCONNECT_FUNCTION: &str = "DisconnectFunction";
 /// Construct id of the app API function, behind the HTTP API.
 pub const API_FUNCTION: &str = "ApiFunction";
+/// Functions the stand-in does not run because its local door does their job: the Cognito pre
+/// token generation trigger (the development issuer writes `custom:org` into its tokens itself).
+pub const NOT_RUN_LOCALLY: &[&str] = &["PreTokenFunction"];
 pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -250,6 +253,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let known: Vec<&str> = [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION, API_FUNCTION]
         .into_iter()
         .chain(LambdaConsumer::FUNCTIONS.iter().copied())
+        .chain(NOT_RUN_LOCALLY.iter().copied())
         .collect();
     for function in &plan.functions {
         if !known.contains(&function.construct_id.as_str()) {
