@@ -87,12 +87,7 @@ pub async fn start(
             authorization.status.as_str()
         )));
     }
-    let protocol = commands::request::station_protocol(&app.services, &station)
-        .await
-        .map_err(|e| match e {
-            commands::request::RequestError::UnknownStation(id) => Problem::not_found(format!("no station {id}")),
-            other => Problem::bad_request(other.to_string()),
-        })?;
+    let protocol = remote::protocol_of(&app.services, &station).await?;
     let (action, payload) = match protocol {
         ProtocolVersion::Ocpp16 => {
             let mut p = json!({"idTag": token.token.as_str()});
@@ -113,6 +108,7 @@ pub async fn start(
     let view = remote::submit(
         &app.services,
         station,
+        protocol,
         action,
         payload,
         TIMEOUT_SECONDS,
@@ -172,13 +168,23 @@ pub async fn stop(
     if owner.as_deref() != Some(caller.subject()) {
         return Err(not_found());
     }
-    let (action, payload): (&str, Value) = match &session.transaction {
-        TransactionKey::Ocpp16(id) => ("RemoteStopTransaction", json!({"transactionId": id.get()})),
-        TransactionKey::Ocpp201(id) => ("RequestStopTransaction", json!({"transactionId": id.as_str()})),
+    // The transaction's own version: no lookup needed.
+    let (protocol, action, payload): (_, &str, Value) = match &session.transaction {
+        TransactionKey::Ocpp16(id) => (
+            ProtocolVersion::Ocpp16,
+            "RemoteStopTransaction",
+            json!({"transactionId": id.get()}),
+        ),
+        TransactionKey::Ocpp201(id) => (
+            ProtocolVersion::Ocpp201,
+            "RequestStopTransaction",
+            json!({"transactionId": id.as_str()}),
+        ),
     };
     let view = remote::submit(
         &app.services,
         station,
+        protocol,
         action,
         payload,
         TIMEOUT_SECONDS,

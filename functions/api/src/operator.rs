@@ -92,9 +92,11 @@ pub async fn submit_command(
 ) -> Result<(StatusCode, Json<CommandView>), Problem> {
     let station = own_station(&app, &caller, &raw).await?;
     let timeout = body.timeout_seconds.unwrap_or(30);
+    let protocol = remote::protocol_of(&app.services, &station.id).await?;
     let view = remote::submit(
         &app.services,
         station.id,
+        protocol,
         &body.action,
         body.payload,
         timeout,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use commands::request::{self, RequestError};
 use csms_domain::command::{self, CommandRecord, CommandState};
-use csms_domain::{Services, StationId};
+use csms_domain::{ProtocolVersion, Services, StationId};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -85,18 +85,23 @@ fn request_problem(e: RequestError) -> Problem {
     }
 }
 
+/// The OCPP version a command for the station is written in (404 for an unknown station).
+pub async fn protocol_of(services: &Services, station: &StationId) -> Result<ProtocolVersion, Problem> {
+    request::station_protocol(services, station)
+        .await
+        .map_err(request_problem)
+}
+
 /// Checks and submits a command to the commands queue on behalf of `requested_by`.
 pub async fn submit(
     services: &Services,
     station: StationId,
+    protocol: ProtocolVersion,
     action: &str,
     payload: Value,
     timeout_seconds: i64,
     requested_by: &str,
 ) -> Result<CommandView, Problem> {
-    let protocol = request::station_protocol(services, &station)
-        .await
-        .map_err(request_problem)?;
     let mut command = request::new_command(
         station,
         protocol,

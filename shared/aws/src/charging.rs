@@ -80,53 +80,35 @@ impl TokenRepository for Tokens {
     }
 
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .0
-                .client
-                .scan()
-                .table_name(self.0.name()?)
-                .set_exclusive_start_key(start)
-                .send()
-                .await;
-            let out = out.map_err(backend)?;
-            for item in out.items() {
-                records.push(token_from_item(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
-        }
+        let scan = self.0.client.scan().table_name(self.0.name()?);
+        let items = scan
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        items.iter().map(token_from_item).collect()
     }
 
     async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .0
-                .client
-                .query()
-                .table_name(self.0.name()?)
-                .index_name(TOKENS_BY_OWNER)
-                .key_condition_expression("#owner = :owner")
-                .expression_attribute_names("#owner", "owner")
-                .expression_attribute_values(":owner", s(owner))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items() {
-                records.push(token_from_item(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
-        }
+        let query = self
+            .0
+            .client
+            .query()
+            .table_name(self.0.name()?)
+            .index_name(TOKENS_BY_OWNER)
+            .key_condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner));
+        let items = query
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        items.iter().map(token_from_item).collect()
     }
 }
 

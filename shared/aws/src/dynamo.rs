@@ -45,25 +45,19 @@ impl Table {
 
     /// Every item of a station (tables keyed by `stationId`), all pages.
     pub(crate) async fn query_station(&self, station: &StationId) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(self.name()?)
-                .key_condition_expression("stationId = :s")
-                .expression_attribute_values(":s", s(station.as_str()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(self.name()?)
+            .key_condition_expression("stationId = :s")
+            .expression_attribute_values(":s", s(station.as_str()));
+        query
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(backend)
     }
 
     /// Optimistic concurrency: puts `item` only if the stored one's `attribute` still equals
@@ -280,26 +274,15 @@ impl StationRepository for Stations {
     }
 
     async fn list(&self) -> Result<Vec<Station>, StoreError> {
-        let mut stations = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .0
-                .client
-                .scan()
-                .table_name(self.0.name()?)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items() {
-                stations.push(station_from_item(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let scan = self.0.client.scan().table_name(self.0.name()?);
+        let items = scan
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        let mut stations = items.iter().map(station_from_item).collect::<Result<Vec<_>, _>>()?;
         stations.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(stations)
     }

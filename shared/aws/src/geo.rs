@@ -33,30 +33,23 @@ fn located(item: &Item) -> Result<(StationId, GeoPoint), StoreError> {
 impl StationLocator for GeoIndex {
     /// One Query per page (1 MB of index entries, some ten thousand stations), usually one.
     async fn in_cell(&self, cell: &str) -> Result<Vec<(StationId, GeoPoint)>, StoreError> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .0
-                .client
-                .query()
-                .table_name(self.0.name()?)
-                .index_name(INDEX_NAME)
-                .key_condition_expression("#cell = :cell")
-                .expression_attribute_names("#cell", CELL_ATTRIBUTE)
-                .expression_attribute_values(":cell", s(cell))
-                .projection_expression("stationId, latitude, longitude")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items() {
-                found.push(located(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .0
+            .client
+            .query()
+            .table_name(self.0.name()?)
+            .index_name(INDEX_NAME)
+            .key_condition_expression("#cell = :cell")
+            .expression_attribute_names("#cell", CELL_ATTRIBUTE)
+            .expression_attribute_values(":cell", s(cell))
+            .projection_expression("stationId, latitude, longitude");
+        let items = query
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        items.iter().map(located).collect()
     }
 }
