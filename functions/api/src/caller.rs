@@ -56,8 +56,14 @@ impl Caller {
         }
     }
 
+    /// The organisation an operator acts for (403 without one). Every operator route asks here,
+    /// so where the organisation comes from is decided in one place.
+    pub async fn organisation_of(&self, _app: &App) -> Result<String, Problem> {
+        self.organisation().map(str::to_owned)
+    }
+
     /// An operator's organisation (403 without one).
-    pub fn organisation(&self) -> Result<&str, Problem> {
+    fn organisation(&self) -> Result<&str, Problem> {
         self.require(Role::Operator)?;
         self.0
             .organisation

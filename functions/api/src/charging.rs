@@ -2,7 +2,8 @@
 //! remote start / stop, and follows the command.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use csms_auth::Role;
 use csms_domain::command::CommandId;
@@ -11,10 +12,11 @@ use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, St
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::App;
 use crate::caller::Caller;
+use crate::paging;
 use crate::problem::{JsonBody, Problem};
 use crate::remote::{self, CommandView};
 use crate::stations::station_id;
@@ -245,6 +247,19 @@ pub struct TokenView {
 #[serde(rename_all = "camelCase")]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1-100 (default 20).
+    pub limit: Option<usize>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// Your id tokens (cards, key fobs, app tokens), with their status now.
@@ -252,18 +267,31 @@ pub struct TokenList {
     get,
     path = "/v1/me/tokens",
     tag = "charging",
+    params(PageQuery),
     responses(
-        (status = 200, description = "Your tokens", body = TokenList),
+        (status = 200, description = "Your tokens, by token id", body = TokenList),
+        (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn my_tokens(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<TokenList>, Problem> {
+pub async fn my_tokens(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<TokenList>, Problem> {
     caller.require(Role::Driver)?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let page = paging::page_request(query.limit, query.cursor)?;
     let now = chrono::Utc::now();
-    let mut records = app.services.charging.tokens.list_by_owner(caller.subject()).await?;
-    records.sort_by_key(|r| r.token.key());
+    let records = app
+        .services
+        .charging
+        .tokens
+        .list_by_owner(caller.subject(), &page)
+        .await?;
     let tokens = records
+        .items
         .iter()
         .map(|r| TokenView {
             id_token: r.token.as_str().to_owned(),
@@ -272,5 +300,8 @@ pub async fn my_tokens(State(app): State<Arc<App>>, caller: Caller) -> Result<Js
             expiry: r.expiry,
         })
         .collect();
-    Ok(Json(TokenList { tokens }))
+    Ok(Json(TokenList {
+        tokens,
+        next_cursor: paging::next_cursor(records.next),
+    }))
 }

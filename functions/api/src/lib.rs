@@ -13,6 +13,7 @@
 pub mod caller;
 mod charging;
 mod operator;
+pub mod paging;
 pub mod problem;
 mod remote;
 mod stations;

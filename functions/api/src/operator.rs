@@ -36,13 +36,13 @@ pub struct CommandList {
 
 /// The station, if it belongs to the caller's organisation.
 async fn own_station(app: &App, caller: &Caller, raw: &str) -> Result<Station, Problem> {
-    let organisation = caller.organisation()?;
+    let organisation = caller.organisation_of(app).await?;
     let id: StationId = station_id(raw)?;
     app.services
         .stations
         .get(&id)
         .await?
-        .filter(|s| s.organisation.as_deref() == Some(organisation))
+        .filter(|s| s.organisation.as_deref() == Some(organisation.as_str()))
         .ok_or_else(|| Problem::not_found(format!("your organisation has no station {id}")))
 }
 

@@ -82,7 +82,12 @@ impl IntoResponse for Problem {
 
 impl From<csms_domain::StoreError> for Problem {
     fn from(e: csms_domain::StoreError) -> Self {
-        Problem::internal(&e)
+        match e {
+            csms_domain::StoreError::InvalidCursor => {
+                Problem::bad_request("cursor is not one this API gave out for this list")
+            }
+            e => Problem::internal(&e),
+        }
     }
 }
 

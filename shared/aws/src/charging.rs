@@ -91,24 +91,17 @@ impl TokenRepository for Tokens {
         items.iter().map(token_from_item).collect()
     }
 
-    async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError> {
-        let query = self
-            .0
-            .client
-            .query()
-            .table_name(self.0.name()?)
-            .index_name(TOKENS_BY_OWNER)
-            .key_condition_expression("#owner = :owner")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":owner", s(owner));
-        let items = query
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(backend)?;
-        items.iter().map(token_from_item).collect()
+    async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
+        crate::page::query_page(
+            &self.0.client,
+            self.0.name()?,
+            "owner",
+            owner,
+            page,
+            |query| query.index_name(TOKENS_BY_OWNER),
+            token_from_item,
+        )
+        .await
     }
 }
 

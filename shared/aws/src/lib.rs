@@ -12,6 +12,7 @@ pub mod events;
 pub mod geo;
 pub mod lambda;
 pub mod local_list;
+mod page;
 pub mod sqs;
 pub mod wire;
 

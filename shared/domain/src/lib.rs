@@ -19,6 +19,7 @@ pub mod id_token;
 pub mod local_list;
 pub mod memory;
 pub mod meter;
+pub mod page;
 pub mod ports;
 pub mod registry;
 pub mod session;
@@ -34,6 +35,7 @@ pub use command::{
 };
 pub use connection::{Connection, choose_protocol};
 pub use credentials::{Password, PasswordError, PasswordHash};
+pub use page::{Cursor, Page, PageRequest};
 pub use ports::{CommandServices, Services, StoreError};
 pub use station::{BootInfo, GeoPoint, ProtocolVersion, Registration, Station, StationId, StationIdError};
 pub use status::{Availability, Component, StatusReport};

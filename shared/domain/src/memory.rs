@@ -12,6 +12,7 @@ use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
+use crate::page::{Page, PageRequest};
 use crate::ports::*;
 use crate::session::{Session, SessionCompleted, SessionEvent, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
@@ -310,13 +311,17 @@ impl TokenRepository for MemoryTokens {
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
         Ok(self.0.lock().unwrap().values().cloned().collect())
     }
-    async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError> {
-        let tokens = self.0.lock().unwrap();
-        Ok(tokens
-            .values()
-            .filter(|r| r.owner.as_deref() == Some(owner))
-            .cloned()
-            .collect())
+    async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
+        let mut mine: Vec<TokenRecord> = {
+            let tokens = self.0.lock().unwrap();
+            tokens
+                .values()
+                .filter(|r| r.owner.as_deref() == Some(owner))
+                .cloned()
+                .collect()
+        };
+        mine.sort_by_key(|r| r.token.key());
+        Ok(Page::of_sorted(mine, page, |r| r.token.key()))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
+use crate::page::{Page, PageRequest};
 use crate::session::{Session, SessionCompleted, SessionEvent, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
@@ -26,6 +27,9 @@ pub enum StoreError {
     NotFound,
     #[error("already exists")]
     AlreadyExists,
+    /// A page cursor the store did not make for this list (a client's fault).
+    #[error("the page cursor is not valid for this list")]
+    InvalidCursor,
     #[error("storage failure")]
     Backend(#[source] BoxError),
 }
@@ -198,8 +202,8 @@ pub trait TokenRepository: Send + Sync {
     /// Registers the record, replacing any under the same key.
     async fn put(&self, record: &TokenRecord) -> Result<(), StoreError>;
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError>;
-    /// The tokens of one owner (a driver's subject), from an index on the owner.
-    async fn list_by_owner(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError>;
+    /// One page of an owner's (a driver's subject's) tokens, by token key, from an index on the owner.
+    async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.

@@ -1,0 +1,127 @@
+//! Page cursors for DynamoDB lists: the `LastEvaluatedKey` of a query, as an opaque string.
+//!
+//! A cursor comes back from a client, so it is untrusted: it must decode to string or number key
+//! attributes, and its partition attribute must be the one the query asks for. DynamoDB would
+//! refuse another partition's key anyway; checking first turns that into
+//! `StoreError::InvalidCursor` (a 400 for the client) instead of a backend failure.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use csms_domain::{Cursor, Page, PageRequest, StoreError};
+use std::collections::BTreeMap;
+
+use crate::attributes::Item;
+use crate::dynamo::backend;
+
+/// The cursor for a query's `LastEvaluatedKey` (None: that was the last page).
+pub(crate) fn encode(last: Option<&Item>) -> Option<Cursor> {
+    let last = last?;
+    let plain: BTreeMap<&str, (char, &str)> = last
+        .iter()
+        .filter_map(|(name, value)| match value {
+            AttributeValue::S(v) => Some((name.as_str(), ('S', v.as_str()))),
+            AttributeValue::N(v) => Some((name.as_str(), ('N', v.as_str()))),
+            _ => None,
+        })
+        .collect();
+    let json = serde_json::to_vec(&plain).ok()?;
+    Some(Cursor::new(URL_SAFE_NO_PAD.encode(json)))
+}
+
+/// The `ExclusiveStartKey` a cursor stands for, if it belongs to the query on
+/// `partition_attribute = partition_value`.
+pub(crate) fn decode(cursor: &Cursor, partition_attribute: &str, partition_value: &str) -> Result<Item, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_str())
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let plain: BTreeMap<String, (char, String)> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    let mut item = Item::new();
+    for (name, (kind, value)) in plain {
+        let value = match kind {
+            'S' => AttributeValue::S(value),
+            'N' if value.parse::<f64>().is_ok() => AttributeValue::N(value),
+            _ => return Err(StoreError::InvalidCursor),
+        };
+        item.insert(name, value);
+    }
+    if item.len() > 4
+        || item
+            .get(partition_attribute)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            != Some(partition_value)
+    {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(item)
+}
+
+/// One page of a query on `partition_attribute = partition_value` (table or index), in the
+/// query's order; `build` gets the query with its key condition, limit and start key set and may
+/// add an index, a sort key condition, a filter or the scan direction.
+pub(crate) async fn query_page<T>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition_attribute: &str,
+    partition_value: &str,
+    request: &PageRequest,
+    build: impl FnOnce(
+        aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    read: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let start = match &request.after {
+        Some(cursor) => Some(decode(cursor, partition_attribute, partition_value)?),
+        None => None,
+    };
+    let query = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", partition_attribute)
+        .expression_attribute_values(":pk", AttributeValue::S(partition_value.to_owned()))
+        .limit(i32::try_from(request.limit).unwrap_or(i32::MAX))
+        .set_exclusive_start_key(start);
+    let out = build(query).send().await.map_err(backend)?;
+    let items = out.items().iter().map(read).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        items,
+        next: encode(out.last_evaluated_key.as_ref()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Item {
+        Item::from([
+            ("owner".to_owned(), AttributeValue::S("alice".into())),
+            ("entry".to_owned(), AttributeValue::S("2026-12-03#x".into())),
+            ("n".to_owned(), AttributeValue::N("42".into())),
+        ])
+    }
+
+    #[test]
+    fn a_cursor_round_trips() {
+        let cursor = encode(Some(&key())).unwrap();
+        assert_eq!(decode(&cursor, "owner", "alice").unwrap(), key());
+    }
+
+    #[test]
+    fn another_partitions_or_a_forged_cursor_is_refused() {
+        let cursor = encode(Some(&key())).unwrap();
+        assert!(matches!(
+            decode(&cursor, "owner", "bob"),
+            Err(StoreError::InvalidCursor)
+        ));
+        for forged in ["", "!!!", "e30", "bm90IGpzb24"] {
+            assert!(matches!(
+                decode(&Cursor::new(forged), "owner", "alice"),
+                Err(StoreError::InvalidCursor)
+            ));
+        }
+    }
+}
