@@ -28,6 +28,11 @@ const STAGE_NAME = 'ocpp';
 export const GEO_INDEX = 'ByGeoCell';
 /** Global secondary index of TokensTable: a driver's tokens (csms-aws `TOKENS_BY_OWNER`). */
 export const TOKENS_BY_OWNER_INDEX = 'ByOwner';
+/** SessionsTable's indexes: a driver's sessions, an organisation's sessions, newest first. */
+export const SESSIONS_BY_OWNER_INDEX = 'ByOwner';
+export const SESSIONS_BY_ORGANISATION_INDEX = 'ByOrganisation';
+/** What a session list shows (the Sessions adapter's names, shared/aws/src/charging.rs). */
+export const SESSION_SUMMARY_ATTRIBUTES = ['summary', 'completed'];
 
 /**
  * The whole CSMS in one stack. Construct ids and environment variable names are a contract
@@ -100,6 +105,22 @@ export class CsmsStack extends Stack {
     const transactions = table('TransactionsTable', 'pk', undefined, 'expiresAt');
     const anomalies = table('AnomaliesTable', 'stationId', 'entry', 'expiresAt');
     const sessions = table('SessionsTable', 'stationId', 'transaction');
+    // A driver's sessions (partition `owner`, the subject owning the session's token) and an
+    // organisation's (partition `organisation`, the station's), both sorted by `startedAt` so a
+    // time range is a key condition. Only the summary the lists show is projected: the record
+    // with its meter series is rewritten on every event and would be copied to both indexes.
+    for (const [indexName, partition] of [
+      [SESSIONS_BY_OWNER_INDEX, 'owner'],
+      [SESSIONS_BY_ORGANISATION_INDEX, 'organisation'],
+    ]) {
+      sessions.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: partition, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'startedAt', type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: SESSION_SUMMARY_ATTRIBUTES,
+      });
+    }
     // Remote commands: per station, its commands (`command#<id>`), its one outstanding-call slot
     // (`slot`) and its local authorization list (`locallist`).
     const commands = table('CommandsTable', 'stationId', 'entry', 'expiresAt');
@@ -413,6 +434,11 @@ export class CsmsStack extends Stack {
     );
 
     sessionsFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    // Whose session it is: the token's owner and the station's organisation, read once each.
+    sessionsFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
+    sessionsFn.addEnvironment('STATIONS_TABLE', stations.tableName);
+    tokens.grantReadData(sessionsFn);
+    stations.grantReadData(sessionsFn);
     sessionsFn.addEnvironment('SESSION_COMPLETED_QUEUE_URL', sessionCompletedQueue.queueUrl);
     sessions.grantReadWriteData(sessionsFn);
     sessionCompletedQueue.grantSendMessages(sessionsFn);
@@ -508,7 +534,17 @@ export class CsmsStack extends Stack {
         tables: Object.fromEntries(
           Object.entries(tables).map(([tableId, t]) => [
             tableId,
-            { table: t, indexes: t === stations ? [GEO_INDEX] : t === tokens ? [TOKENS_BY_OWNER_INDEX] : [] },
+            {
+              table: t,
+              indexes:
+                t === stations
+                  ? [GEO_INDEX]
+                  : t === tokens
+                    ? [TOKENS_BY_OWNER_INDEX]
+                    : t === sessions
+                      ? [SESSIONS_BY_OWNER_INDEX, SESSIONS_BY_ORGANISATION_INDEX]
+                      : [],
+            },
           ]),
         ),
         webSocket: { apiId: api.apiId, stageName: stage.stageName },

@@ -30,10 +30,14 @@ describe('tables', () => {
     const keySchema = [{ AttributeName: pk, KeyType: 'HASH' }];
     if (sk) keySchema.push({ AttributeName: sk, KeyType: 'RANGE' });
     expect(p.KeySchema).toEqual(keySchema);
-    // The table's keys, and the keys of its indexes (StationsTable's and TokensTable's).
-    const indexKeys = id === 'StationsTable' ? ['geoCell', 'geohash'] : id === 'TokensTable' ? ['owner'] : [];
+    // The table's keys, and the keys of its indexes (StationsTable's, TokensTable's, SessionsTable's).
+    const indexKeys: Record<string, string[]> = {
+      StationsTable: ['geoCell', 'geohash'],
+      TokensTable: ['owner'],
+      SessionsTable: ['owner', 'startedAt', 'organisation'],
+    };
     expect(p.AttributeDefinitions).toEqual(
-      [pk, sk, ...indexKeys].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      [pk, sk, ...(indexKeys[id] ?? [])].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     );
 
     expect(p.BillingMode).toBe('PAY_PER_REQUEST');
@@ -63,7 +67,7 @@ describe('tables', () => {
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['latitude', 'longitude'] },
       },
     ]);
-    for (const [id] of TABLES.filter(([id]) => id !== 'StationsTable' && id !== 'TokensTable')) {
+    for (const [id] of TABLES.filter(([id]) => !['StationsTable', 'TokensTable', 'SessionsTable'].includes(id))) {
       expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
     }
   });
@@ -78,6 +82,22 @@ describe('tables', () => {
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+    ]);
+  });
+
+  test('SessionsTable: ByOwner and ByOrganisation, sorted by start time, projecting only the summary', () => {
+    const index = (name: string, partition: string) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: partition, KeyType: 'HASH' },
+        { AttributeName: 'startedAt', KeyType: 'RANGE' },
+      ],
+      // The Sessions adapter's names (shared/aws/src/charging.rs); never the record and its series.
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['summary', 'completed'] },
+    });
+    expect(resource(template, 'SessionsTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
+      index('ByOwner', 'owner'),
+      index('ByOrganisation', 'organisation'),
     ]);
   });
 

@@ -62,7 +62,7 @@ describe('environment', () => {
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
-    SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL'],
+    SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
       'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
@@ -92,6 +92,8 @@ describe('environment', () => {
     const n = env(template, 'SessionsFunction');
     expect(n.SESSIONS_TABLE).toEqual({ Ref: id('SessionsTable/Resource') });
     expect(n.SESSION_COMPLETED_QUEUE_URL).toEqual({ Ref: id('SessionCompletedQueue/Resource') });
+    expect(n.TOKENS_TABLE).toEqual({ Ref: id('TokensTable/Resource') });
+    expect(n.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
     const s = env(template, 'StatusFunction');
     expect(s.AVAILABILITY_TABLE).toEqual({ Ref: id('AvailabilityTable/Resource') });
     expect(s.STATUS_HISTORY_TABLE).toEqual({ Ref: id('StatusHistoryTable/Resource') });
@@ -184,7 +186,7 @@ describe('IAM', () => {
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
-    SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue'],
+    SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
     ],
@@ -240,6 +242,11 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionEventsQueue')).not.toContain('sqs:SendMessage');
     expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).toContain('sqs:SendMessage');
     expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).not.toContain('sqs:ReceiveMessage');
+    // The owner and organisation of a session are read, never written.
+    for (const table of ['TokensTable', 'StationsTable']) {
+      expect(actionsOn('SessionsFunction', table)).toContain('dynamodb:GetItem');
+      for (const write of writes) expect(actionsOn('SessionsFunction', table)).not.toContain(write);
+    }
   });
 
   test('api: writes stations, tokens and commands, only reads the rest, only sends commands', () => {
@@ -257,6 +264,10 @@ describe('IAM', () => {
     const stationsStatements = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
       .filter((s) => referencedIds(s.Resource).has(id('StationsTable/Resource')));
     expect(JSON.stringify(stationsStatements)).toContain('/index/*');
+    // Reads on SessionsTable cover its ByOwner and ByOrganisation indexes.
+    const sessionsStatements = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
+      .filter((s) => referencedIds(s.Resource).has(id('SessionsTable/Resource')));
+    expect(JSON.stringify(sessionsStatements)).toContain('/index/*');
   });
 
   test('ManageConnections: only connect (closes replaced sockets) and commands (sends CALLs), only on this stage\'s @connections', () => {
