@@ -68,7 +68,15 @@ async fn project_all(world: &MemoryWorld) -> usize {
     let events = published(world);
     let mut completed = 0;
     for event in events.iter().chain(events.iter()) {
-        let change = session::project(&*world.charging.sessions, &*world.charging.completions, event)
+        let change = session::project(
+            &*world.charging.sessions,
+            &*world.charging.completions,
+            Parties {
+                tokens: &*world.charging.tokens,
+                stations: &*world.stations,
+            },
+            event,
+        )
             .await
             .unwrap();
         completed += usize::from(matches!(change, Change::Completed(_)));

@@ -7,7 +7,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use csms_aws::events::{DomainEvent, EventError};
 use csms_aws::lambda::fifo_batch;
 use csms_domain::session::{self, Change};
-use csms_domain::{Services, SessionEvent};
+use csms_domain::{Parties, Services, SessionEvent};
 
 pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     Ok(fifo_batch(event, |record| async move {
@@ -25,7 +25,17 @@ async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::
     };
     let event = SessionEvent::try_from(&event)?;
     let charging = &services.charging;
-    let change = session::project(charging.sessions.as_ref(), charging.session_completed.as_ref(), &event).await?;
+    let parties = Parties {
+        tokens: charging.tokens.as_ref(),
+        stations: services.stations.as_ref(),
+    };
+    let change = session::project(
+        charging.sessions.as_ref(),
+        charging.session_completed.as_ref(),
+        parties,
+        &event,
+    )
+    .await?;
     let (outcome, session) = match &change {
         Change::Unchanged => ("unchanged", None),
         Change::Updated(session) => ("updated", Some(session)),

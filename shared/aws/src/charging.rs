@@ -18,7 +18,7 @@ use crate::attributes::*;
 use crate::dynamo::{Table, backend, condition_failed};
 use crate::events::DomainEvent;
 use crate::sqs::send_fifo;
-use crate::wire::{IdTokenV1, SessionV1, WireError};
+use crate::wire::{IdTokenV1, SessionSummaryV1, SessionV1, WireError};
 
 fn malformed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(Box::new(WireError(e.to_string())))
@@ -504,13 +504,96 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
         .get("version")
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok());
-    record
+    let mut session = record
         .into_session(
             &get_s(item, "stationId").map_err(backend)?,
             &get_s(item, "transaction").map_err(backend)?,
             version.ok_or_else(|| malformed("version"))?,
         )
+        .map_err(malformed)?;
+    session.owner = opt_s(item, "owner");
+    session.organisation = opt_s(item, "organisation");
+    Ok(session)
+}
+
+fn summary_from_item(item: &Item) -> Result<SessionSummary, StoreError> {
+    let summary: SessionSummaryV1 = from_json(item, "summary")?;
+    summary
+        .into_summary(
+            &get_s(item, "stationId").map_err(backend)?,
+            &get_s(item, "transaction").map_err(backend)?,
+            opt_bool(item, "completed").unwrap_or(false),
+        )
         .map_err(malformed)
+}
+
+/// The SessionsTable indexes: partition `owner` (a driver's sessions) or `organisation` (the
+/// station's), sort `startedAt`; they project `summary` and `completed`.
+pub const SESSIONS_BY_OWNER: &str = "ByOwner";
+pub const SESSIONS_BY_ORGANISATION: &str = "ByOrganisation";
+
+impl Sessions {
+    /// Newest start first; the start time range is the key condition, station and state filter.
+    async fn list_by(
+        &self,
+        index: &str,
+        partition_attribute: &str,
+        partition_value: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        let (from, to) = (filter.from.map(time_str), filter.to.map(time_str));
+        let within = |key: &Item| {
+            let started = key.get("startedAt").and_then(|v| v.as_s().ok());
+            started.is_some_and(|at| {
+                from.as_ref().is_none_or(|from| at >= from) && to.as_ref().is_none_or(|to| at <= to)
+            })
+        };
+        let build = |query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder| {
+            let mut query = query.index_name(index).scan_index_forward(false);
+            let range = match (&from, &to) {
+                (Some(_), Some(_)) => Some("startedAt BETWEEN :from AND :to"),
+                (Some(_), None) => Some("startedAt >= :from"),
+                (None, Some(_)) => Some("startedAt <= :to"),
+                (None, None) => None,
+            };
+            if let Some(range) = range {
+                query = query.key_condition_expression(format!("#pk = :pk AND {range}"));
+            }
+            if let Some(from) = &from {
+                query = query.expression_attribute_values(":from", s(from));
+            }
+            if let Some(to) = &to {
+                query = query.expression_attribute_values(":to", s(to));
+            }
+            let mut conditions = Vec::new();
+            if let Some(station) = &filter.station {
+                conditions.push("stationId = :station");
+                query = query.expression_attribute_values(":station", s(station.as_str()));
+            }
+            if let Some(state) = filter.state {
+                conditions.push("completed = :completed");
+                let completed = state == SessionState::Completed;
+                query = query.expression_attribute_values(":completed", AttributeValue::Bool(completed));
+            }
+            if !conditions.is_empty() {
+                query = query.filter_expression(conditions.join(" AND "));
+            }
+            query
+        };
+        crate::page::query_filled(
+            &self.0.client,
+            self.0.name()?,
+            partition_attribute,
+            partition_value,
+            &["stationId", "transaction", partition_attribute, "startedAt"],
+            page,
+            within,
+            build,
+            summary_from_item,
+        )
+        .await
+    }
 }
 
 #[async_trait]
@@ -543,6 +626,14 @@ impl SessionRepository for Sessions {
             "energyWh",
             session.completion.as_ref().and_then(|c| c.energy_wh).map(n),
         );
+        // The indexes' keys: a record without them (no owner known, no time seen) is in neither
+        // list. DynamoDB refuses an empty string as an index key, so none is written.
+        let non_empty = |v: &Option<String>| v.clone().filter(|v| !v.is_empty()).map(s);
+        put_opt(&mut item, "owner", non_empty(&session.owner));
+        put_opt(&mut item, "organisation", non_empty(&session.organisation));
+        let summary = session.summary();
+        put_opt(&mut item, "startedAt", summary.started_at.map(time));
+        item.insert("summary".into(), json(&SessionSummaryV1::from(&summary)));
         self.0.put_if(item, "version", expected_version.map(n)).await
     }
 
@@ -553,6 +644,25 @@ impl SessionRepository for Sessions {
             .iter()
             .map(session_from_item)
             .collect()
+    }
+
+    async fn list_by_owner(
+        &self,
+        owner: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        self.list_by(SESSIONS_BY_OWNER, "owner", owner, filter, page).await
+    }
+
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        self.list_by(SESSIONS_BY_ORGANISATION, "organisation", organisation, filter, page)
+            .await
     }
 }
 

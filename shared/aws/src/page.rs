@@ -92,6 +92,81 @@ pub(crate) async fn query_page<T>(
     })
 }
 
+/// Queries one filtered list fills a page from at most this many times.
+const MAX_ROUNDS: usize = 5;
+
+/// One page of a query with a filter: DynamoDB applies `Limit` before the filter, so one query
+/// may return few or no items and still have more. This queries again from where the last one
+/// stopped until the page is full, the list ends, or [`MAX_ROUNDS`] queries were made (then the
+/// page is short and its cursor resumes the scan). A page cut short of what the store returned
+/// resumes after its last item: `key_names` are the attributes of the query's key (the table's
+/// and the index's). `accept_start` refuses a cursor outside the query's key condition, which
+/// DynamoDB would answer with an error of ours rather than the client's.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn query_filled<T>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition_attribute: &str,
+    partition_value: &str,
+    key_names: &[&str],
+    request: &PageRequest,
+    accept_start: impl Fn(&Item) -> bool,
+    build: impl Fn(
+        aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    read: impl Fn(&Item) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let mut start = match &request.after {
+        Some(cursor) => {
+            let key = decode(cursor, partition_attribute, partition_value)?;
+            if !accept_start(&key) {
+                return Err(StoreError::InvalidCursor);
+            }
+            Some(key)
+        }
+        None => None,
+    };
+    let mut kept: Vec<Item> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let query = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", partition_attribute)
+            .expression_attribute_values(":pk", AttributeValue::S(partition_value.to_owned()))
+            .limit(i32::try_from(request.limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start.take());
+        let out = build(query).send().await.map_err(backend)?;
+        kept.extend(out.items.unwrap_or_default());
+        if kept.len() >= request.limit {
+            let more = kept.len() > request.limit || out.last_evaluated_key.is_some();
+            kept.truncate(request.limit);
+            let next = match kept.last() {
+                Some(last) if more => {
+                    let key: Item = key_names
+                        .iter()
+                        .filter_map(|name| last.get(*name).map(|v| ((*name).to_owned(), v.clone())))
+                        .collect();
+                    encode(Some(&key))
+                }
+                _ => None,
+            };
+            return Ok(Page {
+                items: kept.iter().map(&read).collect::<Result<_, _>>()?,
+                next,
+            });
+        }
+        match out.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => break,
+        }
+    }
+    Ok(Page {
+        items: kept.iter().map(&read).collect::<Result<_, _>>()?,
+        next: encode(start.as_ref()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

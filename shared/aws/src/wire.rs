@@ -393,3 +393,53 @@ impl SessionV1 {
         Ok(session)
     }
 }
+
+/// What the sessions indexes project of a session (attribute `summary`): the list view, without
+/// the meter series. The station and transaction come from the item's keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummaryV1 {
+    pub evse: Option<u32>,
+    pub connector: Option<u32>,
+    pub id_token: Option<IdTokenV1>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub energy_wh: Option<f64>,
+    pub stop_reason: Option<String>,
+}
+
+impl From<&SessionSummary> for SessionSummaryV1 {
+    fn from(s: &SessionSummary) -> Self {
+        Self {
+            evse: s.evse,
+            connector: s.connector,
+            id_token: s.id_token.as_ref().map(IdTokenV1::from),
+            started_at: s.started_at,
+            stopped_at: s.stopped_at,
+            energy_wh: s.energy_wh,
+            stop_reason: s.stop_reason.clone(),
+        }
+    }
+}
+
+impl SessionSummaryV1 {
+    pub fn into_summary(
+        self,
+        station_id: &str,
+        transaction: &str,
+        completed: bool,
+    ) -> Result<SessionSummary, WireError> {
+        Ok(SessionSummary {
+            station: station(station_id)?,
+            transaction: transaction_key(transaction)?,
+            evse: self.evse,
+            connector: self.connector,
+            id_token: token(&self.id_token)?,
+            started_at: self.started_at,
+            stopped_at: self.stopped_at,
+            completed,
+            energy_wh: self.energy_wh,
+            stop_reason: self.stop_reason,
+        })
+    }
+}

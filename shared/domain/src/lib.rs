@@ -44,6 +44,9 @@ pub use anomaly::{Anomaly, AnomalyKind};
 pub use id_token::{Authorization, AuthorizationStatus, IdToken, IdTokenError, IdTokenType, TokenRecord};
 pub use meter::{Measurand, MeterSample, Phase, ReadingContext};
 pub use ports::TransactionPorts;
-pub use session::{Change, Session, SessionCompleted, SessionError, SessionEvent, SessionEventKind, TransactionKey};
+pub use session::{
+    Change, Parties, Session, SessionCompleted, SessionError, SessionEvent, SessionEventKind, SessionFilter,
+    SessionState, SessionSummary, TransactionKey,
+};
 pub use transaction::TransactionId;
 pub use transaction_event::{StationTransactionId, TransactionEventType};

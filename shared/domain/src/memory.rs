@@ -14,7 +14,7 @@ use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
 use crate::page::{Page, PageRequest};
 use crate::ports::*;
-use crate::session::{Session, SessionCompleted, SessionEvent, TransactionKey};
+use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
@@ -470,6 +470,48 @@ impl SessionRepository for MemorySessions {
     async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
         let map = self.0.lock().unwrap();
         Ok(map.values().filter(|s| &s.station == station).cloned().collect())
+    }
+    async fn list_by_owner(
+        &self,
+        owner: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        Ok(self.page_of(|s| s.owner.as_deref() == Some(owner), filter, page))
+    }
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        Ok(self.page_of(|s| s.organisation.as_deref() == Some(organisation), filter, page))
+    }
+}
+
+impl MemorySessions {
+    /// Newest start first, as the store's indexes sort; the key inverts the start time so that it
+    /// grows along the list, as `Page::of_sorted` needs.
+    fn page_of(
+        &self,
+        partition: impl Fn(&Session) -> bool,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Page<SessionSummary> {
+        let key = |s: &SessionSummary| {
+            let micros = s.started_at.map_or(0, |t| t.timestamp_micros().max(0));
+            format!("{:020}#{}#{}", i64::MAX - micros, s.station, s.transaction)
+        };
+        let mut listed: Vec<SessionSummary> = {
+            let map = self.0.lock().unwrap();
+            map.values()
+                .filter(|s| partition(s))
+                .map(Session::summary)
+                .filter(|s| filter.matches(s))
+                .collect()
+        };
+        listed.sort_by_key(key);
+        Page::of_sorted(listed, page, key)
     }
 }
 

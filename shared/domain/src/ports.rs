@@ -13,7 +13,7 @@ use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
 use crate::page::{Page, PageRequest};
-use crate::session::{Session, SessionCompleted, SessionEvent, TransactionKey};
+use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
@@ -275,6 +275,20 @@ pub trait SessionRepository: Send + Sync {
     /// record yet). False when another writer got there first.
     async fn save(&self, session: &Session, expected_version: Option<u64>) -> Result<bool, StoreError>;
     async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError>;
+    /// One page of a driver's sessions (by the owner of their token), newest start first.
+    async fn list_by_owner(
+        &self,
+        owner: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError>;
+    /// One page of the sessions at an organisation's stations, newest start first.
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError>;
 }
 
 #[async_trait]

@@ -23,8 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::id_token::IdToken;
-use crate::meter::{MeterSample, SampleKey};
-use crate::ports::{PublishError, SessionCompletedBus, SessionRepository, StoreError};
+use crate::meter::{Measurand, MeterSample, SampleKey};
+use crate::ports::{
+    PublishError, SessionCompletedBus, SessionRepository, StationRepository, StoreError, TokenRepository,
+};
 use crate::station::StationId;
 use crate::transaction::TransactionId;
 use crate::transaction_event::StationTransactionId;
@@ -177,6 +179,10 @@ pub struct Session {
     /// Some event happened while the station was offline.
     pub offline: bool,
     pub completion: Option<Completion>,
+    /// The driver (subject) owning the session's token, resolved when the token is learnt.
+    pub owner: Option<String>,
+    /// The station's organisation, resolved when the record is created.
+    pub organisation: Option<String>,
 }
 
 /// What an event did to a session.
@@ -204,6 +210,8 @@ impl Session {
             seq_nos: BTreeSet::new(),
             offline: false,
             completion: None,
+            owner: None,
+            organisation: None,
         }
     }
 
@@ -304,12 +312,97 @@ impl Session {
         Some(((stop - start) * 1e6).round() / 1e6)
     }
 
+    /// When the session started, or until the start is known the earliest time it has seen:
+    /// what lists sort by. None only for a record that has seen no time at all.
+    pub fn started_at(&self) -> Option<DateTime<Utc>> {
+        if let Some(start) = &self.start {
+            return Some(start.at.timestamp);
+        }
+        [
+            self.id_token.as_ref().map(|t| t.at.timestamp),
+            self.stop.as_ref().map(|s| s.at.timestamp),
+            self.series.values().map(|s| s.timestamp).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The newest power reading (W), if the station sends any.
+    pub fn latest_power_w(&self) -> Option<f64> {
+        self.series
+            .values()
+            .filter(|s| s.measurand == Measurand::PowerActiveImport && s.phase.is_none())
+            .max_by_key(|s| s.timestamp)
+            .map(|s| s.value)
+    }
+
+    /// What a list shows of the session.
+    pub fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            station: self.station.clone(),
+            transaction: self.transaction.clone(),
+            evse: self.evse,
+            connector: self.connector,
+            id_token: self.id_token.as_ref().map(|t| t.token.clone()),
+            started_at: self.started_at(),
+            stopped_at: self.stop.as_ref().map(|s| s.at.timestamp),
+            completed: self.is_completed(),
+            energy_wh: self.energy_wh(),
+            stop_reason: self.stop.as_ref().map(|s| s.reason.clone()),
+        }
+    }
+
     /// seqNos not received between the lowest and the highest received (2.0.1).
     pub fn missing_seq_nos(&self) -> Vec<u32> {
         match (self.seq_nos.first(), self.seq_nos.last()) {
             (Some(&lo), Some(&hi)) => (lo..hi).filter(|n| !self.seq_nos.contains(n)).collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// A session as lists show it (the sessions indexes project only this, not the meter series).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub station: StationId,
+    pub transaction: TransactionKey,
+    pub evse: Option<u32>,
+    pub connector: Option<u32>,
+    pub id_token: Option<IdToken>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub completed: bool,
+    /// So far, or as billed once completed.
+    pub energy_wh: Option<f64>,
+    pub stop_reason: Option<String>,
+}
+
+/// Active: not completed yet (no stop, or the start still unknown); completed: both known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    Active,
+    Completed,
+}
+
+/// Which of an owner's or organisation's sessions to list. Start times are inclusive bounds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionFilter {
+    pub station: Option<StationId>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub state: Option<SessionState>,
+}
+
+impl SessionFilter {
+    pub fn matches(&self, session: &SessionSummary) -> bool {
+        let Some(started_at) = session.started_at else {
+            return false;
+        };
+        self.station.as_ref().is_none_or(|s| s == &session.station)
+            && self.from.is_none_or(|from| started_at >= from)
+            && self.to.is_none_or(|to| started_at <= to)
+            && self.state.is_none_or(|state| (state == SessionState::Completed) == session.completed)
     }
 }
 
@@ -352,9 +445,35 @@ impl SessionCompleted {
     }
 }
 
-/// The sessions function's use case: applies one delivered event to its session record and
-/// announces the completion. Idempotent: a redelivered event changes nothing. Concurrent writers
-/// are resolved by the record's version.
+/// Where a session's owner and organisation come from.
+#[derive(Clone, Copy)]
+pub struct Parties<'a> {
+    pub tokens: &'a dyn TokenRepository,
+    pub stations: &'a dyn StationRepository,
+}
+
+impl Parties<'_> {
+    /// Fills in who the session belongs to, reading only what changed since `current`: the
+    /// station's organisation when the record is new, the token's owner when the session's token
+    /// is new (first learnt, possibly after the start, or replaced by an earlier one).
+    async fn resolve(&self, current: Option<&Session>, next: &mut Session) -> Result<(), StoreError> {
+        if current.is_none() {
+            next.organisation = self.stations.get(&next.station).await?.and_then(|s| s.organisation);
+        }
+        let token = next.id_token.as_ref().map(|t| &t.token);
+        if token != current.and_then(|c| c.id_token.as_ref()).map(|t| &t.token) {
+            next.owner = match token {
+                Some(token) => self.tokens.get(token).await?.and_then(|r| r.owner),
+                None => None,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// The sessions function's use case: applies one delivered event to its session record, fills
+/// in whose it is, and announces the completion. Idempotent: a redelivered event changes nothing
+/// (and reads nothing but the record). Concurrent writers are resolved by the record's version.
 ///
 /// The completion is published before the completed record is saved, so a record that says
 /// "completed" has always been announced; a failure between the two makes the redelivery
@@ -362,6 +481,7 @@ impl SessionCompleted {
 pub async fn project(
     sessions: &dyn SessionRepository,
     completions: &dyn SessionCompletedBus,
+    parties: Parties<'_>,
     event: &SessionEvent,
 ) -> Result<Change, SessionError> {
     for _ in 0..5 {
@@ -374,6 +494,7 @@ pub async fn project(
         };
         let mut next = next.clone();
         next.version = expected.map_or(1, |v| v + 1);
+        parties.resolve(current.as_ref(), &mut next).await?;
         if let Change::Completed(_) = change
             && let Some(done) = SessionCompleted::of(&next)
         {
@@ -392,8 +513,8 @@ pub async fn project(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{MemoryCompletions, MemorySessions};
-    use crate::meter::{Measurand, ReadingContext};
+    use crate::memory::{MemoryCompletions, MemorySessions, MemoryStations, MemoryTokens};
+    use crate::meter::ReadingContext;
     use chrono::Duration;
 
     fn t(secs: i64) -> DateTime<Utc> {
@@ -559,8 +680,13 @@ mod tests {
         let completions = MemoryCompletions::default();
         let events = [started(1000.0), updated(60, 1500.0), stopped(Some(2000.0), 120)];
         // WHEN every event is delivered twice
+        let (tokens, stations) = (MemoryTokens::default(), MemoryStations::default());
+        let parties = Parties {
+            tokens: &tokens,
+            stations: &stations,
+        };
         for e in events.iter().chain(events.iter()) {
-            project(&sessions, &completions, e).await.unwrap();
+            project(&sessions, &completions, parties, e).await.unwrap();
         }
         // THEN one record, completed once, with the energy counted once
         let session = sessions

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use csms_domain::id_token::authorize;
-use csms_domain::memory::MemoryCharging;
+use csms_domain::memory::{MemoryCharging, MemoryStations};
 use csms_domain::ports::{SessionRepository, TokenRepository};
 use csms_domain::session::{self, Change, SessionEvent, TransactionKey};
 use csms_domain::transaction::{self, MeterValues, StartTransaction, StopTransaction};
@@ -25,6 +25,15 @@ fn energy(secs: i64, kwh: f64, context: ReadingContext) -> MeterSample {
     MeterSample::new(t(secs), Measurand::EnergyActiveImportRegister, kwh, Some("kWh"), 0)
         .unwrap()
         .with_context(context)
+}
+
+/// Where sessions find their owner; these tests register no stations.
+fn parties(world: &MemoryCharging) -> Parties<'_> {
+    static NO_STATIONS: std::sync::LazyLock<MemoryStations> = std::sync::LazyLock::new(MemoryStations::default);
+    Parties {
+        tokens: &*world.tokens,
+        stations: &*NO_STATIONS,
+    }
 }
 
 async fn registry(world: &MemoryCharging, token: IdToken) {
@@ -50,7 +59,7 @@ async fn project_all(world: &MemoryCharging) -> usize {
         .collect();
     let mut completed = 0;
     for event in events.iter().chain(events.iter()) {
-        if let Change::Completed(_) = session::project(&*world.sessions, &*world.completions, event)
+        if let Change::Completed(_) = session::project(&*world.sessions, &*world.completions, parties(world), event)
             .await
             .unwrap()
         {

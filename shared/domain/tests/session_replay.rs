@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
 
-use csms_domain::memory::{MemoryCharging, MemoryCompletions, MemorySessionEvents};
+use csms_domain::memory::{MemoryCharging, MemoryCompletions, MemorySessionEvents, MemoryStations};
 use csms_domain::meter::{Measurand, MeterSample, Phase, ReadingContext, SampleKey};
 use csms_domain::ports::{PublishError, SessionCompletedBus, SessionEventBus, SessionRepository};
 use csms_domain::session::{self, Change, SessionCompleted, SessionEvent, TransactionKey};
@@ -350,10 +350,15 @@ async fn replay(plan: &Plan, faults: &Faults) -> Result<(), TestCaseError> {
         failures: Mutex::new(faults.queue_failures.iter().copied().collect()),
         sent: Mutex::new(0),
     };
+    let stations = MemoryStations::default();
+    let parties = Parties {
+        tokens: &*world.tokens,
+        stations: &stations,
+    };
     let mut deliveries: VecDeque<usize> = schedule(published.len(), &faults.queue).into();
     let mut completed = 0;
     while let Some(i) = deliveries.pop_front() {
-        match session::project(&*world.sessions, &completions, &published[i]).await {
+        match session::project(&*world.sessions, &completions, parties, &published[i]).await {
             Ok(Change::Completed(_)) => completed += 1,
             Ok(_) => {}
             // A failed message goes back to the queue and comes again later.

@@ -159,7 +159,15 @@ async fn an_ocpp16_session_through_the_real_adapters() {
     assert!(events.len() >= 4, "got {} session events", events.len());
     let mut completions = 0;
     for event in events.iter().chain(events.iter()) {
-        if let Change::Completed(_) = session::project(&*charging.sessions, &*charging.session_completed, event)
+        if let Change::Completed(_) = session::project(
+            &*charging.sessions,
+            &*charging.session_completed,
+            Parties {
+                tokens: &*charging.tokens,
+                stations: &*stack.services.stations,
+            },
+            event,
+        )
             .await
             .unwrap()
         {

@@ -574,6 +574,8 @@ fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_json::Value {
         "evse": s.evse,
         "connector": s.connector,
         "idToken": s.id_token.as_ref().map(|t| t.token.as_str()),
+        "owner": s.owner,
+        "organisation": s.organisation,
         "startedAt": s.start.as_ref().map(|x| x.at.timestamp),
         "meterStartWh": s.start.as_ref().and_then(|x| x.meter_start_wh),
         "startReason": s.start.as_ref().and_then(|x| x.reason.as_deref()),
@@ -661,6 +663,7 @@ async fn anomalies(services: &Services, id: &StationId, as_json: bool) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use csms_domain::Parties;
 
     #[test]
     fn token_commands_parse() {
@@ -756,7 +759,15 @@ mod tests {
         };
         for event in [&started, &stopped] {
             let charging = &services.charging;
-            session::project(charging.sessions.as_ref(), charging.session_completed.as_ref(), event)
+            session::project(
+                charging.sessions.as_ref(),
+                charging.session_completed.as_ref(),
+                Parties {
+                    tokens: charging.tokens.as_ref(),
+                    stations: services.stations.as_ref(),
+                },
+                event,
+            )
                 .await
                 .unwrap();
         }
