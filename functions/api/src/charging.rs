@@ -7,8 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use csms_auth::Role;
 use csms_domain::command::CommandId;
-use csms_domain::transaction::TransactionId;
-use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, StationTransactionId, TransactionKey};
+use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, TransactionKey};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -142,23 +141,10 @@ pub async fn stop(
     caller.require(Role::Driver)?;
     let station = station_id(&body.station_id)?;
     let not_found = || Problem::not_found("you have no such session");
-    let raw = body.transaction_id.as_str();
     // The session tells the version: a 1.6 id is a number, a 2.0.1 id is the station's string.
-    let mut candidates = Vec::new();
-    if let Some(id) = raw.parse::<i64>().ok().and_then(TransactionId::new) {
-        candidates.push(TransactionKey::Ocpp16(id));
-    }
-    if let Ok(id) = StationTransactionId::parse(raw) {
-        candidates.push(TransactionKey::Ocpp201(id));
-    }
-    let mut found = None;
-    for key in candidates {
-        if let Some(session) = app.services.charging.sessions.get(&station, &key).await? {
-            found = Some(session);
-            break;
-        }
-    }
-    let session = found.ok_or_else(not_found)?;
+    let session = crate::sessions::find_session(&app, &station, &body.transaction_id)
+        .await?
+        .ok_or_else(not_found)?;
     let token = session.id_token.as_ref().ok_or_else(not_found)?;
     let owner = app
         .services

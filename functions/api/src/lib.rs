@@ -16,6 +16,7 @@ mod operator;
 pub mod paging;
 pub mod problem;
 mod remote;
+mod sessions;
 mod stations;
 
 use axum::Router;
@@ -81,6 +82,10 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(charging::my_tokens))
         .routes(routes!(operator::station))
         .routes(routes!(operator::submit_command, operator::commands))
+        .routes(routes!(sessions::my_sessions))
+        .routes(routes!(sessions::my_session))
+        .routes(routes!(sessions::operator_sessions))
+        .routes(routes!(sessions::operator_session))
 }
 
 /// The OpenAPI document of the API.
