@@ -260,6 +260,10 @@ async fn the_openapi_document_is_public_and_describes_every_route() {
         "/v1/me/tokens",
         "/v1/operator/stations/{stationId}",
         "/v1/operator/stations/{stationId}/commands",
+        "/v1/me/sessions",
+        "/v1/me/sessions/{stationId}/{transactionId}",
+        "/v1/operator/sessions",
+        "/v1/operator/sessions/{stationId}/{transactionId}",
     ] {
         assert!(
             paths.iter().any(|p| p.as_str() == path),
@@ -267,4 +271,221 @@ async fn the_openapi_document_is_public_and_describes_every_route() {
         );
     }
     assert_eq!(f.call("GET", "/v1/nothing", None, None).await.0, StatusCode::NOT_FOUND);
+}
+
+// ---- Sessions -----------------------------------------------------------------------------------
+
+fn minutes(n: i64) -> chrono::DateTime<Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+        + chrono::Duration::minutes(n)
+}
+
+/// One session event of 1.6 transaction `tx` at `station`, `at` minutes in, with an energy and
+/// a power reading.
+fn session_event(station: &str, tx: i64, tag: &str, at: i64, kind: SessionEventKind) -> SessionEvent {
+    let energy = MeterSample::new(minutes(at), Measurand::EnergyActiveImportRegister, 1000.0 + 100.0 * at as f64, Some("Wh"), 0);
+    let power = MeterSample::new(minutes(at), Measurand::PowerActiveImport, 7000.0 + at as f64, Some("W"), 0);
+    SessionEvent {
+        station: StationId::parse(station).unwrap(),
+        transaction: TransactionKey::Ocpp16(transaction::TransactionId::new(tx).unwrap()),
+        seq_no: None,
+        timestamp: minutes(at),
+        offline: false,
+        evse: None,
+        connector: Some(1),
+        id_token: Some(IdToken::parse_16(tag).unwrap()),
+        kind,
+        samples: vec![energy.unwrap(), power.unwrap()],
+    }
+}
+
+impl Fixture {
+    /// Runs the sessions consumer's use case, as the queue would deliver the events.
+    async fn charge(&self, station: &str, tx: i64, tag: &str, start: i64, stop: Option<i64>) {
+        let started = SessionEventKind::Started {
+            meter_start_wh: Some(1000.0 + 100.0 * start as f64),
+            reason: None,
+            remote_start_id: None,
+        };
+        let mut events = vec![
+            session_event(station, tx, tag, start, started),
+            session_event(station, tx, tag, start + 1, SessionEventKind::Updated),
+        ];
+        if let Some(stop) = stop {
+            let stopped = SessionEventKind::Stopped {
+                meter_stop_wh: None,
+                reason: "Local".into(),
+            };
+            events.push(session_event(station, tx, tag, stop, stopped));
+        }
+        let charging = &self.world.charging;
+        for event in &events {
+            let parties = Parties {
+                tokens: &*charging.tokens,
+                stations: &*self.world.stations,
+            };
+            session::project(&*charging.sessions, &*charging.completions, parties, event)
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn list(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let (status, body, _) = self.call("GET", path, Some(token), None).await;
+        (status, body)
+    }
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}/{}", s["stationId"].as_str().unwrap(), s["transactionId"].as_str().unwrap()))
+        .collect()
+}
+
+async fn charged() -> Fixture {
+    let f = fixture().await;
+    // Alice charges at both organisations' stations, Bob at CP-A; the last one is still going.
+    f.charge("CP-A", 1, "ALICE-TAG", 0, Some(30)).await;
+    f.charge("CP-B", 2, "ALICE-TAG", 60, Some(90)).await;
+    f.charge("CP-A", 3, "BOB-TAG", 120, Some(150)).await;
+    f.charge("CP-A", 4, "ALICE-TAG", 180, None).await;
+    f
+}
+
+#[tokio::test]
+async fn a_driver_lists_their_own_sessions_newest_first_in_pages() {
+    let f = charged().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let (status, body) = f.list("/v1/me/sessions", &alice).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), ["CP-A/4", "CP-B/2", "CP-A/1"]);
+    assert!(body.get("nextCursor").is_none());
+    assert_eq!(body["sessions"][0]["state"], "active");
+    assert_eq!(body["sessions"][1]["state"], "completed");
+    assert_eq!(body["sessions"][1]["energyWh"], 3000.0);
+    assert_eq!(body["sessions"][1]["startedAt"], "2026-11-30T09:00:00Z");
+
+    // Pages of two, then one, without repeats.
+    let (_, first) = f.list("/v1/me/sessions?limit=2", &alice).await;
+    assert_eq!(ids(&first), ["CP-A/4", "CP-B/2"]);
+    // Opaque, so escaped as any query value (the in-memory double's cursors hold '#').
+    let cursor = first["nextCursor"].as_str().unwrap().replace('#', "%23");
+    let (_, second) = f.list(&format!("/v1/me/sessions?limit=2&cursor={cursor}"), &alice).await;
+    assert_eq!(ids(&second), ["CP-A/1"]);
+    assert!(second.get("nextCursor").is_none());
+
+    // Filters: state, station, start time range (inclusive).
+    let (_, done) = f.list("/v1/me/sessions?state=completed", &alice).await;
+    assert_eq!(ids(&done), ["CP-B/2", "CP-A/1"]);
+    let (_, live) = f.list("/v1/me/sessions?state=active", &alice).await;
+    assert_eq!(ids(&live), ["CP-A/4"]);
+    let (_, at_a) = f.list("/v1/me/sessions?stationId=CP-A", &alice).await;
+    assert_eq!(ids(&at_a), ["CP-A/4", "CP-A/1"]);
+    let (_, range) = f
+        .list("/v1/me/sessions?from=2026-11-30T09:00:00Z&to=2026-11-30T10:59:59Z", &alice)
+        .await;
+    assert_eq!(ids(&range), ["CP-B/2"]);
+
+    // Bob sees only his; an operator is not a driver.
+    let bob = f.token("bob", &[Role::Driver], None);
+    assert_eq!(ids(&f.list("/v1/me/sessions", &bob).await.1), ["CP-A/3"]);
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    assert_eq!(f.list("/v1/me/sessions", &olga).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn session_lists_refuse_bad_filters_with_400_problems() {
+    let f = charged().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    for query in [
+        "state=charging",
+        "from=yesterday",
+        "to=2026-11-30",
+        "from=2026-11-30T10:00:00Z&to=2026-11-30T09:00:00Z",
+        "stationId=has%20space",
+        "limit=0",
+        "limit=101",
+        "cursor=",
+        "colour=red",
+    ] {
+        for (base, token) in [("/v1/me/sessions", &alice), ("/v1/operator/sessions", &olga)] {
+            let (status, body, content_type) = f.call("GET", &format!("{base}?{query}"), Some(token), None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{base}?{query}: {body}");
+            assert_eq!(content_type, "application/problem+json");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_driver_watches_one_of_their_sessions_with_its_meter_series() {
+    let f = charged().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let (status, live) = f.list("/v1/me/sessions/CP-A/4", &alice).await;
+    assert_eq!(status, StatusCode::OK, "{live}");
+    assert_eq!(live["state"], "active");
+    assert_eq!(live["energyWh"], 100.0);
+    assert_eq!(live["latestPowerW"], 7181.0);
+    assert_eq!(live["samples"].as_array().unwrap().len(), 4);
+    assert_eq!(live["samples"][0]["measurand"], "Energy.Active.Import.Register");
+    assert!(live.get("durationSeconds").is_none());
+
+    // More readings arrive: the series grows.
+    let update = session_event("CP-A", 4, "ALICE-TAG", 185, SessionEventKind::Updated);
+    let charging = &f.world.charging;
+    let parties = Parties {
+        tokens: &*charging.tokens,
+        stations: &*f.world.stations,
+    };
+    session::project(&*charging.sessions, &*charging.completions, parties, &update)
+        .await
+        .unwrap();
+    let (_, later) = f.list("/v1/me/sessions/CP-A/4", &alice).await;
+    assert_eq!(later["samples"].as_array().unwrap().len(), 6);
+    assert_eq!(later["energyWh"], 500.0);
+
+    let (_, done) = f.list("/v1/me/sessions/CP-B/2", &alice).await;
+    assert_eq!((done["state"].as_str(), done["durationSeconds"].as_i64()), (Some("completed"), Some(1800)));
+
+    // Someone else's session, an unknown one and an unknown station are all 404; a bad id is 400.
+    for path in ["/v1/me/sessions/CP-A/3", "/v1/me/sessions/CP-A/99", "/v1/me/sessions/CP-NONE/1", "/v1/me/sessions/CP-A/x"] {
+        assert_eq!(f.list(path, &alice).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(f.list("/v1/me/sessions/CP%3AA/1", &alice).await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn operators_see_only_their_organisations_sessions() {
+    let f = charged().await;
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    let (status, body) = f.list("/v1/operator/sessions", &olga).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), ["CP-A/4", "CP-A/3", "CP-A/1"]);
+    let (_, done) = f
+        .list("/v1/operator/sessions?stationId=CP-A&state=completed&limit=1", &olga)
+        .await;
+    assert_eq!(ids(&done), ["CP-A/3"]);
+    let (_, b) = f.list("/v1/operator/sessions?stationId=CP-B", &olga).await;
+    assert!(ids(&b).is_empty());
+
+    let (status, one) = f.list("/v1/operator/sessions/CP-A/3", &olga).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["idToken"], "BOB-TAG");
+    assert_eq!(f.list("/v1/operator/sessions/CP-B/2", &olga).await.0, StatusCode::NOT_FOUND);
+
+    let oscar = f.token("oscar", &[Role::Operator], Some("org-b"));
+    assert_eq!(ids(&f.list("/v1/operator/sessions", &oscar).await.1), ["CP-B/2"]);
+
+    // No organisation, or not an operator: 403.
+    let lost = f.token("lost", &[Role::Operator], None);
+    let alice = f.token("alice", &[Role::Driver], None);
+    for token in [&lost, &alice] {
+        assert_eq!(f.list("/v1/operator/sessions", token).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(f.list("/v1/operator/sessions/CP-A/1", token).await.0, StatusCode::FORBIDDEN);
+    }
 }
