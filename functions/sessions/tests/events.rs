@@ -5,7 +5,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use csms_aws::events::{DomainEvent, StatusReportedV1};
 use csms_domain::memory::MemoryWorld;
-use csms_domain::ports::{PublishError, SessionCompletedBus};
+use csms_domain::ports::{PublishError, SessionCompletedBus, StationRepository, TokenRepository};
 use csms_domain::*;
 use std::sync::Arc;
 
@@ -268,4 +268,129 @@ fn the_sample_batch_is_what_the_producer_writes() {
     let poison = batch.records[3].body.as_deref().unwrap();
     assert!(matches!(DomainEvent::parse(poison), Ok(DomainEvent::SessionEvent(_))));
     assert!(poison.contains(r#""transaction":"tx16#0""#));
+}
+
+// ---- Whose session: the token's owner and the station's organisation --------------------------
+
+fn body(event: &SessionEvent) -> String {
+    DomainEvent::SessionEvent(event.into()).to_json()
+}
+
+/// A batch of these events, as the queue delivers them.
+fn batch_of(events: &[&SessionEvent]) -> SqsEvent {
+    let mut batch = records(&[1]);
+    let template = batch.records[0].clone();
+    batch.records = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut record = template.clone();
+            record.message_id = Some(format!("m{i}"));
+            record.body = Some(body(e));
+            record
+        })
+        .collect();
+    batch
+}
+
+/// The world with CP-DEMO-1 operated by `org-1` and tag 04E91C5A owned by `driver-1`.
+async fn registered() -> MemoryWorld {
+    let world = MemoryWorld::default();
+    let hash = PasswordHash::from_stored("unused".into());
+    let mut demo = Station::new(station(), vec![ProtocolVersion::Ocpp201], hash, Utc::now());
+    demo.organisation = Some("org-1".into());
+    world.stations.create(&demo).await.unwrap();
+    let record = TokenRecord {
+        token: IdToken::parse_16("04E91C5A").unwrap(),
+        status: AuthorizationStatus::Accepted,
+        expiry: None,
+        group: None,
+        owner: Some("driver-1".into()),
+    };
+    world.charging.tokens.put(&record).await.unwrap();
+    world
+}
+
+#[tokio::test]
+async fn a_session_learns_its_organisation_at_once_and_its_owner_when_the_token_comes() {
+    // GIVEN a 2.0.1 session that starts on cable plug-in, before the driver is authorized
+    let world = registered().await;
+    let services = world.services(BootPolicy::default());
+    let events = published_events();
+    let mut started = events[0].clone();
+    started.id_token = None;
+    let mut authorized = events[1].clone();
+    authorized.id_token = Some(IdToken::parse_16("04E91C5A").unwrap());
+
+    // WHEN the start arrives THEN the session has its station's organisation, no owner yet
+    assert!(failed(&sessions::handle(&services, batch_of(&[&started])).await.unwrap()).is_empty());
+    let first = session(&world, tx16(1)).unwrap();
+    assert_eq!(first.organisation.as_deref(), Some("org-1"));
+    assert_eq!(first.owner, None);
+    let org_1 = SessionFilter::default();
+    let page = PageRequest::default();
+    let listed = services.charging.sessions.list_by_organisation("org-1", &org_1, &page).await;
+    assert_eq!(listed.unwrap().items.len(), 1);
+
+    // WHEN the token arrives with a later event THEN the owner is its token's owner
+    assert!(failed(&sessions::handle(&services, batch_of(&[&authorized])).await.unwrap()).is_empty());
+    let owned = session(&world, tx16(1)).unwrap();
+    assert_eq!(owned.owner.as_deref(), Some("driver-1"));
+    assert_eq!(owned.organisation.as_deref(), Some("org-1"));
+    let mine = services.charging.sessions.list_by_owner("driver-1", &org_1, &page).await;
+    assert_eq!(mine.unwrap().items.len(), 1);
+
+    // WHEN the station and the token change hands, and everything is redelivered out of order
+    let mut moved = world.stations.get(&station()).await.unwrap().unwrap();
+    moved.organisation = Some("org-2".into());
+    world.stations.0.lock().unwrap().insert(station(), moved);
+    let mut given = world.charging.tokens.get(&IdToken::parse_16("04E91C5A").unwrap()).await.unwrap().unwrap();
+    given.owner = Some("driver-2".into());
+    world.charging.tokens.put(&given).await.unwrap();
+    let again = sessions::handle(&services, batch_of(&[&authorized, &started, &authorized])).await.unwrap();
+    // THEN nothing changes: the record was resolved once, redelivery reads nothing new
+    assert!(failed(&again).is_empty());
+    assert_eq!(session(&world, tx16(1)).unwrap(), owned);
+}
+
+#[tokio::test]
+async fn an_unregistered_token_or_station_leaves_the_session_unowned_but_projected() {
+    // GIVEN no stations and no tokens registered
+    let world = MemoryWorld::default();
+    let services = world.services(BootPolicy::default());
+    let events = published_events();
+    // WHEN the whole session arrives, twice
+    let batch = batch_of(&[&events[0], &events[1], &events[2], &events[0], &events[2]]);
+    assert!(failed(&sessions::handle(&services, batch).await.unwrap()).is_empty());
+    // THEN it is projected and completed once, in nobody's list
+    let done = session(&world, tx16(1)).unwrap();
+    assert!(done.is_completed());
+    assert_eq!((done.owner, done.organisation), (None, None));
+    assert_eq!(completions(&world).len(), 1);
+}
+
+#[tokio::test]
+async fn an_earlier_token_arriving_late_replaces_the_owner() {
+    // GIVEN a session whose Updated event (tagged by another driver's token) came first
+    let world = registered().await;
+    let other = TokenRecord {
+        token: IdToken::parse_16("OTHER").unwrap(),
+        status: AuthorizationStatus::Accepted,
+        expiry: None,
+        group: None,
+        owner: Some("driver-9".into()),
+    };
+    world.charging.tokens.put(&other).await.unwrap();
+    let services = world.services(BootPolicy::default());
+    let events = published_events();
+    let mut update = events[1].clone();
+    update.id_token = Some(other.token.clone());
+    sessions::handle(&services, batch_of(&[&update])).await.unwrap();
+    assert_eq!(session(&world, tx16(1)).unwrap().owner.as_deref(), Some("driver-9"));
+    // WHEN the start, with the token that authorized it, arrives late
+    sessions::handle(&services, batch_of(&[&events[0]])).await.unwrap();
+    // THEN the session is the starting token's, as the module rules say
+    let s = session(&world, tx16(1)).unwrap();
+    assert_eq!(s.id_token.unwrap().token.as_str(), "04E91C5A");
+    assert_eq!(s.owner.as_deref(), Some("driver-1"));
 }
