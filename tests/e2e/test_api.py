@@ -12,10 +12,11 @@ import urllib.error
 import urllib.request
 import uuid
 
+from ocpp.routing import after
 from ocpp.v16 import call as call16
 
 from conftest import charge_point, eventually, registry
-from test_commands import Pile16
+from test_commands import Pile16, now
 
 API_URL = os.environ.get("CSMS_API_URL", "")
 ISSUER_URL = os.environ.get("CSMS_ISSUER_URL", "")
@@ -113,6 +114,103 @@ def test_a_driver_finds_a_station_starts_and_stops_charging():
     session = asyncio.run(eventually(completed))
     assert session["energyWh"] == 4000 and session["stopReason"] == "Remote"
     assert session["idToken"] == tag
+
+
+def operator_token(subject: str, organisation: str) -> str:
+    """An operator of `organisation` (the one place that knows how operators get theirs)."""
+    return token_for(subject, ["operator"], organisation=organisation)
+
+
+class PacedPile16(Pile16):
+    """Pile16, but each meter value (energy and power) goes out only when the test puts it in
+    `readings`, so a driver can watch the live session grow one reading at a time."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.readings: asyncio.Queue = asyncio.Queue()
+
+    @after("RemoteStartTransaction")
+    async def start_after_remote_start(self, id_tag, connector_id=None, **_):
+        connector = connector_id or 1
+        started = await self.call(call16.StartTransaction(connector_id=connector, id_tag=id_tag, meter_start=1_000, timestamp=now()), suppress=False)
+        self.transaction_id.set_result(started.transaction_id)
+        while (reading := await self.readings.get()) is not None:
+            wh, watts = reading
+            await self.call(call16.MeterValues(connector_id=connector, transaction_id=started.transaction_id, meter_value=[{
+                "timestamp": now(), "sampled_value": [
+                    {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                    {"value": str(watts), "measurand": "Power.Active.Import", "unit": "W"},
+                ]}]), suppress=False)
+
+
+def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
+    organisation = f"org-{uuid.uuid4().hex[:8]}"
+    station_id, password = register_at(-37.81, 144.96, organisation)
+    driver = f"driver-{uuid.uuid4().hex[:8]}"
+    token = token_for(driver, ["driver"])
+    tag = own_token(driver)
+    live_path = None
+
+    async def scenario():
+        nonlocal live_path
+        async with charge_point(PacedPile16, station_id, password, "ocpp1.6") as (cp, _):
+            await cp.call(call16.BootNotification(charge_point_model="E2E", charge_point_vendor="Judge"), suppress=False)
+            status, started, _ = http("POST", "/v1/charging/start", token, {"stationId": station_id, "idToken": tag, "connector": 1})
+            assert status == 202, started
+            transaction_id = await asyncio.wait_for(cp.transaction_id, 20)
+            live_path = f"/v1/me/sessions/{station_id}/{transaction_id}"
+
+            # The session is live and mine as soon as the start is projected.
+            def live(samples: int):
+                def check():
+                    code, body, _ = http("GET", live_path, token)
+                    return body if code == 200 and len(body["samples"]) == samples else None
+                return check
+
+            session = await eventually(live(0))
+            assert session["state"] == "active" and session["idToken"] == tag, session
+            # Each reading the pile sends shows up: the series grows, energy and power follow.
+            for k, (wh, watts) in enumerate([(2_000, 7_100), (3_000, 7_200), (4_000, 7_300)], 1):
+                await cp.readings.put((wh, watts))
+                session = await eventually(live(2 * k))
+                assert session["energyWh"] == wh - 1_000 and session["latestPowerW"] == watts, session
+                assert session["state"] == "active"
+            await cp.readings.put(None)
+
+            status, stopping, _ = http("POST", "/v1/charging/stop", token, {"stationId": station_id, "transactionId": str(transaction_id)})
+            assert status == 202, stopping
+            await asyncio.wait_for(cp.stopped, 20)
+            return transaction_id
+
+    transaction_id = asyncio.run(scenario())
+
+    # The completed session is in my history.
+    def in_history():
+        code, body, _ = http("GET", "/v1/me/sessions?state=completed", token)
+        assert code == 200, body
+        return [s for s in body["sessions"] if s["stationId"] == station_id]
+
+    [done] = asyncio.run(eventually(in_history))
+    assert done["transactionId"] == str(transaction_id) and done["state"] == "completed"
+    assert done["energyWh"] == 4_000 and done["stopReason"] == "Remote"
+    status, detail, _ = http("GET", live_path, token)
+    assert status == 200 and detail["durationSeconds"] >= 0 and len(detail["samples"]) == 6, detail
+
+    # Its station's operators see it; another organisation's operators and other drivers do not.
+    own = operator_token(f"op-{uuid.uuid4().hex[:8]}", organisation)
+    status, body, _ = http("GET", f"/v1/operator/sessions?stationId={station_id}", own)
+    assert status == 200 and [s["transactionId"] for s in body["sessions"]] == [str(transaction_id)], body
+    assert http("GET", f"/v1/operator/sessions/{station_id}/{transaction_id}", own)[0] == 200
+    other = operator_token(f"op-{uuid.uuid4().hex[:8]}", f"org-{uuid.uuid4().hex[:8]}")
+    status, body, _ = http("GET", "/v1/operator/sessions", other)
+    assert status == 200 and body["sessions"] == [], body
+    assert http("GET", f"/v1/operator/sessions/{station_id}/{transaction_id}", other)[0] == 404
+    stranger = token_for(f"driver-{uuid.uuid4().hex[:8]}", ["driver"])
+    assert http("GET", live_path, stranger)[0] == 404
+    assert http("GET", "/v1/me/sessions", stranger)[1]["sessions"] == []
+    # A forged cursor is the client's fault.
+    status, body, _ = http("GET", "/v1/me/sessions?cursor=bm90LWEtY3Vyc29y", token)
+    assert status == 400 and body["status"] == 400, body
 
 
 def test_bad_tokens_never_get_through():
