@@ -108,7 +108,8 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
     let summary = &newest.items[0];
     assert_eq!(summary.started_at, Some(t0() + Duration::minutes(240)));
     assert_eq!(summary.id_token.as_ref().unwrap().as_str(), "TAG");
-    assert_eq!((summary.completed, summary.energy_wh), (true, Some(500.0)));
+    // i = 24 is still active: energy so far is its one reading.
+    assert_eq!((summary.completed, summary.energy_wh), (false, Some(100.0)));
 
     // Isolation: bob and org-b see only theirs, nobody else sees anything.
     let bobs = sessions.list_by_owner("bob", &all, &PageRequest::first(100)).await.unwrap();
