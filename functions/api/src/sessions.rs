@@ -220,9 +220,7 @@ pub(crate) async fn find_session(app: &App, station: &StationId, raw: &str) -> R
 }
 
 fn query(query: Result<Query<SessionQuery>, QueryRejection>) -> Result<SessionQuery, Problem> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| Problem::bad_request(e.body_text()))
+    query.map(|Query(q)| q).map_err(|e| Problem::bad_request(e.body_text()))
 }
 
 /// Your charging sessions, live and completed, newest start first.

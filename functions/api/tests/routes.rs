@@ -285,8 +285,20 @@ fn minutes(n: i64) -> chrono::DateTime<Utc> {
 /// One session event of 1.6 transaction `tx` at `station`, `at` minutes in, with an energy and
 /// a power reading.
 fn session_event(station: &str, tx: i64, tag: &str, at: i64, kind: SessionEventKind) -> SessionEvent {
-    let energy = MeterSample::new(minutes(at), Measurand::EnergyActiveImportRegister, 1000.0 + 100.0 * at as f64, Some("Wh"), 0);
-    let power = MeterSample::new(minutes(at), Measurand::PowerActiveImport, 7000.0 + at as f64, Some("W"), 0);
+    let energy = MeterSample::new(
+        minutes(at),
+        Measurand::EnergyActiveImportRegister,
+        1000.0 + 100.0 * at as f64,
+        Some("Wh"),
+        0,
+    );
+    let power = MeterSample::new(
+        minutes(at),
+        Measurand::PowerActiveImport,
+        7000.0 + at as f64,
+        Some("W"),
+        0,
+    );
     SessionEvent {
         station: StationId::parse(station).unwrap(),
         transaction: TransactionKey::Ocpp16(transaction::TransactionId::new(tx).unwrap()),
@@ -343,7 +355,13 @@ fn ids(body: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| format!("{}/{}", s["stationId"].as_str().unwrap(), s["transactionId"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["stationId"].as_str().unwrap(),
+                s["transactionId"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -375,7 +393,9 @@ async fn a_driver_lists_their_own_sessions_newest_first_in_pages() {
     assert_eq!(ids(&first), ["CP-A/4", "CP-B/2"]);
     // Opaque, so escaped as any query value (the in-memory double's cursors hold '#').
     let cursor = first["nextCursor"].as_str().unwrap().replace('#', "%23");
-    let (_, second) = f.list(&format!("/v1/me/sessions?limit=2&cursor={cursor}"), &alice).await;
+    let (_, second) = f
+        .list(&format!("/v1/me/sessions?limit=2&cursor={cursor}"), &alice)
+        .await;
     assert_eq!(ids(&second), ["CP-A/1"]);
     assert!(second.get("nextCursor").is_none());
 
@@ -387,7 +407,10 @@ async fn a_driver_lists_their_own_sessions_newest_first_in_pages() {
     let (_, at_a) = f.list("/v1/me/sessions?stationId=CP-A", &alice).await;
     assert_eq!(ids(&at_a), ["CP-A/4", "CP-A/1"]);
     let (_, range) = f
-        .list("/v1/me/sessions?from=2026-11-30T09:00:00Z&to=2026-11-30T10:59:59Z", &alice)
+        .list(
+            "/v1/me/sessions?from=2026-11-30T09:00:00Z&to=2026-11-30T10:59:59Z",
+            &alice,
+        )
         .await;
     assert_eq!(ids(&range), ["CP-B/2"]);
 
@@ -450,13 +473,24 @@ async fn a_driver_watches_one_of_their_sessions_with_its_meter_series() {
     assert_eq!(later["energyWh"], 500.0);
 
     let (_, done) = f.list("/v1/me/sessions/CP-B/2", &alice).await;
-    assert_eq!((done["state"].as_str(), done["durationSeconds"].as_i64()), (Some("completed"), Some(1800)));
+    assert_eq!(
+        (done["state"].as_str(), done["durationSeconds"].as_i64()),
+        (Some("completed"), Some(1800))
+    );
 
     // Someone else's session, an unknown one and an unknown station are all 404; a bad id is 400.
-    for path in ["/v1/me/sessions/CP-A/3", "/v1/me/sessions/CP-A/99", "/v1/me/sessions/CP-NONE/1", "/v1/me/sessions/CP-A/x"] {
+    for path in [
+        "/v1/me/sessions/CP-A/3",
+        "/v1/me/sessions/CP-A/99",
+        "/v1/me/sessions/CP-NONE/1",
+        "/v1/me/sessions/CP-A/x",
+    ] {
         assert_eq!(f.list(path, &alice).await.0, StatusCode::NOT_FOUND, "{path}");
     }
-    assert_eq!(f.list("/v1/me/sessions/CP%3AA/1", &alice).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        f.list("/v1/me/sessions/CP%3AA/1", &alice).await.0,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -476,7 +510,10 @@ async fn operators_see_only_their_organisations_sessions() {
     let (status, one) = f.list("/v1/operator/sessions/CP-A/3", &olga).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["idToken"], "BOB-TAG");
-    assert_eq!(f.list("/v1/operator/sessions/CP-B/2", &olga).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        f.list("/v1/operator/sessions/CP-B/2", &olga).await.0,
+        StatusCode::NOT_FOUND
+    );
 
     let oscar = f.token("oscar", &[Role::Operator], Some("org-b"));
     assert_eq!(ids(&f.list("/v1/operator/sessions", &oscar).await.1), ["CP-B/2"]);
@@ -486,6 +523,9 @@ async fn operators_see_only_their_organisations_sessions() {
     let alice = f.token("alice", &[Role::Driver], None);
     for token in [&lost, &alice] {
         assert_eq!(f.list("/v1/operator/sessions", token).await.0, StatusCode::FORBIDDEN);
-        assert_eq!(f.list("/v1/operator/sessions/CP-A/1", token).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            f.list("/v1/operator/sessions/CP-A/1", token).await.0,
+            StatusCode::FORBIDDEN
+        );
     }
 }

@@ -77,8 +77,8 @@ async fn project_all(world: &MemoryWorld) -> usize {
             },
             event,
         )
-            .await
-            .unwrap();
+        .await
+        .unwrap();
         completed += usize::from(matches!(change, Change::Completed(_)));
     }
     completed

@@ -329,7 +329,11 @@ async fn a_session_learns_its_organisation_at_once_and_its_owner_when_the_token_
     assert_eq!(first.owner, None);
     let org_1 = SessionFilter::default();
     let page = PageRequest::default();
-    let listed = services.charging.sessions.list_by_organisation("org-1", &org_1, &page).await;
+    let listed = services
+        .charging
+        .sessions
+        .list_by_organisation("org-1", &org_1, &page)
+        .await;
     assert_eq!(listed.unwrap().items.len(), 1);
 
     // WHEN the token arrives with a later event THEN the owner is its token's owner
@@ -337,17 +341,29 @@ async fn a_session_learns_its_organisation_at_once_and_its_owner_when_the_token_
     let owned = session(&world, tx16(1)).unwrap();
     assert_eq!(owned.owner.as_deref(), Some("driver-1"));
     assert_eq!(owned.organisation.as_deref(), Some("org-1"));
-    let mine = services.charging.sessions.list_by_owner("driver-1", &org_1, &page).await;
+    let mine = services
+        .charging
+        .sessions
+        .list_by_owner("driver-1", &org_1, &page)
+        .await;
     assert_eq!(mine.unwrap().items.len(), 1);
 
     // WHEN the station and the token change hands, and everything is redelivered out of order
     let mut moved = world.stations.get(&station()).await.unwrap().unwrap();
     moved.organisation = Some("org-2".into());
     world.stations.0.lock().unwrap().insert(station(), moved);
-    let mut given = world.charging.tokens.get(&IdToken::parse_16("04E91C5A").unwrap()).await.unwrap().unwrap();
+    let mut given = world
+        .charging
+        .tokens
+        .get(&IdToken::parse_16("04E91C5A").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     given.owner = Some("driver-2".into());
     world.charging.tokens.put(&given).await.unwrap();
-    let again = sessions::handle(&services, batch_of(&[&authorized, &started, &authorized])).await.unwrap();
+    let again = sessions::handle(&services, batch_of(&[&authorized, &started, &authorized]))
+        .await
+        .unwrap();
     // THEN nothing changes: the record was resolved once, redelivery reads nothing new
     assert!(failed(&again).is_empty());
     assert_eq!(session(&world, tx16(1)).unwrap(), owned);

@@ -545,9 +545,8 @@ impl Sessions {
         let (from, to) = (filter.from.map(time_str), filter.to.map(time_str));
         let within = |key: &Item| {
             let started = key.get("startedAt").and_then(|v| v.as_s().ok());
-            started.is_some_and(|at| {
-                from.as_ref().is_none_or(|from| at >= from) && to.as_ref().is_none_or(|to| at <= to)
-            })
+            started
+                .is_some_and(|at| from.as_ref().is_none_or(|from| at >= from) && to.as_ref().is_none_or(|to| at <= to))
         };
         let build = |query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder| {
             let mut query = query.index_name(index).scan_index_forward(false);

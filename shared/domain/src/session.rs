@@ -402,7 +402,9 @@ impl SessionFilter {
         self.station.as_ref().is_none_or(|s| s == &session.station)
             && self.from.is_none_or(|from| started_at >= from)
             && self.to.is_none_or(|to| started_at <= to)
-            && self.state.is_none_or(|state| (state == SessionState::Completed) == session.completed)
+            && self
+                .state
+                .is_none_or(|state| (state == SessionState::Completed) == session.completed)
     }
 }
 

@@ -168,8 +168,8 @@ async fn an_ocpp16_session_through_the_real_adapters() {
             },
             event,
         )
-            .await
-            .unwrap()
+        .await
+        .unwrap()
         {
             completions += 1;
         }

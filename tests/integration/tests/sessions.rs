@@ -104,7 +104,10 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
     assert_eq!(pages, 4);
 
     // The summary comes from the index alone.
-    let newest = sessions.list_by_owner("alice", &all, &PageRequest::first(1)).await.unwrap();
+    let newest = sessions
+        .list_by_owner("alice", &all, &PageRequest::first(1))
+        .await
+        .unwrap();
     let summary = &newest.items[0];
     assert_eq!(summary.started_at, Some(t0() + Duration::minutes(240)));
     assert_eq!(summary.id_token.as_ref().unwrap().as_str(), "TAG");
@@ -112,13 +115,32 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
     assert_eq!((summary.completed, summary.energy_wh), (false, Some(100.0)));
 
     // Isolation: bob and org-b see only theirs, nobody else sees anything.
-    let bobs = sessions.list_by_owner("bob", &all, &PageRequest::first(100)).await.unwrap();
-    assert_eq!(ids(&bobs), ["CP-B1/tx16#103", "CP-B1/tx16#102", "CP-B1/tx16#101", "CP-B1/tx16#100"]);
-    let org_b = sessions.list_by_organisation("org-b", &all, &PageRequest::first(100)).await.unwrap();
+    let bobs = sessions
+        .list_by_owner("bob", &all, &PageRequest::first(100))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&bobs),
+        ["CP-B1/tx16#103", "CP-B1/tx16#102", "CP-B1/tx16#101", "CP-B1/tx16#100"]
+    );
+    let org_b = sessions
+        .list_by_organisation("org-b", &all, &PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(ids(&org_b), ids(&bobs));
-    let org_a = sessions.list_by_organisation("org-a", &all, &PageRequest::first(100)).await.unwrap();
+    let org_a = sessions
+        .list_by_organisation("org-a", &all, &PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(org_a.items.len(), 25);
-    assert!(sessions.list_by_owner("carol", &all, &PageRequest::first(100)).await.unwrap().items.is_empty());
+    assert!(
+        sessions
+            .list_by_owner("carol", &all, &PageRequest::first(100))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 
     // Filters: station and state, filled across queries into full pages.
     let completed_at_a2 = SessionFilter {
@@ -136,12 +158,24 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
         .list_by_organisation("org-a", &completed_at_a2, &PageRequest::first(100).after(page.next))
         .await
         .unwrap();
-    assert_eq!(ids(&rest), ["CP-A2/tx16#14", "CP-A2/tx16#12", "CP-A2/tx16#8", "CP-A2/tx16#6", "CP-A2/tx16#2"]);
+    assert_eq!(
+        ids(&rest),
+        [
+            "CP-A2/tx16#14",
+            "CP-A2/tx16#12",
+            "CP-A2/tx16#8",
+            "CP-A2/tx16#6",
+            "CP-A2/tx16#2"
+        ]
+    );
     let active = SessionFilter {
         state: Some(SessionState::Active),
         ..SessionFilter::default()
     };
-    let live = sessions.list_by_owner("alice", &active, &PageRequest::first(100)).await.unwrap();
+    let live = sessions
+        .list_by_owner("alice", &active, &PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(live.items.len(), 9);
     assert!(live.items.iter().all(|s| !s.completed));
 
@@ -151,8 +185,14 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
         to: Some(t0() + Duration::minutes(100)),
         ..SessionFilter::default()
     };
-    let first = sessions.list_by_owner("alice", &range, &PageRequest::first(4)).await.unwrap();
-    assert_eq!(ids(&first), ["CP-A1/tx16#11", "CP-A2/tx16#10", "CP-A1/tx16#9", "CP-A2/tx16#8"]);
+    let first = sessions
+        .list_by_owner("alice", &range, &PageRequest::first(4))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&first),
+        ["CP-A1/tx16#11", "CP-A2/tx16#10", "CP-A1/tx16#9", "CP-A2/tx16#8"]
+    );
     let second = sessions
         .list_by_owner("alice", &range, &PageRequest::first(4).after(first.next.clone()))
         .await
@@ -195,6 +235,13 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
     ));
 
     // The record itself keeps its owner and organisation.
-    let one = sessions.get(&alices[3].station, &alices[3].transaction).await.unwrap().unwrap();
-    assert_eq!((one.owner.as_deref(), one.organisation.as_deref()), (Some("alice"), Some("org-a")));
+    let one = sessions
+        .get(&alices[3].station, &alices[3].transaction)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (one.owner.as_deref(), one.organisation.as_deref()),
+        (Some("alice"), Some("org-a"))
+    );
 }

@@ -768,8 +768,8 @@ mod tests {
                 },
                 event,
             )
-                .await
-                .unwrap();
+            .await
+            .unwrap();
         }
         let listed = services.charging.sessions.list(&station).await.unwrap();
         let row = session_json(&listed[0], &[]);
