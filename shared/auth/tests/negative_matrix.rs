@@ -601,7 +601,10 @@ async fn an_unknown_kid_just_before_a_rotation_does_not_lock_new_key_tokens_out(
         .expect("a new-key token right after the rotation");
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     assert_eq!(source.fetch_count(), 3);
-    verifier.verify(&old).await.expect("old-key tokens while the old key is published");
+    verifier
+        .verify(&old)
+        .await
+        .expect("old-key tokens while the old key is published");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -635,10 +638,19 @@ async fn a_token_from_the_future_or_without_iat_gets_no_extra_fetch() {
     let stranger = TestKey::ec("x");
     let (verifier, source) = verifier(&[&key]);
     verifier.verify(&key.token(&good_claims())).await.unwrap();
-    assert_eq!(refused(&verifier, &stranger.token(&stale_claims())).await, AuthError::UnknownKey);
+    assert_eq!(
+        refused(&verifier, &stranger.token(&stale_claims())).await,
+        AuthError::UnknownKey
+    );
     assert_eq!(source.fetch_count(), 2);
-    for claims in [claims_with(json!({"iat": now() + 3600})), claims_with(json!({"iat": null}))] {
-        assert_eq!(refused(&verifier, &stranger.token(&claims)).await, AuthError::UnknownKey);
+    for claims in [
+        claims_with(json!({"iat": now() + 3600})),
+        claims_with(json!({"iat": null})),
+    ] {
+        assert_eq!(
+            refused(&verifier, &stranger.token(&claims)).await,
+            AuthError::UnknownKey
+        );
     }
     assert_eq!(source.fetch_count(), 2, "no fetch within the interval for these");
 }
