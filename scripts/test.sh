@@ -23,4 +23,4 @@ stack_up "$STATE" "test$(date +%s)"
 step "Rust tests (unit, handler, integration)"
 cargo nextest run --workspace --no-fail-fast
 step "end-to-end and conformance tests (pytest)"
-OCPP_VALIDATE_BIN="$ROOT/target/debug/ocpp-validate" "$ROOT/.local/venv/bin/python" -m pytest -q tests/e2e tests/conformance
+OCPP_VALIDATE_BIN="$ROOT/target/debug/ocpp-validate" "$ROOT/.local/venv/bin/python" -m pytest -q tests/e2e tests/conformance tests/contract

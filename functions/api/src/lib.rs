@@ -12,6 +12,7 @@
 
 pub mod caller;
 mod charging;
+mod contract;
 mod operator;
 pub mod paging;
 pub mod problem;
@@ -90,12 +91,18 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    parts().1
+}
+
+fn parts() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = api_router().split_for_parts();
+    contract::complete(&mut document);
+    (router, document)
 }
 
 /// The whole API, as the Lambda function and the local stand-in serve it.
 pub fn router(app: Arc<App>) -> Router {
-    let (router, document) = api_router().split_for_parts();
+    let (router, document) = parts();
     let document = Arc::new(document);
     router
         .route(

@@ -25,6 +25,7 @@ pub struct SubmitCommand {
     #[schema(value_type = Object)]
     pub payload: Value,
     /// Seconds the station has to answer (1-900, default 30).
+    #[schema(minimum = 1, maximum = 900)]
     pub timeout_seconds: Option<i64>,
 }
 

@@ -102,15 +102,11 @@ pub async fn submit(
     timeout_seconds: i64,
     requested_by: &str,
 ) -> Result<CommandView, Problem> {
-    let mut command = request::new_command(
-        station,
-        protocol,
-        action,
-        payload,
-        Duration::seconds(timeout_seconds),
-        Utc::now(),
-    )
-    .map_err(request_problem)?;
+    // chrono panics on a number of seconds it cannot hold; anything out of range is the caller's error.
+    let timeout = Duration::try_seconds(timeout_seconds)
+        .ok_or_else(|| Problem::bad_request("timeoutSeconds must be between 1 and 900"))?;
+    let mut command =
+        request::new_command(station, protocol, action, payload, timeout, Utc::now()).map_err(request_problem)?;
     command.requested_by = Some(requested_by.to_owned());
     command::submit(&*services.commands.queue, &command)
         .await

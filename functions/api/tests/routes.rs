@@ -529,3 +529,22 @@ async fn operators_see_only_their_organisations_sessions() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_command_timeout_out_of_range_is_a_400_not_a_panic() {
+    let f = fixture().await;
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    for timeout in [
+        json!(9_223_372_036_854_775_806_i64),
+        json!(-9_223_372_036_854_775_807_i64),
+        json!(0),
+        json!(901),
+    ] {
+        let body = json!({"action": "Reset", "payload": {"type": "Soft"}, "timeoutSeconds": timeout});
+        let (status, problem, content_type) = f
+            .call("POST", "/v1/operator/stations/CP-A/commands", Some(&olga), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{timeout}: {problem}");
+        assert_eq!(content_type, "application/problem+json");
+    }
+}

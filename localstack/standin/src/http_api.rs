@@ -5,7 +5,9 @@
 //! as a JWKS, and hands out access tokens shaped like Amazon Cognito's: to the seeded demo users
 //! (`demo-driver`, `demo-operator` of organisation `demo-org`, `demo-admin`, password
 //! [`DEMO_PASSWORD`]) through an OAuth2 password grant, and to any user a test describes through
-//! `POST /local-issuer/dev/token`. In AWS the issuer is the Cognito user pool.
+//! `POST /local-issuer/dev/token`. For the tests of the door it also signs any claims a test
+//! chooses (`POST /local-issuer/dev/sign`, with its real key or a key it never publishes) and rotates
+//! its key (`POST /local-issuer/dev/rotate`). In AWS the issuer is the Cognito user pool.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -115,6 +117,41 @@ async fn dev_token(State(Issuer(issuer)): State<Issuer>, Json(request): Json<Dev
     )
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevSign {
+    /// Signed as they are: any iss, aud, client_id, token_use, nbf, exp.
+    claims: serde_json::Map<String, serde_json::Value>,
+    /// `current` (default): the published signing key; `unpublished`: a fresh key whose `kid` no
+    /// JWKS has, so the signature is valid but nobody should trust it.
+    #[serde(default)]
+    key: SignKey,
+}
+
+#[derive(Deserialize, Default, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum SignKey {
+    #[default]
+    Current,
+    Unpublished,
+}
+
+async fn dev_sign(State(Issuer(issuer)): State<Issuer>, Json(request): Json<DevSign>) -> Response {
+    let claims = serde_json::Value::Object(request.claims);
+    let token = match request.key {
+        SignKey::Current => issuer.sign(&claims),
+        SignKey::Unpublished => DevIssuer::generate(issuer.issuer()).sign(&claims),
+    };
+    Json(json!({"access_token": token, "token_type": "Bearer"})).into_response()
+}
+
+/// Makes a new key current; the previous one stays published until the next rotation.
+async fn dev_rotate(State(Issuer(issuer)): State<Issuer>) -> Response {
+    let previous = issuer.current_kid();
+    issuer.rotate();
+    Json(json!({"kid": issuer.current_kid(), "previous": previous})).into_response()
+}
+
 /// API Gateway's JWT authorizer: a request without a valid bearer token never reaches the
 /// function; it gets 401 `{"message":"Unauthorized"}` and a `WWW-Authenticate` challenge.
 async fn authorizer(State(verifier): State<Arc<Verifier>>, request: Request, next: Next) -> Response {
@@ -155,6 +192,8 @@ pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>) -> Router {
         )
         .route("/oauth2/token", post(password_grant))
         .route("/dev/token", post(dev_token))
+        .route("/dev/sign", post(dev_sign))
+        .route("/dev/rotate", post(dev_rotate))
         .with_state(Issuer(issuer.clone()));
     let door = match api {
         Some(app) => {

@@ -1,7 +1,7 @@
 //! Verifying a bearer JWT against the issuer's published keys.
 
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,6 +16,8 @@ use crate::principal::Principal;
 
 /// Tokens longer than this are refused unread (Cognito's are 1 to 2 KiB).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// Fetches made for tokens that may be newer than the cached keys are at least this far apart.
+pub const MIN_FETCH_SPACING: Duration = Duration::from_secs(1);
 
 /// The verified claims of a token, as the issuer signed them.
 pub type Claims = Map<String, Value>;
@@ -31,6 +33,15 @@ pub type Claims = Map<String, Value>;
 /// count), so tokens with made-up key ids cannot make it hammer the issuer. A refetch replaces the
 /// cached set: a key stays trusted exactly as long as the issuer publishes it.
 ///
+/// That limit alone would let anyone lock good tokens out after a key rotation: a made-up `kid` sent
+/// just before the rotation spends the refetch on a key set without the new key, and every new-key
+/// token is then refused until the interval ends. So a token whose (unverified) `iat` is not older
+/// than the last fetch, give or take the leeway, may still cause a fetch within the interval: the
+/// cached set cannot have seen a key that was first used after it was fetched. Such fetches are
+/// [`MIN_FETCH_SPACING`] apart (a caller waits for the spacing rather than fail) and a fetch serves
+/// every caller that was already waiting when it started, so forged `iat`s buy at most one fetch per
+/// second; tokens issued before the last fetch keep the interval. An outage is never hammered.
+///
 /// Share one `Verifier` (it is `Send + Sync`; wrap it in an `Arc`) for the life of the process.
 pub struct Verifier {
     config: VerifierConfig,
@@ -45,8 +56,20 @@ struct RefetchState {
     loaded: bool,
     /// When the last rate-limited fetch started: a refetch for an unknown `kid`, or any failed fetch.
     last_refetch: Option<Instant>,
+    /// When the last fetch of any kind started (monotonic, and as Unix seconds to compare with `iat`).
+    last_fetch: Option<(Instant, u64)>,
     /// Whether the last fetch failed.
     last_failed: bool,
+}
+
+impl RefetchState {
+    fn failure(&self) -> AuthError {
+        if self.last_failed {
+            AuthError::JwksUnavailable
+        } else {
+            AuthError::UnknownKey
+        }
+    }
 }
 
 impl std::fmt::Debug for Verifier {
@@ -93,7 +116,7 @@ impl Verifier {
     /// the way API Gateway's JWT authorizer does).
     pub async fn verify_with_claims(&self, token: &str) -> Result<(Principal, Claims), AuthError> {
         let (alg, kid) = parse_header(token)?;
-        let key = self.key_for(&kid).await?;
+        let key = self.key_for(&kid, || unverified_iat(token)).await?;
         if key.alg != alg {
             return Err(AuthError::AlgorithmMismatch);
         }
@@ -112,6 +135,7 @@ impl Verifier {
     /// warming up at start; verifying does this by itself when needed.
     pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
         let mut state = self.refetch.lock().await;
+        state.last_fetch = Some((Instant::now(), unix_now()));
         let result = self.fetch_and_store().await;
         state.last_failed = result.is_err();
         state.loaded |= result.is_ok();
@@ -122,24 +146,39 @@ impl Verifier {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).get(kid)
     }
 
-    async fn key_for(&self, kid: &str) -> Result<Arc<VerifyingKey>, AuthError> {
+    async fn key_for(&self, kid: &str, iat: impl FnOnce() -> Option<u64>) -> Result<Arc<VerifyingKey>, AuthError> {
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
+        let arrived = Instant::now();
         let mut state = self.refetch.lock().await;
         // Another caller may have fetched while this one waited.
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
+        // A fetch that started after this caller arrived saw all it could hope for: share its outcome.
+        if state.last_fetch.is_some_and(|(at, _)| at >= arrived) {
+            return Err(state.failure());
+        }
         let interval = self.config.refetch_interval;
         if state.last_refetch.is_some_and(|at| at.elapsed() < interval) {
-            return Err(if state.last_failed {
-                AuthError::JwksUnavailable
-            } else {
-                AuthError::UnknownKey
-            });
+            if state.last_failed || !self.may_be_newer_than_keys(iat(), &state) {
+                return Err(state.failure());
+            }
+            // The token may have been signed with a key published after the last fetch (a rotation):
+            // fetch again once the spacing has passed, without spending the interval's refetch.
+            if let Some((at, _)) = state.last_fetch {
+                let spacing = MIN_FETCH_SPACING.min(interval);
+                tokio::time::sleep(spacing.saturating_sub(at.elapsed())).await;
+            }
+            state.last_fetch = Some((Instant::now(), unix_now()));
+            let result = self.fetch_and_store().await;
+            state.last_failed = result.is_err();
+            result?;
+            return self.cached(kid).ok_or(AuthError::UnknownKey);
         }
         let previous = state.last_refetch.replace(Instant::now());
+        state.last_fetch = Some((Instant::now(), unix_now()));
         match self.fetch_and_store().await {
             Ok(_) => {
                 state.last_failed = false;
@@ -155,6 +194,16 @@ impl Verifier {
             }
         }
         self.cached(kid).ok_or(AuthError::UnknownKey)
+    }
+
+    /// Whether a token issued at `iat` (unverified) may carry a key the cached set cannot have: issued
+    /// no earlier than the last fetch, give or take the leeway, and not in the future.
+    fn may_be_newer_than_keys(&self, iat: Option<u64>, state: &RefetchState) -> bool {
+        let (Some(iat), Some((_, fetched_at))) = (iat, state.last_fetch) else {
+            return false;
+        };
+        let leeway = self.config.leeway_seconds;
+        iat.saturating_add(leeway) >= fetched_at && iat <= unix_now().saturating_add(leeway)
     }
 
     /// Fetches and parses the key set and, if it has at least one usable key, replaces the cache.
@@ -251,6 +300,21 @@ fn parse_header(token: &str) -> Result<(Algorithm, String), AuthError> {
         Some(kid) if !kid.is_empty() => Ok((alg, kid.to_owned())),
         _ => Err(AuthError::MissingKid),
     }
+}
+
+/// The `iat` of a token's payload, read without verifying anything: only to decide whether fetching
+/// the keys again could help, never to accept a token.
+fn unverified_iat(token: &str) -> Option<u64> {
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
+    let claims: Map<String, Value> = serde_json::from_slice(&payload).ok()?;
+    claims.get("iat")?.as_u64()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 fn from_jwt_error(error: jsonwebtoken::errors::Error) -> AuthError {

@@ -452,12 +452,12 @@ async fn unknown_kid_refetches_once_then_is_refused() {
     verifier.verify(&key.token(&good_claims())).await.unwrap();
     assert_eq!(source.fetch_count(), 1);
     assert_eq!(
-        refused(&verifier, &stranger.token(&good_claims())).await,
+        refused(&verifier, &stranger.token(&stale_claims())).await,
         AuthError::UnknownKey
     );
     assert_eq!(source.fetch_count(), 2, "one refetch for the unknown kid");
     assert_eq!(
-        refused(&verifier, &stranger.token(&good_claims())).await,
+        refused(&verifier, &stranger.token(&stale_claims())).await,
         AuthError::UnknownKey
     );
     assert_eq!(source.fetch_count(), 2, "no second refetch within the interval");
@@ -476,7 +476,7 @@ async fn burst_of_100_unknown_kids_refetches_at_most_once() {
     let before = source.fetch_count();
     let mut tasks = Vec::new();
     for i in 0..100 {
-        let token = stranger.sign_with_header(&json!({"alg": "ES256", "kid": format!("random-{i}")}), &good_claims());
+        let token = stranger.sign_with_header(&json!({"alg": "ES256", "kid": format!("random-{i}")}), &stale_claims());
         let verifier = verifier.clone();
         tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
     }
@@ -500,7 +500,7 @@ async fn burst_of_100_unknown_kids_on_a_cold_cache_fetches_at_most_twice() {
     let verifier = Arc::new(verifier);
     let mut tasks = Vec::new();
     for i in 0..100 {
-        let token = key.sign_with_header(&json!({"alg": "ES256", "kid": format!("random-{i}")}), &good_claims());
+        let token = key.sign_with_header(&json!({"alg": "ES256", "kid": format!("random-{i}")}), &stale_claims());
         let verifier = verifier.clone();
         tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
     }
@@ -517,19 +517,19 @@ async fn refetch_is_allowed_again_after_the_interval() {
     let (verifier, source) = verifier_with(short_interval(config()), &[&key]);
     verifier.verify(&key.token(&good_claims())).await.unwrap();
     assert_eq!(
-        refused(&verifier, &stranger.token(&good_claims())).await,
+        refused(&verifier, &stranger.token(&stale_claims())).await,
         AuthError::UnknownKey
     );
     assert_eq!(source.fetch_count(), 2);
     // The issuer publishes the key, but the interval has not passed yet.
     source.set(jwks(&[&key, &stranger]));
     assert_eq!(
-        refused(&verifier, &stranger.token(&good_claims())).await,
+        refused(&verifier, &stranger.token(&stale_claims())).await,
         AuthError::UnknownKey
     );
     assert_eq!(source.fetch_count(), 2);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    verifier.verify(&stranger.token(&good_claims())).await.unwrap();
+    verifier.verify(&stranger.token(&stale_claims())).await.unwrap();
     assert_eq!(source.fetch_count(), 3);
 }
 
@@ -571,6 +571,88 @@ async fn key_rotation_old_and_new_tokens_both_verify() {
     verifier.verify(&newest).await.unwrap();
     verifier.verify(&new_tokens[0]).await.unwrap();
     assert_eq!(refused(&verifier, &old_tokens[1]).await, AuthError::UnknownKey);
+}
+
+/// Claims of a token issued ten minutes ago, before any fetch in these tests: a refetch cannot help it.
+fn stale_claims() -> serde_json::Value {
+    claims_with(json!({"iat": now() - 600, "nbf": now() - 600}))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_kid_just_before_a_rotation_does_not_lock_new_key_tokens_out() {
+    // The default 60 s interval: the attacker's token spends it on a key set without the new key.
+    let issuer = DevIssuer::generate(ISSUER);
+    let source = Arc::new(InMemoryJwksSource::new(issuer.jwks()));
+    let verifier = Verifier::new(issuer.verifier_config(AUDIENCE), source.clone());
+    let mint = |issuer: &DevIssuer| issuer.mint("u", &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(300));
+    let old = mint(&issuer);
+    verifier.verify(&old).await.unwrap();
+    let attacker = TestKey::ec("made-up");
+    let forged = attacker.token(&claims_with(json!({"iss": issuer.issuer()})));
+    assert_eq!(refused(&verifier, &forged).await, AuthError::UnknownKey);
+    assert_eq!(source.fetch_count(), 2);
+
+    issuer.rotate();
+    source.set(issuer.jwks());
+    let started = std::time::Instant::now();
+    verifier
+        .verify(&mint(&issuer))
+        .await
+        .expect("a new-key token right after the rotation");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(source.fetch_count(), 3);
+    verifier
+        .verify(&old)
+        .await
+        .expect("old-key tokens while the old key is published");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_fresh_iats_buy_at_most_one_fetch_per_second() {
+    let key = TestKey::ec("ec-1");
+    let stranger = TestKey::ec("x");
+    let (verifier, source) = verifier(&[&key]);
+    let verifier = Arc::new(verifier);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    let before = source.fetch_count();
+    let started = std::time::Instant::now();
+    // Bursts of fresh-looking tokens for 2.5 s: each burst's callers share one fetch.
+    while started.elapsed() < Duration::from_millis(2500) {
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let token = stranger.sign_with_header(&json!({"alg": "ES256", "kid": format!("r{i}")}), &good_claims());
+            let verifier = verifier.clone();
+            tasks.push(tokio::spawn(async move { verifier.verify(&token).await }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Err(AuthError::UnknownKey));
+        }
+    }
+    let fetches = source.fetch_count() - before;
+    assert!((1..=5).contains(&fetches), "{fetches} fetches in 2.5 s");
+}
+
+#[tokio::test]
+async fn a_token_from_the_future_or_without_iat_gets_no_extra_fetch() {
+    let key = TestKey::ec("ec-1");
+    let stranger = TestKey::ec("x");
+    let (verifier, source) = verifier(&[&key]);
+    verifier.verify(&key.token(&good_claims())).await.unwrap();
+    assert_eq!(
+        refused(&verifier, &stranger.token(&stale_claims())).await,
+        AuthError::UnknownKey
+    );
+    assert_eq!(source.fetch_count(), 2);
+    for claims in [
+        claims_with(json!({"iat": now() + 3600})),
+        claims_with(json!({"iat": null})),
+    ] {
+        assert_eq!(
+            refused(&verifier, &stranger.token(&claims)).await,
+            AuthError::UnknownKey
+        );
+    }
+    assert_eq!(source.fetch_count(), 2, "no fetch within the interval for these");
 }
 
 #[tokio::test]
