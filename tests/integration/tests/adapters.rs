@@ -20,6 +20,7 @@ fn new_station(id: &str, registration: Registration) -> NewStation {
         site: Some("depot".into()),
         organisation: None,
         location: GeoPoint::new(52.37, 4.89),
+        connectors: Vec::new(),
         password: Some(Password::parse("integration-pass-1").unwrap()),
     }
 }

@@ -234,6 +234,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     ),
                     _ => None,
                 },
+                connectors: Vec::new(),
                 password: password
                     .as_deref()
                     .map(Password::parse)
@@ -279,6 +280,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 expiry: expiry.as_deref().map(rfc3339).transpose()?,
                 group: group.as_deref().map(group_token).transpose()?,
                 owner,
+                organisation: None,
             };
             services.charging.tokens.put(&record).await?;
             if cli.json {
@@ -728,6 +730,7 @@ mod tests {
             expiry: Some(rfc3339("2020-01-01T00:00:00Z").unwrap()),
             group: None,
             owner: None,
+            organisation: None,
         };
         world.charging.tokens.put(&record).await.unwrap();
         assert_eq!(token_json(&record, Utc::now())["answeredNow"], "Expired");
