@@ -31,7 +31,8 @@ describe('tables', () => {
     if (sk) keySchema.push({ AttributeName: sk, KeyType: 'RANGE' });
     expect(p.KeySchema).toEqual(keySchema);
     // The table's keys, and the keys of its indexes (StationsTable's and TokensTable's).
-    const indexKeys = id === 'StationsTable' ? ['geoCell', 'geohash'] : id === 'TokensTable' ? ['owner'] : [];
+    const indexKeys =
+      id === 'StationsTable' ? ['geoCell', 'geohash', 'organisation'] : id === 'TokensTable' ? ['owner', 'organisation'] : [];
     expect(p.AttributeDefinitions).toEqual(
       [pk, sk, ...indexKeys].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     );
@@ -50,7 +51,7 @@ describe('tables', () => {
     expect(p.DeletionProtectionEnabled).toBe(true);
   });
 
-  test('StationsTable: the ByGeoCell index, keyed by geohash cell and geohash, projecting the location', () => {
+  test('StationsTable: the ByGeoCell index (geohash cell, geohash; the location) and ByOrganisation (organisation, station id; all)', () => {
     const p = resource(template, 'StationsTable/Resource').Properties;
     expect(p.GlobalSecondaryIndexes).toEqual([
       {
@@ -62,18 +63,35 @@ describe('tables', () => {
         // The Stations adapter's names for the location (shared/aws/src/dynamo.rs).
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['latitude', 'longitude'] },
       },
+      {
+        IndexName: 'ByOrganisation',
+        KeySchema: [
+          { AttributeName: 'organisation', KeyType: 'HASH' },
+          { AttributeName: 'stationId', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ]);
+    expect(p.AttributeDefinitions).toEqual(expect.arrayContaining([{ AttributeName: 'organisation', AttributeType: 'S' }]));
     for (const [id] of TABLES.filter(([id]) => id !== 'StationsTable' && id !== 'TokensTable')) {
       expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
     }
   });
 
-  test('TokensTable: the ByOwner index (a driver\'s tokens), keyed by owner and id token, all attributes', () => {
+  test('TokensTable: ByOwner (a driver\'s tokens) and ByOrganisation (an organisation\'s), keyed with the id token, all attributes', () => {
     expect(resource(template, 'TokensTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'ByOwner',
         KeySchema: [
           { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'idToken', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'ByOrganisation',
+        KeySchema: [
+          { AttributeName: 'organisation', KeyType: 'HASH' },
           { AttributeName: 'idToken', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },

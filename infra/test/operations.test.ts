@@ -102,7 +102,8 @@ describe('alarms', () => {
     const a = alarm(`${table}Throttles`);
     const metrics = (a.Metrics as any[]).filter((m) => m.MetricStat);
     const names = metrics.map((m) => m.MetricStat.Metric.MetricName).sort();
-    const indexes = table === 'StationsTable' || table === 'TokensTable' ? 2 : 1;
+    // The table itself, and each of its indexes (StationsTable: ByGeoCell, ByOrganisation; TokensTable: ByOwner, ByOrganisation).
+    const indexes = table === 'StationsTable' || table === 'TokensTable' ? 3 : 1;
     expect(names).toEqual([...Array(indexes).fill('ReadThrottleEvents'), ...Array(indexes).fill('WriteThrottleEvents')].sort());
     for (const m of metrics) {
       expect(m.MetricStat.Metric.Namespace).toBe('AWS/DynamoDB');
@@ -112,9 +113,11 @@ describe('alarms', () => {
     }
     if (table === 'StationsTable') {
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByGeoCell"');
+      expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOrganisation"');
     }
     if (table === 'TokensTable') {
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOwner"');
+      expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOrganisation"');
     }
     const [expression] = (a.Metrics as any[]).filter((m) => m.Expression);
     expect(expression.ReturnData ?? true).toBe(true);
