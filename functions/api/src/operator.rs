@@ -121,7 +121,9 @@ fn registration(raw: &str) -> Result<Registration, Problem> {
 fn site(raw: String) -> Result<String, Problem> {
     let length = raw.chars().count();
     if !(1..=100).contains(&length) || raw.chars().any(char::is_control) {
-        return Err(Problem::bad_request("site must be 1-100 characters without control characters"));
+        return Err(Problem::bad_request(
+            "site must be 1-100 characters without control characters",
+        ));
     }
     Ok(raw)
 }
@@ -302,7 +304,12 @@ pub async fn register(
     let new = NewStation {
         id: station_id(&body.station_id)?,
         protocols: protocols(&body.protocols)?,
-        registration: body.registration.as_deref().map(registration).transpose()?.unwrap_or(Registration::Accepted),
+        registration: body
+            .registration
+            .as_deref()
+            .map(registration)
+            .transpose()?
+            .unwrap_or(Registration::Accepted),
         site: body.site.map(site).transpose()?,
         organisation: Some(organisation),
         location: body.location.map(location).transpose()?,

@@ -112,7 +112,9 @@ fn status(raw: &str) -> Result<AuthorizationStatus, Problem> {
 fn owner(raw: String) -> Result<String, Problem> {
     let length = raw.chars().count();
     if !(1..=128).contains(&length) || raw.chars().any(char::is_control) {
-        return Err(Problem::bad_request("owner must be 1-128 characters without control characters"));
+        return Err(Problem::bad_request(
+            "owner must be 1-128 characters without control characters",
+        ));
     }
     Ok(raw)
 }
@@ -189,7 +191,12 @@ pub async fn register(
     let organisation = caller.organisation_of(&app).await?;
     let record = TokenRecord {
         token: new_token(&body.id_token, body.kind.as_deref())?,
-        status: body.status.as_deref().map(status).transpose()?.unwrap_or(AuthorizationStatus::Accepted),
+        status: body
+            .status
+            .as_deref()
+            .map(status)
+            .transpose()?
+            .unwrap_or(AuthorizationStatus::Accepted),
         expiry: body.expiry,
         group: None,
         owner: body.owner.map(owner).transpose()?,

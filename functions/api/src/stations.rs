@@ -62,8 +62,7 @@ impl StationView {
     /// The declared connectors with their live status, and any other component the station
     /// reports on (such as 1.6's connector 0, the station itself), by EVSE and connector.
     pub fn new(station: &Station, availability: Vec<Availability>) -> Self {
-        let mut live: std::collections::BTreeMap<_, _> =
-            availability.into_iter().map(|a| (a.component, a)).collect();
+        let mut live: std::collections::BTreeMap<_, _> = availability.into_iter().map(|a| (a.component, a)).collect();
         let mut connectors: Vec<ConnectorStatus> = station
             .connectors
             .iter()

@@ -122,18 +122,28 @@ fn station_body(id: &str) -> Value {
 async fn an_operator_registers_a_station_and_sees_its_password_once() {
     let f = fixture().await;
     let olga = f.operator("org-a");
-    let created = f.call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-NEW"))).await;
+    let created = f
+        .call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-NEW")))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.headers[header::CACHE_CONTROL], "no-store");
     let password = created.body["password"].as_str().unwrap().to_owned();
-    let stored = f.world.stations.get(&StationId::parse("CP-NEW").unwrap()).await.unwrap().unwrap();
+    let stored = f
+        .world
+        .stations
+        .get(&StationId::parse("CP-NEW").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored.password_hash.verify(&password));
     assert_eq!(stored.organisation.as_deref(), Some("org-a"));
     assert_eq!(stored.connectors.len(), 2);
 
     // Taken ids are 409 whoever has them: ours, and another organisation's.
     for taken in ["CP-NEW", "CP-B"] {
-        let again = f.call("POST", "/v1/operator/stations", &olga, Some(station_body(taken))).await;
+        let again = f
+            .call("POST", "/v1/operator/stations", &olga, Some(station_body(taken)))
+            .await;
         assert_eq!(again.status, StatusCode::CONFLICT, "{taken}");
         assert_eq!(again.headers[header::CONTENT_TYPE], "application/problem+json");
     }
@@ -146,10 +156,22 @@ async fn an_operator_registers_a_station_and_sees_its_password_once() {
         ("protocols", json!(["ocpp1.6", "ocpp1.6"])),
         ("site", json!("")),
         ("location", json!({"latitude": 91, "longitude": 0})),
-        ("connectors", json!([{"connectorId": 1, "type": "cCHAdeMO", "maxPowerW": 50000}])),
-        ("connectors", json!([{"connectorId": 0, "type": "cG105", "maxPowerW": 50000}])),
-        ("connectors", json!([{"connectorId": 1, "type": "cG105", "maxPowerW": 0}])),
-        ("connectors", json!([{"connectorId": 1, "type": "cG105", "maxPowerW": 50000, "volts": 400}])),
+        (
+            "connectors",
+            json!([{"connectorId": 1, "type": "cCHAdeMO", "maxPowerW": 50000}]),
+        ),
+        (
+            "connectors",
+            json!([{"connectorId": 0, "type": "cG105", "maxPowerW": 50000}]),
+        ),
+        (
+            "connectors",
+            json!([{"connectorId": 1, "type": "cG105", "maxPowerW": 0}]),
+        ),
+        (
+            "connectors",
+            json!([{"connectorId": 1, "type": "cG105", "maxPowerW": 50000, "volts": 400}]),
+        ),
         ("registration", json!("Maybe")),
         ("organisation", json!("org-b")),
     ] {
@@ -162,11 +184,25 @@ async fn an_operator_registers_a_station_and_sees_its_password_once() {
         let answer = f.call("POST", "/v1/operator/stations", &olga, Some(body.clone())).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
     }
-    assert!(f.world.stations.get(&StationId::parse("CP-BAD").unwrap()).await.unwrap().is_none());
+    assert!(
+        f.world
+            .stations
+            .get(&StationId::parse("CP-BAD").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Not an operator: 403; an operator without an organisation: 403.
     assert_eq!(
-        f.call("POST", "/v1/operator/stations", &f.driver("dave"), Some(station_body("CP-X"))).await.status,
+        f.call(
+            "POST",
+            "/v1/operator/stations",
+            &f.driver("dave"),
+            Some(station_body("CP-X"))
+        )
+        .await
+        .status,
         StatusCode::FORBIDDEN
     );
 }
@@ -176,7 +212,9 @@ async fn an_organisations_stations_come_in_pages_with_live_status() {
     let f = fixture().await;
     let olga = f.operator("org-a");
     for id in ["CP-A2", "CP-A3"] {
-        let created = f.call("POST", "/v1/operator/stations", &olga, Some(station_body(id))).await;
+        let created = f
+            .call("POST", "/v1/operator/stations", &olga, Some(station_body(id)))
+            .await;
         assert_eq!(created.status, StatusCode::CREATED);
     }
     let mut seen = Vec::new();
@@ -198,7 +236,9 @@ async fn an_organisations_stations_come_in_pages_with_live_status() {
     assert_eq!(other.body["stations"].as_array().unwrap().len(), 1);
     assert_eq!(other.body["stations"][0]["stationId"], "CP-B");
     for bad in ["limit=0", "limit=101", "limit=x", "cursor=", "extra=1"] {
-        let answer = f.call("GET", &format!("/v1/operator/stations?{bad}"), &olga, None).await;
+        let answer = f
+            .call("GET", &format!("/v1/operator/stations?{bad}"), &olga, None)
+            .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
@@ -207,13 +247,17 @@ async fn an_organisations_stations_come_in_pages_with_live_status() {
 async fn declared_connectors_show_with_their_live_status() {
     let f = fixture().await;
     let olga = f.operator("org-a");
-    f.call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-LIVE"))).await;
+    f.call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-LIVE")))
+        .await;
     let id = StationId::parse("CP-LIVE").unwrap();
     let now = Utc::now();
     for (evse, status) in [(Some(1), "Occupied"), (None, "Available")] {
         let live = Availability {
             station_id: id.clone(),
-            component: Component { evse, connector: if evse.is_some() { 1 } else { 0 } },
+            component: Component {
+                evse,
+                connector: if evse.is_some() { 1 } else { 0 },
+            },
             status: status.into(),
             error_code: None,
             since: now,
@@ -253,19 +297,29 @@ async fn declared_connectors_show_with_their_live_status() {
 async fn an_operator_changes_rotates_and_decommissions_only_their_stations() {
     let f = fixture().await;
     let olga = f.operator("org-a");
-    f.call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-C"))).await;
+    f.call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-C")))
+        .await;
     let id = StationId::parse("CP-C").unwrap();
 
     let change = json!({"protocols": ["ocpp1.6"], "registration": "Pending", "site": null, "location": null,
                         "connectors": [{"connectorId": 1, "type": "sType2", "maxPowerW": 11000}]});
-    let changed = f.call("PATCH", "/v1/operator/stations/CP-C", &olga, Some(change.clone())).await;
+    let changed = f
+        .call("PATCH", "/v1/operator/stations/CP-C", &olga, Some(change.clone()))
+        .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert_eq!(changed.body["protocols"], json!(["ocpp1.6"]));
     assert_eq!(changed.body["registration"], "Pending");
     assert!(changed.body.get("site").is_none() && changed.body.get("location").is_none());
     assert_eq!(changed.body["connectors"][0]["type"], "sType2");
     // Fields left out stay.
-    let kept = f.call("PATCH", "/v1/operator/stations/CP-C", &olga, Some(json!({"site": "Yard"}))).await;
+    let kept = f
+        .call(
+            "PATCH",
+            "/v1/operator/stations/CP-C",
+            &olga,
+            Some(json!({"site": "Yard"})),
+        )
+        .await;
     assert_eq!(kept.body["protocols"], json!(["ocpp1.6"]));
     assert_eq!(kept.body["site"], "Yard");
     for bad in [
@@ -274,7 +328,9 @@ async fn an_operator_changes_rotates_and_decommissions_only_their_stations() {
         json!({"connectors": [{"connectorId": 1, "type": "cType2", "maxPowerW": 1}, {"connectorId": 1, "type": "cType2", "maxPowerW": 1}]}),
         json!({"organisation": "org-b"}),
     ] {
-        let answer = f.call("PATCH", "/v1/operator/stations/CP-C", &olga, Some(bad.clone())).await;
+        let answer = f
+            .call("PATCH", "/v1/operator/stations/CP-C", &olga, Some(bad.clone()))
+            .await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
     }
 
@@ -290,7 +346,11 @@ async fn an_operator_changes_rotates_and_decommissions_only_their_stations() {
     let bob = f.operator("org-b");
     for (method, path, body) in [
         ("GET", "/v1/operator/stations/CP-C", None),
-        ("PATCH", "/v1/operator/stations/CP-C", Some(json!({"registration": "Rejected"}))),
+        (
+            "PATCH",
+            "/v1/operator/stations/CP-C",
+            Some(json!({"registration": "Rejected"})),
+        ),
         ("POST", "/v1/operator/stations/CP-C/password", None),
         ("DELETE", "/v1/operator/stations/CP-C", None),
         ("GET", "/v1/operator/stations/CP-C/status-history", None),
@@ -312,7 +372,9 @@ async fn an_operator_changes_rotates_and_decommissions_only_their_stations() {
         StatusCode::NOT_FOUND
     );
     // The id may be registered again.
-    let again = f.call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-C"))).await;
+    let again = f
+        .call("POST", "/v1/operator/stations", &olga, Some(station_body("CP-C")))
+        .await;
     assert_eq!(again.status, StatusCode::CREATED);
 }
 
@@ -328,7 +390,10 @@ async fn status_history_and_commands_come_newest_first_in_pages() {
             .history
             .append(&StatusReport {
                 station_id: id.clone(),
-                component: Component { evse: None, connector: 1 },
+                component: Component {
+                    evse: None,
+                    connector: 1,
+                },
                 status: status.into(),
                 error_code: None,
                 info: None,
@@ -339,15 +404,27 @@ async fn status_history_and_commands_come_newest_first_in_pages() {
             .await
             .unwrap();
     }
-    let first = f.call("GET", "/v1/operator/stations/CP-A/status-history?limit=2", &olga, None).await;
+    let first = f
+        .call("GET", "/v1/operator/stations/CP-A/status-history?limit=2", &olga, None)
+        .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let statuses = |page: &Value| -> Vec<String> {
-        page["entries"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap().to_owned()).collect()
+        page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["status"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(statuses(&first.body), ["Faulted", "Occupied"]);
     let cursor = first.body["nextCursor"].as_str().unwrap();
     let second = f
-        .call("GET", &format!("/v1/operator/stations/CP-A/status-history?limit=2&cursor={cursor}"), &olga, None)
+        .call(
+            "GET",
+            &format!("/v1/operator/stations/CP-A/status-history?limit=2&cursor={cursor}"),
+            &olga,
+            None,
+        )
         .await;
     assert_eq!(statuses(&second.body), ["Available"]);
     assert!(second.body.get("nextCursor").is_none());
@@ -355,24 +432,42 @@ async fn status_history_and_commands_come_newest_first_in_pages() {
     // Three commands, recorded as the commands function would.
     for _ in 0..3 {
         let reset = json!({"action": "Reset", "payload": {"type": "Soft"}});
-        let answer = f.call("POST", "/v1/operator/stations/CP-A/commands", &olga, Some(reset)).await;
+        let answer = f
+            .call("POST", "/v1/operator/stations/CP-A/commands", &olga, Some(reset))
+            .await;
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let submitted = f.world.command_queue.submitted.lock().unwrap().clone();
     for command in &submitted {
-        f.world.commands.create(&CommandRecord::queued(command.clone())).await.unwrap();
+        f.world
+            .commands
+            .create(&CommandRecord::queued(command.clone()))
+            .await
+            .unwrap();
     }
-    let page = f.call("GET", "/v1/operator/stations/CP-A/commands?limit=2", &olga, None).await;
+    let page = f
+        .call("GET", "/v1/operator/stations/CP-A/commands?limit=2", &olga, None)
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     let ids = |page: &Value| -> Vec<String> {
-        page["commands"].as_array().unwrap().iter().map(|c| c["commandId"].as_str().unwrap().to_owned()).collect()
+        page["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["commandId"].as_str().unwrap().to_owned())
+            .collect()
     };
     let newest: Vec<String> = submitted.iter().rev().map(|c| c.id.to_string()).collect();
     assert_eq!(ids(&page.body), newest[..2]);
     let cursor = page.body["nextCursor"].as_str().unwrap();
     let rest = f
-        .call("GET", &format!("/v1/operator/stations/CP-A/commands?limit=2&cursor={cursor}"), &olga, None)
+        .call(
+            "GET",
+            &format!("/v1/operator/stations/CP-A/commands?limit=2&cursor={cursor}"),
+            &olga,
+            None,
+        )
         .await;
     assert_eq!(ids(&rest.body), newest[2..]);
 }
@@ -389,10 +484,23 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
     assert_eq!(created.body["type"], "ISO14443");
     // Registering it again replaces it (200); another organisation, or a token no organisation
     // registered, is a conflict.
-    assert_eq!(f.call("POST", "/v1/operator/tokens", &olga, Some(card.clone())).await.status, StatusCode::OK);
-    assert_eq!(f.call("POST", "/v1/operator/tokens", &bob, Some(card.clone())).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        f.call("POST", "/v1/operator/tokens", &olga, Some(card.clone()))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        f.call("POST", "/v1/operator/tokens", &bob, Some(card.clone()))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
     let cli = json!({"idToken": "cli-tag"});
-    assert_eq!(f.call("POST", "/v1/operator/tokens", &olga, Some(cli)).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        f.call("POST", "/v1/operator/tokens", &olga, Some(cli)).await.status,
+        StatusCode::CONFLICT
+    );
 
     // The driver sees it as theirs.
     let mine = f.call("GET", "/v1/me/tokens", &f.driver("dave"), None).await;
@@ -402,21 +510,40 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
     let read = f.call("GET", "/v1/operator/tokens/04A1B2C3", &olga, None).await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body["owner"], "dave");
-    for (method, body) in [("GET", None), ("PATCH", Some(json!({"status": "Blocked"}))), ("DELETE", None)] {
+    for (method, body) in [
+        ("GET", None),
+        ("PATCH", Some(json!({"status": "Blocked"}))),
+        ("DELETE", None),
+    ] {
         let answer = f.call(method, "/v1/operator/tokens/04a1b2c3", &bob, body).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method}");
     }
-    assert_eq!(f.call("GET", "/v1/operator/tokens/CLI-TAG", &olga, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        f.call("GET", "/v1/operator/tokens/CLI-TAG", &olga, None).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let blocked = f
-        .call("PATCH", "/v1/operator/tokens/04a1b2c3", &olga, Some(json!({"status": "Blocked", "expiry": null})))
+        .call(
+            "PATCH",
+            "/v1/operator/tokens/04a1b2c3",
+            &olga,
+            Some(json!({"status": "Blocked", "expiry": null})),
+        )
         .await;
     assert_eq!(blocked.status, StatusCode::OK, "{}", blocked.body);
     assert_eq!(blocked.body["status"], "Blocked");
     assert_eq!(blocked.body["effectiveStatus"], "Blocked");
     assert!(blocked.body.get("expiry").is_none());
     assert_eq!(blocked.body["owner"], "dave");
-    let stored = f.world.charging.tokens.get(&IdToken::parse_16("04A1B2C3").unwrap()).await.unwrap().unwrap();
+    let stored = f
+        .world
+        .charging
+        .tokens
+        .get(&IdToken::parse_16("04A1B2C3").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, AuthorizationStatus::Blocked);
     assert_eq!(stored.organisation.as_deref(), Some("org-a"));
 
@@ -436,7 +563,10 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
     // Pages of the organisation's tokens only.
     for n in 0..3 {
         let token = json!({"idToken": format!("FOB-{n}")});
-        assert_eq!(f.call("POST", "/v1/operator/tokens", &olga, Some(token)).await.status, StatusCode::CREATED);
+        assert_eq!(
+            f.call("POST", "/v1/operator/tokens", &olga, Some(token)).await.status,
+            StatusCode::CREATED
+        );
     }
     let mut seen = Vec::new();
     let mut path = "/v1/operator/tokens?limit=3".to_owned();
@@ -455,9 +585,22 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
     let theirs = f.call("GET", "/v1/operator/tokens", &bob, None).await;
     assert_eq!(theirs.body["tokens"], json!([]));
 
-    assert_eq!(f.call("DELETE", "/v1/operator/tokens/04a1b2c3", &olga, None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(f.call("GET", "/v1/operator/tokens/04a1b2c3", &olga, None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(f.call("GET", "/v1/operator/tokens", &f.driver("dave"), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        f.call("DELETE", "/v1/operator/tokens/04a1b2c3", &olga, None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        f.call("GET", "/v1/operator/tokens/04a1b2c3", &olga, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.call("GET", "/v1/operator/tokens", &f.driver("dave"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

@@ -174,7 +174,11 @@ fn connectors_from_item(item: &Item) -> Result<Vec<Connector>, StoreError> {
     list.iter()
         .map(|v| {
             let m = v.as_m().map_err(|_| malformed())?;
-            let number = |name: &str| m.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u32>().ok());
+            let number = |name: &str| {
+                m.get(name)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<u32>().ok())
+            };
             Ok(Connector {
                 evse_id: number("evseId"),
                 connector_id: number("connectorId").ok_or_else(malformed)?,

@@ -25,8 +25,8 @@ pub mod registry;
 pub mod session;
 pub mod station;
 pub mod status;
-pub mod transaction;
 pub mod token_registry;
+pub mod transaction;
 pub mod transaction_event;
 
 pub use boot::{BootDecision, BootPolicy};
@@ -39,7 +39,8 @@ pub use credentials::{Password, PasswordError, PasswordHash};
 pub use page::{Cursor, Page, PageRequest};
 pub use ports::{CommandServices, Services, StationChanges, StoreError};
 pub use station::{
-    BootInfo, Connector, ConnectorError, ConnectorType, GeoPoint, ProtocolVersion, Registration, Station, StationId, StationIdError,
+    BootInfo, Connector, ConnectorError, ConnectorType, GeoPoint, ProtocolVersion, Registration, Station, StationId,
+    StationIdError,
 };
 pub use status::{Availability, Component, StatusReport};
 

@@ -186,7 +186,11 @@ impl StatusHistory for MemoryHistory {
     async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError> {
         let newest_first: Vec<StatusReport> = {
             let map = self.0.lock().unwrap();
-            map.values().rev().filter(|r| &r.station_id == station).cloned().collect()
+            map.values()
+                .rev()
+                .filter(|r| &r.station_id == station)
+                .cloned()
+                .collect()
         };
         // Keyed like the table's sort key: the station's timestamp, then the component.
         let key = |r: &StatusReport| format!("{}#{}", r.timestamp.to_rfc3339(), r.component.key());

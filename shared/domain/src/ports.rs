@@ -248,8 +248,11 @@ pub trait TokenRepository: Send + Sync {
     /// One page of an owner's (a driver's subject's) tokens, by token key, from an index on the owner.
     async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError>;
     /// One page of an organisation's tokens, by token key, from an index on the organisation.
-    async fn list_by_organisation(&self, organisation: &str, page: &PageRequest)
-    -> Result<Page<TokenRecord>, StoreError>;
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError>;
     /// Puts the record (its `organisation` must be set) unless its key is registered to another
     /// organisation or to none, in one conditional write: `AlreadyExists` then. True when it was
     /// new, false when it replaced the organisation's own record.

@@ -382,9 +382,15 @@ mod tests {
             Err(ConnectorError::Duplicate("evse#1#connector#1".into()))
         );
         assert_eq!(Connector::check_all(vec![c(None, 0, 1)]), Err(ConnectorError::ZeroId));
-        assert_eq!(Connector::check_all(vec![c(Some(0), 1, 1)]), Err(ConnectorError::ZeroId));
+        assert_eq!(
+            Connector::check_all(vec![c(Some(0), 1, 1)]),
+            Err(ConnectorError::ZeroId)
+        );
         assert_eq!(Connector::check_all(vec![c(None, 1, 0)]), Err(ConnectorError::Power));
-        assert_eq!(Connector::check_all(vec![c(None, 1, 4_000_001)]), Err(ConnectorError::Power));
+        assert_eq!(
+            Connector::check_all(vec![c(None, 1, 4_000_001)]),
+            Err(ConnectorError::Power)
+        );
         assert!(Connector::check_all(vec![c(None, 1, 4_000_000)]).is_ok());
         let many = (1..=65).map(|i| c(None, i, 1)).collect();
         assert_eq!(Connector::check_all(many), Err(ConnectorError::TooMany));

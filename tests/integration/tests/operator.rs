@@ -67,17 +67,28 @@ async fn an_organisations_stations_come_in_pages_and_change_and_go() {
     }
     registry::register(s, station("B-1", "org-b"), now()).await.unwrap();
 
-    let theirs = walk(2, |page| async move { s.stations.list_by_organisation("org-a", &page).await }).await;
+    let theirs = walk(2, |page| async move {
+        s.stations.list_by_organisation("org-a", &page).await
+    })
+    .await;
     let ids: Vec<&str> = theirs.iter().map(|st| st.id.as_str()).collect();
     assert_eq!(ids, ["A-1", "A-2", "A-3"]);
     // Connectors come back as declared, ordered by EVSE.
     assert_eq!(theirs[0].connectors[0].kind, ConnectorType::CCcs2);
     assert_eq!(theirs[0].connectors[1].evse_id, Some(2));
-    let other = s.stations.list_by_organisation("org-b", &PageRequest::first(10)).await.unwrap();
+    let other = s
+        .stations
+        .list_by_organisation("org-b", &PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(other.items.len(), 1);
 
     // A cursor of org-a's list is refused for org-b's, and a forged one too.
-    let first = s.stations.list_by_organisation("org-a", &PageRequest::first(1)).await.unwrap();
+    let first = s
+        .stations
+        .list_by_organisation("org-a", &PageRequest::first(1))
+        .await
+        .unwrap();
     let cursor = first.next.unwrap();
     let stolen = PageRequest::first(1).after(Some(cursor));
     assert!(matches!(
@@ -127,10 +138,14 @@ async fn an_organisations_stations_come_in_pages_and_change_and_go() {
     let paris = csms_domain::geo::index_keys(GeoPoint::new(48.85, 2.35).unwrap()).0;
     assert!(s.locator.in_cell(&paris).await.unwrap().iter().any(|(st, _)| st == &id));
     assert!(matches!(
-        registry::update(s, &StationId::parse("NOPE").unwrap(), StationChanges {
-            registration: Some(Registration::Pending),
-            ..StationChanges::default()
-        })
+        registry::update(
+            s,
+            &StationId::parse("NOPE").unwrap(),
+            StationChanges {
+                registration: Some(Registration::Pending),
+                ..StationChanges::default()
+            }
+        )
         .await,
         Err(RegistryError::UnknownStation)
     ));
@@ -140,7 +155,11 @@ async fn an_organisations_stations_come_in_pages_and_change_and_go() {
     let gone = registry::decommission(s, &id).await.unwrap();
     assert_eq!(gone.id, id);
     assert!(s.stations.get(&id).await.unwrap().is_none());
-    let left = s.stations.list_by_organisation("org-a", &PageRequest::first(10)).await.unwrap();
+    let left = s
+        .stations
+        .list_by_organisation("org-a", &PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(left.items.len(), 2);
     assert!(matches!(
         registry::decommission(s, &id).await,
@@ -178,13 +197,29 @@ async fn an_organisations_tokens_are_its_own() {
         Err(TokenRegistryError::Taken)
     ));
 
-    let theirs = walk(2, |page| async move { s.charging.tokens.list_by_organisation("org-a", &page).await }).await;
+    let theirs = walk(2, |page| async move {
+        s.charging.tokens.list_by_organisation("org-a", &page).await
+    })
+    .await;
     let keys: Vec<String> = theirs.iter().map(|r| r.token.key()).collect();
     assert_eq!(keys, ["T-1", "T-2", "T-3"]);
     assert_eq!(theirs[0].status, AuthorizationStatus::Blocked);
     assert_eq!(theirs[0].organisation.as_deref(), Some("org-a"));
-    assert!(s.charging.tokens.list_by_organisation("org-b", &PageRequest::first(5)).await.unwrap().items.is_empty());
-    let first = s.charging.tokens.list_by_organisation("org-a", &PageRequest::first(1)).await.unwrap();
+    assert!(
+        s.charging
+            .tokens
+            .list_by_organisation("org-b", &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let first = s
+        .charging
+        .tokens
+        .list_by_organisation("org-a", &PageRequest::first(1))
+        .await
+        .unwrap();
     assert!(matches!(
         s.charging
             .tokens
@@ -193,7 +228,12 @@ async fn an_organisations_tokens_are_its_own() {
         Err(StoreError::InvalidCursor)
     ));
     // The driver's own list (ByOwner) still has them.
-    let mine = s.charging.tokens.list_by_owner("dave", &PageRequest::first(10)).await.unwrap();
+    let mine = s
+        .charging
+        .tokens
+        .list_by_owner("dave", &PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(mine.items.len(), 4);
 
     let token = IdToken::parse_16("T-2").unwrap();
@@ -220,7 +260,10 @@ async fn history_and_commands_page_newest_first() {
         s.history
             .append(&StatusReport {
                 station_id: id.clone(),
-                component: Component { evse: Some(1), connector: 1 },
+                component: Component {
+                    evse: Some(1),
+                    connector: 1,
+                },
                 status: format!("S{i}"),
                 error_code: None,
                 info: None,
@@ -241,7 +284,10 @@ async fn history_and_commands_page_newest_first() {
     let first = s.history.list(&id, &PageRequest::first(1)).await.unwrap();
     assert!(matches!(
         s.history
-            .list(&StationId::parse("H-2").unwrap(), &PageRequest::first(1).after(first.next))
+            .list(
+                &StationId::parse("H-2").unwrap(),
+                &PageRequest::first(1).after(first.next)
+            )
             .await,
         Err(StoreError::InvalidCursor)
     ));

@@ -11,8 +11,8 @@ use csms_domain::local_list::ListChange;
 use csms_domain::registry::{self, NewStation};
 use csms_domain::token_registry;
 use csms_domain::{
-    AuthorizationStatus, Connector, ConnectorType, GeoPoint, PageRequest, StationChanges, IdToken, IdTokenType, Password, ProtocolVersion, Registration, Services, Session,
-    StationId, TokenRecord, TransactionKey,
+    AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, PageRequest, Password,
+    ProtocolVersion, Registration, Services, Session, StationChanges, StationId, TokenRecord, TransactionKey,
 };
 use serde_json::json;
 use std::process::ExitCode;
@@ -74,7 +74,12 @@ enum Command {
         site: Option<String>,
         #[arg(long)]
         clear_site: bool,
-        #[arg(long, requires = "longitude", allow_negative_numbers = true, conflicts_with = "clear_location")]
+        #[arg(
+            long,
+            requires = "longitude",
+            allow_negative_numbers = true,
+            conflicts_with = "clear_location"
+        )]
         latitude: Option<f64>,
         #[arg(long, requires = "latitude", allow_negative_numbers = true)]
         longitude: Option<f64>,
@@ -330,10 +335,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 site: if clear_site { Some(None) } else { site.map(Some) },
                 location: match (latitude, longitude, clear_location) {
                     (_, _, true) => Some(None),
-                    (Some(lat), Some(lon), _) => Some(Some(
-                        GeoPoint::new(lat, lon)
-                            .ok_or_else(|| usage("latitude must be -90..90 and longitude -180..180"))?,
-                    )),
+                    (Some(lat), Some(lon), _) => {
+                        Some(Some(GeoPoint::new(lat, lon).ok_or_else(|| {
+                            usage("latitude must be -90..90 and longitude -180..180")
+                        })?))
+                    }
                     _ => None,
                 },
                 connectors: if clear_connectors {
@@ -362,7 +368,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Decommission { id } => {
             let station = registry::decommission(&services, &station_id(&id)?).await?;
             if cli.json {
-                println!("{}", json!({"stationId": id, "decommissioned": true, "wasOnline": station.online}));
+                println!(
+                    "{}",
+                    json!({"stationId": id, "decommissioned": true, "wasOnline": station.online})
+                );
             } else {
                 println!("{id}: decommissioned");
             }
@@ -460,12 +469,19 @@ fn station_id(raw: &str) -> Result<StationId, CliError> {
 
 /// `[EVSE/]CONNECTOR:TYPE:WATTS`, e.g. `1/2:cCCS2:150000` or `1:cType2:22000`.
 fn connector(raw: &str) -> Result<Connector, CliError> {
-    let bad = || CliError::Usage(format!("connector {raw:?}: use [EVSE/]CONNECTOR:TYPE:WATTS, e.g. 1/1:cCCS2:150000"));
+    let bad = || {
+        CliError::Usage(format!(
+            "connector {raw:?}: use [EVSE/]CONNECTOR:TYPE:WATTS, e.g. 1/1:cCCS2:150000"
+        ))
+    };
     let [place, kind, watts] = raw.split(':').collect::<Vec<_>>()[..] else {
         return Err(bad());
     };
     let (evse_id, connector_id) = match place.split_once('/') {
-        Some((evse, connector)) => (Some(evse.parse().map_err(|_| bad())?), connector.parse().map_err(|_| bad())?),
+        Some((evse, connector)) => (
+            Some(evse.parse().map_err(|_| bad())?),
+            connector.parse().map_err(|_| bad())?,
+        ),
         None => (None, place.parse().map_err(|_| bad())?),
     };
     let kind = ConnectorType::parse(kind).ok_or_else(|| {
