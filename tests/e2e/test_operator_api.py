@@ -6,13 +6,14 @@ both at its next connect); issues a token to a driver, who sees it; and decommis
 which closes its socket and refuses it from then on."""
 
 import asyncio
+import subprocess
 import uuid
 
 import pytest
 import websockets
 from ocpp.v201 import call as call201
 
-from conftest import charge_point, eventually, pile_socket
+from conftest import charge_point, eventually, pile_socket, registry
 from test_api import http, token_for
 from test_commands import Pile16, Pile201, boot201, now
 
@@ -137,3 +138,29 @@ def test_an_operator_issues_a_token_to_a_driver():
 
     assert http("DELETE", f"/v1/operator/tokens/{tag}", operator)[0] == 204
     assert http("GET", "/v1/me/tokens", token_for(driver, ["driver"]))[1]["tokens"] == []
+
+
+def test_the_registry_tool_does_the_same_through_the_same_domain():
+    organisation = f"org-{uuid.uuid4().hex[:8]}"
+    operator = operator_token(organisation)
+    station_id = f"CLI-{uuid.uuid4().hex[:10].upper()}"
+    password = registry("register", "--id", station_id, "--protocol", "ocpp1.6", "--organisation", organisation,
+                        "--connector", "1:sType2:11000")["password"]
+    view = http("GET", f"/v1/operator/stations/{station_id}", operator)[1]
+    assert view["connectors"] == [{"connectorId": 1, "type": "sType2", "maxPowerW": 11000, "status": "Unknown"}]
+    registry("set-protocols", "--id", station_id, "--protocol", "ocpp2.0.1")
+    registry("update", "--id", station_id, "--connector", "1/1:cG105:50000", "--site", "Lot 4")
+    view = http("GET", f"/v1/operator/stations/{station_id}", operator)[1]
+    assert view["protocols"] == ["ocpp2.0.1"] and view["site"] == "Lot 4"
+    assert view["connectors"][0]["type"] == "cG105" and view["connectors"][0]["evseId"] == 1
+    tag = f"K{uuid.uuid4().hex[:10].upper()}"
+    registry("token", "add", "--token", tag, "--organisation", organisation)
+    assert http("GET", f"/v1/operator/tokens/{tag}", operator)[0] == 200
+    with pytest.raises(subprocess.CalledProcessError):
+        registry("token", "add", "--token", tag, "--organisation", "someone-else")
+    registry("decommission", "--id", station_id)
+
+    async def refused():
+        return await refused_with(station_id, password, "ocpp2.0.1")
+
+    assert asyncio.run(refused()) == 404
