@@ -162,6 +162,18 @@ impl CommandStore for Commands {
     }
 
     async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError> {
+        // A cursor of this station's other lists (its status history shares the key names) would
+        // fall outside the key condition, which DynamoDB answers with a ValidationException.
+        if let Some(cursor) = &page.after {
+            let start = crate::page::decode(cursor, "stationId", station.as_str())?;
+            if !start
+                .get("entry")
+                .and_then(|e| e.as_s().ok())
+                .is_some_and(|e| e.starts_with("command#"))
+            {
+                return Err(StoreError::InvalidCursor);
+            }
+        }
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,

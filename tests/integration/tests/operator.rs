@@ -322,4 +322,13 @@ async fn history_and_commands_page_newest_first() {
     let listed: Vec<CommandId> = listed.into_iter().map(|r| r.command.id).collect();
     ids.reverse();
     assert_eq!(listed, ids);
+    // The station's history cursor is not a commands cursor.
+    let history_page = s.history.list(&id, &PageRequest::first(1)).await.unwrap();
+    assert!(matches!(
+        s.commands
+            .store
+            .list_newest(&id, &PageRequest::first(1).after(history_page.next))
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
 }
