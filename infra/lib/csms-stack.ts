@@ -33,6 +33,11 @@ export const SESSIONS_BY_OWNER_INDEX = 'ByOwner';
 export const SESSIONS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** What a session list shows (the Sessions adapter's names, shared/aws/src/charging.rs). */
 export const SESSION_SUMMARY_ATTRIBUTES = ['summary', 'completed'];
+/**
+ * Global secondary index of StationsTable and of TokensTable: an organisation's stations or tokens
+ * (csms-aws `STATIONS_BY_ORGANISATION`, `TOKENS_BY_ORGANISATION`).
+ */
+export const BY_ORGANISATION_INDEX = 'ByOrganisation';
 
 /**
  * The whole CSMS in one stack. Construct ids and environment variable names are a contract
@@ -86,6 +91,15 @@ export class CsmsStack extends Stack {
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: ['latitude', 'longitude'],
     });
+    // An organisation's stations (the app API's GET /v1/operator/stations): partition
+    // `organisation`, sort `stationId`; all attributes, since the listing shows the whole station
+    // (connectors, registration, online) and a station item is small.
+    stations.addGlobalSecondaryIndex({
+      indexName: BY_ORGANISATION_INDEX,
+      partitionKey: { name: 'organisation', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'stationId', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
     const connections = table('ConnectionsTable', 'connectionId', undefined, 'expiresAt');
     const availability = table('AvailabilityTable', 'stationId', 'component');
     const statusHistory = table('StatusHistoryTable', 'stationId', 'entry', 'expiresAt');
@@ -99,6 +113,13 @@ export class CsmsStack extends Stack {
     tokens.addGlobalSecondaryIndex({
       indexName: TOKENS_BY_OWNER_INDEX,
       partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    // An organisation's tokens (GET /v1/operator/tokens), the same way.
+    tokens.addGlobalSecondaryIndex({
+      indexName: BY_ORGANISATION_INDEX,
+      partitionKey: { name: 'organisation', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
@@ -492,6 +513,7 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
     apiFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
+    apiFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
     // Writes: stations (registration, location), tokens, and commands (the API records what it
     // submits); everything else it only reads. Reads on stations include the ByGeoCell index.
     stations.grantReadWriteData(apiFn);
@@ -502,6 +524,20 @@ export class CsmsStack extends Stack {
     statusHistory.grantReadData(apiFn);
     sessions.grantReadData(apiFn);
     commandsQueue.grantSendMessages(apiFn);
+    // Decommissioning closes the station's live connection: DELETE on this stage's @connections
+    // only (no PostToConnection: the API sends piles nothing itself).
+    apiFn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        resources: [
+          this.formatArn({
+            service: 'execute-api',
+            resource: api.apiId,
+            resourceName: `${stage.stageName}/DELETE/@connections/*`,
+          }),
+        ],
+      }),
+    );
 
     // ---- Operations ----------------------------------------------------------------------------
     const monitoring = addMonitoring(
@@ -538,9 +574,9 @@ export class CsmsStack extends Stack {
               table: t,
               indexes:
                 t === stations
-                  ? [GEO_INDEX]
+                  ? [GEO_INDEX, BY_ORGANISATION_INDEX]
                   : t === tokens
-                    ? [TOKENS_BY_OWNER_INDEX]
+                    ? [TOKENS_BY_OWNER_INDEX, BY_ORGANISATION_INDEX]
                     : t === sessions
                       ? [SESSIONS_BY_OWNER_INDEX, SESSIONS_BY_ORGANISATION_INDEX]
                       : [],

@@ -32,8 +32,8 @@ describe('tables', () => {
     expect(p.KeySchema).toEqual(keySchema);
     // The table's keys, and the keys of its indexes (StationsTable's, TokensTable's, SessionsTable's).
     const indexKeys: Record<string, string[]> = {
-      StationsTable: ['geoCell', 'geohash'],
-      TokensTable: ['owner'],
+      StationsTable: ['geoCell', 'geohash', 'organisation'],
+      TokensTable: ['owner', 'organisation'],
       SessionsTable: ['owner', 'startedAt', 'organisation'],
     };
     expect(p.AttributeDefinitions).toEqual(
@@ -54,7 +54,7 @@ describe('tables', () => {
     expect(p.DeletionProtectionEnabled).toBe(true);
   });
 
-  test('StationsTable: the ByGeoCell index, keyed by geohash cell and geohash, projecting the location', () => {
+  test('StationsTable: the ByGeoCell index (geohash cell, geohash; the location) and ByOrganisation (organisation, station id; all)', () => {
     const p = resource(template, 'StationsTable/Resource').Properties;
     expect(p.GlobalSecondaryIndexes).toEqual([
       {
@@ -66,18 +66,35 @@ describe('tables', () => {
         // The Stations adapter's names for the location (shared/aws/src/dynamo.rs).
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['latitude', 'longitude'] },
       },
+      {
+        IndexName: 'ByOrganisation',
+        KeySchema: [
+          { AttributeName: 'organisation', KeyType: 'HASH' },
+          { AttributeName: 'stationId', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ]);
+    expect(p.AttributeDefinitions).toEqual(expect.arrayContaining([{ AttributeName: 'organisation', AttributeType: 'S' }]));
     for (const [id] of TABLES.filter(([id]) => !['StationsTable', 'TokensTable', 'SessionsTable'].includes(id))) {
       expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
     }
   });
 
-  test('TokensTable: the ByOwner index (a driver\'s tokens), keyed by owner and id token, all attributes', () => {
+  test('TokensTable: ByOwner (a driver\'s tokens) and ByOrganisation (an organisation\'s), keyed with the id token, all attributes', () => {
     expect(resource(template, 'TokensTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'ByOwner',
         KeySchema: [
           { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'idToken', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'ByOrganisation',
+        KeySchema: [
+          { AttributeName: 'organisation', KeyType: 'HASH' },
           { AttributeName: 'idToken', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },

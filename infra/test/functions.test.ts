@@ -70,7 +70,7 @@ describe('environment', () => {
     ApiFunction: [
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
-      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
+      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
     ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
@@ -124,6 +124,7 @@ describe('environment', () => {
     };
     expect(env(template, 'ConnectFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
     expect(env(template, 'CommandsFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
+    expect(env(template, 'ApiFunction').CONNECTIONS_ENDPOINT).toEqual(expected);
     template.hasOutput('CallbackUrl', { Value: expected });
     template.hasOutput('WebSocketUrl', { Value: Match.objectLike({}) });
   });
@@ -192,7 +193,7 @@ describe('IAM', () => {
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue',
+      'CommandsTable', 'CommandsQueue', 'WebSocketApi',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -260,24 +261,27 @@ describe('IAM', () => {
     }
     expect(actionsOn('ApiFunction', 'CommandsQueue')).toContain('sqs:SendMessage');
     expect(actionsOn('ApiFunction', 'CommandsQueue')).not.toContain('sqs:ReceiveMessage');
-    // Reads on StationsTable cover its ByGeoCell index (table/.../index/*).
-    const stationsStatements = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
-      .filter((s) => referencedIds(s.Resource).has(id('StationsTable/Resource')));
-    expect(JSON.stringify(stationsStatements)).toContain('/index/*');
-    // Reads on SessionsTable cover its ByOwner and ByOrganisation indexes.
-    const sessionsStatements = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
-      .filter((s) => referencedIds(s.Resource).has(id('SessionsTable/Resource')));
-    expect(JSON.stringify(sessionsStatements)).toContain('/index/*');
+    // Reads on StationsTable, TokensTable and SessionsTable cover their indexes (table/.../index/*):
+    // ByGeoCell, ByOwner and the ByOrganisation ones.
+    for (const table of ['StationsTable', 'TokensTable', 'SessionsTable']) {
+      const tableStatements = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
+        .filter((s) => referencedIds(s.Resource).has(id(`${table}/Resource`)));
+      expect(JSON.stringify(tableStatements)).toContain('/index/*');
+    }
   });
 
-  test('ManageConnections: only connect (closes replaced sockets) and commands (sends CALLs), only on this stage\'s @connections', () => {
+  test('ManageConnections: only connect (closes replaced sockets), commands (sends CALLs) and api (closes decommissioned stations\' sockets: DELETE only), only on this stage\'s @connections', () => {
     const manage = statements.filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
-    expect(manage).toHaveLength(2);
+    expect(manage).toHaveLength(3);
     for (const statement of manage) {
       const arn = JSON.stringify(statement.Resource);
       expect(arn).toContain(`{"Ref":"${id('WebSocketApi/Resource')}"}`);
-      expect(arn).toContain('/ocpp/*/@connections/*');
+      expect(arn).toMatch(/\/ocpp\/(\*|DELETE)\/@connections\/\*/);
     }
+    expect(actionsOn('ApiFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
+    const apiManage = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
+      .filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
+    expect(JSON.stringify(apiManage)).toContain('/ocpp/DELETE/@connections/*');
     expect(actionsOn('ConnectFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
     expect(actionsOn('CommandsFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
   });

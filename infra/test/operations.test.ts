@@ -102,7 +102,9 @@ describe('alarms', () => {
     const a = alarm(`${table}Throttles`);
     const metrics = (a.Metrics as any[]).filter((m) => m.MetricStat);
     const names = metrics.map((m) => m.MetricStat.Metric.MetricName).sort();
-    const indexes = table === 'StationsTable' || table === 'TokensTable' ? 2 : table === 'SessionsTable' ? 3 : 1;
+    // The table itself, and each of its indexes (StationsTable: ByGeoCell, ByOrganisation; TokensTable:
+    // ByOwner, ByOrganisation; SessionsTable: ByOwner, ByOrganisation).
+    const indexes = ['StationsTable', 'TokensTable', 'SessionsTable'].includes(table) ? 3 : 1;
     expect(names).toEqual([...Array(indexes).fill('ReadThrottleEvents'), ...Array(indexes).fill('WriteThrottleEvents')].sort());
     for (const m of metrics) {
       expect(m.MetricStat.Metric.Namespace).toBe('AWS/DynamoDB');
@@ -112,6 +114,7 @@ describe('alarms', () => {
     }
     if (table === 'StationsTable') {
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByGeoCell"');
+      expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOrganisation"');
     }
     if (table === 'SessionsTable') {
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOwner"');
@@ -119,6 +122,7 @@ describe('alarms', () => {
     }
     if (table === 'TokensTable') {
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOwner"');
+      expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOrganisation"');
     }
     const [expression] = (a.Metrics as any[]).filter((m) => m.Expression);
     expect(expression.ReturnData ?? true).toBe(true);

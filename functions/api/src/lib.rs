@@ -14,6 +14,7 @@ pub mod caller;
 mod charging;
 mod contract;
 mod operator;
+mod operator_tokens;
 pub mod paging;
 pub mod problem;
 mod remote;
@@ -81,12 +82,21 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(charging::stop))
         .routes(routes!(charging::command))
         .routes(routes!(charging::my_tokens))
-        .routes(routes!(operator::station))
+        .routes(routes!(operator::stations, operator::register))
+        .routes(routes!(operator::station, operator::change, operator::decommission))
+        .routes(routes!(operator::rotate_password))
+        .routes(routes!(operator::status_history))
         .routes(routes!(operator::submit_command, operator::commands))
         .routes(routes!(sessions::my_sessions))
         .routes(routes!(sessions::my_session))
         .routes(routes!(sessions::operator_sessions))
         .routes(routes!(sessions::operator_session))
+        .routes(routes!(operator_tokens::tokens, operator_tokens::register))
+        .routes(routes!(
+            operator_tokens::token,
+            operator_tokens::change,
+            operator_tokens::delete
+        ))
 }
 
 /// The OpenAPI document of the API.

@@ -21,6 +21,7 @@ pub struct Location {
     pub longitude: f64,
 }
 
+/// A connector: what the operator declared (type, power) merged with its live status.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorStatus {
@@ -29,9 +30,19 @@ pub struct ConnectorStatus {
     pub evse_id: Option<u32>,
     /// 0 is the whole station (1.6).
     pub connector_id: u32,
-    /// As the station reported it, e.g. Available, Charging, Faulted.
+    /// The plug, in OCPP 2.0.1 ConnectorEnumType words (cType2, cCCS2, cG105 for CHAdeMO,
+    /// sType2, ...); absent when the operator did not declare this connector.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The most it delivers, in W; absent when not declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_power_w: Option<u32>,
+    /// As the station last reported it, e.g. Available, Charging, Faulted; Unknown before its
+    /// first report.
     pub status: String,
-    pub since: DateTime<Utc>,
+    /// Since when the status holds; absent before the first report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,16 +59,33 @@ pub struct StationView {
 }
 
 impl StationView {
+    /// The declared connectors with their live status, and any other component the station
+    /// reports on (such as 1.6's connector 0, the station itself), by EVSE and connector.
     pub fn new(station: &Station, availability: Vec<Availability>) -> Self {
-        let mut connectors: Vec<ConnectorStatus> = availability
-            .into_iter()
-            .map(|a| ConnectorStatus {
-                evse_id: a.component.evse,
-                connector_id: a.component.connector,
-                status: a.status,
-                since: a.since,
+        let mut live: std::collections::BTreeMap<_, _> = availability.into_iter().map(|a| (a.component, a)).collect();
+        let mut connectors: Vec<ConnectorStatus> = station
+            .connectors
+            .iter()
+            .map(|c| {
+                let status = live.remove(&c.component());
+                ConnectorStatus {
+                    evse_id: c.evse_id,
+                    connector_id: c.connector_id,
+                    kind: Some(c.kind.as_str().to_owned()),
+                    max_power_w: Some(c.max_power_w),
+                    since: status.as_ref().map(|a| a.since),
+                    status: status.map_or_else(|| "Unknown".to_owned(), |a| a.status),
+                }
             })
             .collect();
+        connectors.extend(live.into_values().map(|a| ConnectorStatus {
+            evse_id: a.component.evse,
+            connector_id: a.component.connector,
+            kind: None,
+            max_power_w: None,
+            status: a.status,
+            since: Some(a.since),
+        }));
         connectors.sort_by_key(|c| (c.evse_id, c.connector_id));
         Self {
             station_id: station.id.to_string(),

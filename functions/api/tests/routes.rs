@@ -36,6 +36,7 @@ async fn fixture() -> Fixture {
             site: None,
             organisation: Some(organisation.into()),
             location: GeoPoint::new(latitude, 13.40),
+            connectors: Vec::new(),
             password: None,
         };
         registry::register(&services, new, Utc::now()).await.unwrap();
@@ -47,6 +48,7 @@ async fn fixture() -> Fixture {
             expiry: None,
             group: None,
             owner: Some(owner.into()),
+            organisation: None,
         };
         services.charging.tokens.put(&record).await.unwrap();
     }

@@ -18,6 +18,7 @@ async fn world(protocols: Vec<ProtocolVersion>) -> (MemoryWorld, Services) {
         site: None,
         organisation: None,
         location: None,
+        connectors: Vec::new(),
         password: Some(Password::parse("demo-password-1234").unwrap()),
     };
     registry::register(&services, new, chrono::Utc::now()).await.unwrap();

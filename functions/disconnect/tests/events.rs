@@ -18,6 +18,7 @@ async fn the_station_goes_offline_and_a_second_delivery_is_harmless() {
         site: None,
         organisation: None,
         location: None,
+        connectors: Vec::new(),
         password: Some(Password::parse("demo-password-1234").unwrap()),
     };
     registry::register(&services, new, chrono::Utc::now()).await.unwrap();

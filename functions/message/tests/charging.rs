@@ -30,6 +30,7 @@ async fn register(world: &MemoryWorld, token: IdToken, status: AuthorizationStat
         expiry: expiry.map(at),
         group: Some(IdToken::parse_16("FLEET-7").unwrap()),
         owner: Some("driver-42".into()),
+        organisation: None,
     };
     world.charging.tokens.put(&record).await.unwrap();
 }

@@ -306,6 +306,7 @@ async fn registered() -> MemoryWorld {
         expiry: None,
         group: None,
         owner: Some("driver-1".into()),
+        organisation: None,
     };
     world.charging.tokens.put(&record).await.unwrap();
     world
@@ -395,6 +396,7 @@ async fn an_earlier_token_arriving_late_replaces_the_owner() {
         expiry: None,
         group: None,
         owner: Some("driver-9".into()),
+        organisation: None,
     };
     world.charging.tokens.put(&other).await.unwrap();
     let services = world.services(BootPolicy::default());

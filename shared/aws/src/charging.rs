@@ -50,6 +50,7 @@ fn token_from_item(item: &Item) -> Result<TokenRecord, StoreError> {
         expiry: opt_time(item, "expiry"),
         group: group.as_ref().map(IdToken::try_from).transpose().map_err(malformed)?,
         owner: opt_s(item, "owner"),
+        organisation: opt_s(item, "organisation"),
     })
 }
 
@@ -68,15 +69,65 @@ impl TokenRepository for Tokens {
     }
 
     async fn put(&self, r: &TokenRecord) -> Result<(), StoreError> {
-        let mut item = Item::from([
-            ("idToken".into(), s(r.token.key())),
-            ("token".into(), json(&IdTokenV1::from(&r.token))),
-            ("status".into(), s(r.status.as_str())),
-        ]);
-        put_opt(&mut item, "expiry", r.expiry.map(time));
-        put_opt(&mut item, "group", r.group.as_ref().map(|g| json(&IdTokenV1::from(g))));
-        put_opt(&mut item, "owner", r.owner.clone().map(s));
-        self.0.put(item).await
+        self.0.put(token_item(r)).await
+    }
+
+    async fn put_in_organisation(&self, r: &TokenRecord) -> Result<bool, StoreError> {
+        let organisation = r
+            .organisation
+            .as_deref()
+            .ok_or_else(|| StoreError::Backend("a token put in an organisation needs one".into()))?;
+        let result = self
+            .0
+            .client
+            .put_item()
+            .table_name(self.0.name()?)
+            .set_item(Some(token_item(r)))
+            .condition_expression("attribute_not_exists(idToken) OR organisation = :org")
+            .expression_attribute_values(":org", s(organisation))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.is_none_or(|a| a.is_empty())),
+            Err(e) if condition_failed(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError> {
+        let result = self
+            .0
+            .client
+            .delete_item()
+            .table_name(self.0.name()?)
+            .key("idToken", s(token.key()))
+            .condition_expression("organisation = :org")
+            .expression_attribute_values(":org", s(organisation))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        crate::page::query_page(
+            &self.0.client,
+            self.0.name()?,
+            "organisation",
+            organisation,
+            page,
+            |query| query.index_name(TOKENS_BY_ORGANISATION),
+            token_from_item,
+        )
+        .await
     }
 
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -105,8 +156,23 @@ impl TokenRepository for Tokens {
     }
 }
 
+fn token_item(r: &TokenRecord) -> Item {
+    let mut item = Item::from([
+        ("idToken".into(), s(r.token.key())),
+        ("token".into(), json(&IdTokenV1::from(&r.token))),
+        ("status".into(), s(r.status.as_str())),
+    ]);
+    put_opt(&mut item, "expiry", r.expiry.map(time));
+    put_opt(&mut item, "group", r.group.as_ref().map(|g| json(&IdTokenV1::from(g))));
+    put_opt(&mut item, "owner", r.owner.clone().map(s));
+    put_opt(&mut item, "organisation", r.organisation.clone().map(s));
+    item
+}
+
 /// The TokensTable index by owner: partition `owner`, sort `idToken`, all attributes.
 pub const TOKENS_BY_OWNER: &str = "ByOwner";
+/// The TokensTable index by organisation: partition `organisation`, sort `idToken`, all attributes.
+pub const TOKENS_BY_ORGANISATION: &str = "ByOrganisation";
 
 // ---------------------------------------------------------------------------------------------
 // TransactionsTable: one key `pk`, prefixed by what the item is.

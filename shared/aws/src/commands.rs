@@ -16,7 +16,7 @@ use csms_domain::command::{
     Command, CommandId, CommandRecord, CommandState, FailureReason, SlotHolder, SlotOutcome, StateKind,
 };
 use csms_domain::ports::{CommandQueue, CommandStore, StoreError};
-use csms_domain::{ProtocolVersion, StationId};
+use csms_domain::{Page, PageRequest, ProtocolVersion, StationId};
 use serde::{Deserialize, Serialize};
 
 use crate::attributes::*;
@@ -159,6 +159,39 @@ impl CommandStore for Commands {
             .collect::<Result<Vec<_>, _>>()?;
         records.sort_by(|a, b| (a.command.created_at, &a.command.id).cmp(&(b.command.created_at, &b.command.id)));
         Ok(records)
+    }
+
+    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError> {
+        // A cursor of this station's other lists (its status history shares the key names) would
+        // fall outside the key condition, which DynamoDB answers with a ValidationException.
+        if let Some(cursor) = &page.after {
+            let start = crate::page::decode(cursor, "stationId", station.as_str())?;
+            if !start
+                .get("entry")
+                .and_then(|e| e.as_s().ok())
+                .is_some_and(|e| e.starts_with("command#"))
+            {
+                return Err(StoreError::InvalidCursor);
+            }
+        }
+        crate::page::query_page(
+            &self.0.client,
+            self.0.name()?,
+            "stationId",
+            station.as_str(),
+            page,
+            // Only command items (not the slot or the local list); UUIDv7 ids sort by time, so
+            // backwards is newest first.
+            |query| {
+                query
+                    .key_condition_expression("#pk = :pk AND begins_with(#entry, :prefix)")
+                    .expression_attribute_names("#entry", "entry")
+                    .expression_attribute_values(":prefix", s("command#"))
+                    .scan_index_forward(false)
+            },
+            record_from_item,
+        )
+        .await
     }
 
     async fn acquire_slot(

@@ -138,10 +138,58 @@ fn station_to_item(st: &Station) -> Item {
     }
     put_opt(&mut item, "longitude", st.location.map(|l| n(l.longitude())));
     put_opt(&mut item, "connectionId", st.connection_id.clone().map(s));
+    if !st.connectors.is_empty() {
+        item.insert("connectors".into(), connectors_attribute(&st.connectors));
+    }
     if let Some(boot) = &st.boot {
         item.extend(boot_attributes(boot));
     }
     item
+}
+
+/// The declared connectors: a list of maps (`evseId` only for 2.0.1 EVSEs).
+fn connectors_attribute(connectors: &[Connector]) -> AttributeValue {
+    AttributeValue::L(
+        connectors
+            .iter()
+            .map(|c| {
+                let mut m = Item::from([
+                    ("connectorId".into(), n(c.connector_id)),
+                    ("type".into(), s(c.kind.as_str())),
+                    ("maxPowerW".into(), n(c.max_power_w)),
+                ]);
+                put_opt(&mut m, "evseId", c.evse_id.map(n));
+                AttributeValue::M(m)
+            })
+            .collect(),
+    )
+}
+
+fn connectors_from_item(item: &Item) -> Result<Vec<Connector>, StoreError> {
+    let malformed = || StoreError::Backend(Box::new(Malformed("connectors")));
+    let Some(value) = item.get("connectors") else {
+        return Ok(Vec::new());
+    };
+    let list = value.as_l().map_err(|_| malformed())?;
+    list.iter()
+        .map(|v| {
+            let m = v.as_m().map_err(|_| malformed())?;
+            let number = |name: &str| {
+                m.get(name)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<u32>().ok())
+            };
+            Ok(Connector {
+                evse_id: number("evseId"),
+                connector_id: number("connectorId").ok_or_else(malformed)?,
+                kind: opt_s(m, "type")
+                    .as_deref()
+                    .and_then(ConnectorType::parse)
+                    .ok_or_else(malformed)?,
+                max_power_w: number("maxPowerW").ok_or_else(malformed)?,
+            })
+        })
+        .collect()
 }
 
 fn boot_attributes(boot: &BootInfo) -> Item {
@@ -194,6 +242,7 @@ fn station_from_item(item: &Item) -> Result<Station, StoreError> {
         site: opt_s(item, "site"),
         organisation: opt_s(item, "organisation"),
         location,
+        connectors: connectors_from_item(item)?,
         password_hash: PasswordHash::from_stored(get_s(item, "passwordHash").map_err(backend)?),
         boot,
         connection_id: opt_s(item, "connectionId"),
@@ -202,9 +251,17 @@ fn station_from_item(item: &Item) -> Result<Station, StoreError> {
     })
 }
 
+/// The StationsTable index by organisation: partition `organisation`, sort `stationId`, all attributes.
+pub const STATIONS_BY_ORGANISATION: &str = "ByOrganisation";
+
 impl Stations {
     /// `SET` the given attributes on an existing station.
     async fn set(&self, id: &StationId, values: Item) -> Result<(), StoreError> {
+        self.set_remove(id, values, &[]).await
+    }
+
+    /// `SET` the given attributes and `REMOVE` the named ones on an existing station.
+    async fn set_remove(&self, id: &StationId, values: Item, remove: &[&str]) -> Result<(), StoreError> {
         let mut update = self
             .0
             .client
@@ -218,8 +275,20 @@ impl Stations {
                 .expression_attribute_names(format!("#a{i}"), name)
                 .expression_attribute_values(format!(":v{i}"), value);
         }
+        let mut expression = String::new();
+        if !clauses.is_empty() {
+            expression = format!("SET {}", clauses.join(", "));
+        }
+        if !remove.is_empty() {
+            let mut removed = Vec::new();
+            for (i, name) in remove.iter().enumerate() {
+                removed.push(format!("#r{i}"));
+                update = update.expression_attribute_names(format!("#r{i}"), *name);
+            }
+            expression = format!("{expression} REMOVE {}", removed.join(", "));
+        }
         let result = update
-            .update_expression(format!("SET {}", clauses.join(", ")))
+            .update_expression(expression)
             .condition_expression("attribute_exists(stationId)")
             .send()
             .await;
@@ -271,6 +340,75 @@ impl StationRepository for Stations {
     async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
         self.set(id, Item::from([("registration".into(), s(registration.as_str()))]))
             .await
+    }
+
+    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<(), StoreError> {
+        let mut values = Item::new();
+        let mut remove = Vec::new();
+        if let Some(protocols) = &changes.protocols {
+            let list = protocols.iter().map(|p| s(p.as_str())).collect();
+            values.insert("protocols".into(), AttributeValue::L(list));
+        }
+        if let Some(registration) = changes.registration {
+            values.insert("registration".into(), s(registration.as_str()));
+        }
+        match &changes.site {
+            Some(Some(site)) => {
+                values.insert("site".into(), s(site));
+            }
+            Some(None) => remove.push("site"),
+            None => {}
+        }
+        match changes.location {
+            // The index keys move with the location (ByGeoCell holds only located stations).
+            Some(Some(location)) => {
+                let (cell, geohash) = csms_domain::geo::index_keys(location);
+                values.insert("latitude".into(), n(location.latitude()));
+                values.insert("longitude".into(), n(location.longitude()));
+                values.insert("geoCell".into(), s(cell));
+                values.insert("geohash".into(), s(geohash));
+            }
+            Some(None) => remove.extend(["latitude", "longitude", "geoCell", "geohash"]),
+            None => {}
+        }
+        match &changes.connectors {
+            Some(connectors) if connectors.is_empty() => remove.push("connectors"),
+            Some(connectors) => {
+                values.insert("connectors".into(), connectors_attribute(connectors));
+            }
+            None => {}
+        }
+        if values.is_empty() && remove.is_empty() {
+            return Ok(());
+        }
+        self.set_remove(id, values, &remove).await
+    }
+
+    async fn delete(&self, id: &StationId) -> Result<Option<Station>, StoreError> {
+        let out = self
+            .0
+            .client
+            .delete_item()
+            .table_name(self.0.name()?)
+            .key("stationId", s(id.as_str()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.attributes.as_ref().map(station_from_item).transpose()
+    }
+
+    async fn list_by_organisation(&self, organisation: &str, page: &PageRequest) -> Result<Page<Station>, StoreError> {
+        crate::page::query_page(
+            &self.0.client,
+            self.0.name()?,
+            "organisation",
+            organisation,
+            page,
+            |query| query.index_name(STATIONS_BY_ORGANISATION),
+            station_from_item,
+        )
+        .await
     }
 
     async fn list(&self) -> Result<Vec<Station>, StoreError> {
@@ -571,22 +709,16 @@ impl StatusHistory for History {
         self.0.put(item).await
     }
 
-    async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError> {
-        let out = self
-            .0
-            .client
-            .query()
-            .table_name(self.0.name()?)
-            .key_condition_expression("stationId = :s")
-            .expression_attribute_values(":s", s(station.as_str()))
-            .scan_index_forward(false)
-            .limit(limit.min(1000) as i32)
-            .send()
-            .await
-            .map_err(backend)?;
-        out.items()
-            .iter()
-            .map(|item| {
+    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError> {
+        crate::page::query_page(
+            &self.0.client,
+            self.0.name()?,
+            "stationId",
+            station.as_str(),
+            page,
+            // Entries start with the station's timestamp: backwards is newest first.
+            |query| query.scan_index_forward(false),
+            |item| {
                 let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
                 Ok(StatusReport {
                     station_id: station.clone(),
@@ -599,8 +731,9 @@ impl StatusHistory for History {
                     timestamp: get_time(item, "timestamp").map_err(backend)?,
                     received_at: get_time(item, "receivedAt").map_err(backend)?,
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 }
 

@@ -193,6 +193,9 @@ pub struct TokenRecord {
     pub group: Option<IdToken>,
     /// Who the token belongs to (a driver or fleet reference); never sent to stations.
     pub owner: Option<String>,
+    /// The organisation that registered it; its operators manage it. None: registered by the
+    /// command-line tool without one, so no operator manages it through the API.
+    pub organisation: Option<String>,
 }
 
 /// The answer to "may this token charge?": 1.6 IdTagInfo, 2.0.1 IdTokenInfoType.
@@ -274,6 +277,7 @@ mod tests {
             expiry,
             group: Some(IdToken::parse_16("FLEET-1").unwrap()),
             owner: Some("driver-42".into()),
+            organisation: None,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod registry;
 pub mod session;
 pub mod station;
 pub mod status;
+pub mod token_registry;
 pub mod transaction;
 pub mod transaction_event;
 
@@ -36,8 +37,11 @@ pub use command::{
 pub use connection::{Connection, choose_protocol};
 pub use credentials::{Password, PasswordError, PasswordHash};
 pub use page::{Cursor, Page, PageRequest};
-pub use ports::{CommandServices, Services, StoreError};
-pub use station::{BootInfo, GeoPoint, ProtocolVersion, Registration, Station, StationId, StationIdError};
+pub use ports::{CommandServices, Services, StationChanges, StoreError};
+pub use station::{
+    BootInfo, Connector, ConnectorError, ConnectorType, GeoPoint, ProtocolVersion, Registration, Station, StationId,
+    StationIdError,
+};
 pub use status::{Availability, Component, StatusReport};
 
 pub use anomaly::{Anomaly, AnomalyKind};

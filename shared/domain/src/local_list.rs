@@ -591,6 +591,7 @@ mod tests {
             expiry,
             group: None,
             owner: None,
+            organisation: None,
         };
         for r in [
             record(
@@ -742,6 +743,7 @@ mod tests {
                 expiry: None,
                 group: None,
                 owner: None,
+                organisation: None,
             };
             w.tokens.put(&record).await.unwrap();
         }

@@ -50,8 +50,25 @@ impl StationRepository for MemoryStations {
     async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
         self.update(id, |s| s.registration = registration)
     }
+    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<(), StoreError> {
+        self.update(id, |s| changes.apply(s))
+    }
+    async fn delete(&self, id: &StationId) -> Result<Option<Station>, StoreError> {
+        Ok(self.0.lock().unwrap().remove(id))
+    }
     async fn list(&self) -> Result<Vec<Station>, StoreError> {
         Ok(self.0.lock().unwrap().values().cloned().collect())
+    }
+    async fn list_by_organisation(&self, organisation: &str, page: &PageRequest) -> Result<Page<Station>, StoreError> {
+        let theirs: Vec<Station> = {
+            let stations = self.0.lock().unwrap();
+            stations
+                .values()
+                .filter(|s| s.organisation.as_deref() == Some(organisation))
+                .cloned()
+                .collect()
+        };
+        Ok(Page::of_sorted(theirs, page, |s| s.id.to_string()))
     }
     async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError> {
         let mut previous = None;
@@ -166,16 +183,39 @@ impl StatusHistory for MemoryHistory {
             .insert((r.station_id.clone(), r.timestamp, r.component), r.clone());
         Ok(())
     }
-    async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError> {
-        let map = self.0.lock().unwrap();
-        Ok(map
-            .values()
-            .rev()
-            .filter(|r| &r.station_id == station)
-            .take(limit)
-            .cloned()
-            .collect())
+    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError> {
+        let newest_first: Vec<StatusReport> = {
+            let map = self.0.lock().unwrap();
+            map.values()
+                .rev()
+                .filter(|r| &r.station_id == station)
+                .cloned()
+                .collect()
+        };
+        // Keyed like the table's sort key: the station's timestamp, then the component.
+        let key = |r: &StatusReport| format!("{}#{}", r.timestamp.to_rfc3339(), r.component.key());
+        Ok(newest_first_page(newest_first, page, key))
     }
+}
+
+/// Like [`Page::of_sorted`] for a list in descending key order (a query read backwards).
+fn newest_first_page<T>(items: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
+    let start = match &request.after {
+        None => 0,
+        Some(after) => items
+            .iter()
+            .position(|item| key(item).as_str() < after.as_str())
+            .unwrap_or(items.len()),
+    };
+    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
+    let more = rest.len() > request.limit;
+    rest.truncate(request.limit);
+    let next = if more {
+        rest.last().map(|item| crate::page::Cursor::new(key(item)))
+    } else {
+        None
+    };
+    Page { items: rest, next }
 }
 
 #[derive(Default)]
@@ -322,6 +362,41 @@ impl TokenRepository for MemoryTokens {
         };
         mine.sort_by_key(|r| r.token.key());
         Ok(Page::of_sorted(mine, page, |r| r.token.key()))
+    }
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError> {
+        let theirs: Vec<TokenRecord> = {
+            let tokens = self.0.lock().unwrap();
+            tokens
+                .values()
+                .filter(|r| r.organisation.as_deref() == Some(organisation))
+                .cloned()
+                .collect()
+        };
+        Ok(Page::of_sorted(theirs, page, |r| r.token.key()))
+    }
+    async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError> {
+        let mut tokens = self.0.lock().unwrap();
+        let new = match tokens.get(&record.token.key()) {
+            None => true,
+            Some(existing) if existing.organisation.is_some() && existing.organisation == record.organisation => false,
+            Some(_) => return Err(StoreError::AlreadyExists),
+        };
+        tokens.insert(record.token.key(), record.clone());
+        Ok(new)
+    }
+    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError> {
+        let mut tokens = self.0.lock().unwrap();
+        match tokens.get(&token.key()) {
+            Some(r) if r.organisation.as_deref() == Some(organisation) => {
+                tokens.remove(&token.key());
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound),
+        }
     }
 }
 
@@ -602,6 +677,17 @@ impl CommandStore for MemoryCommands {
             .collect();
         list.sort_by(|a, b| (a.command.created_at, &a.command.id).cmp(&(b.command.created_at, &b.command.id)));
         Ok(list)
+    }
+    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError> {
+        let newest_first: Vec<CommandRecord> = {
+            let map = self.records.lock().unwrap();
+            map.values()
+                .rev()
+                .filter(|r| &r.command.station == station)
+                .cloned()
+                .collect()
+        };
+        Ok(newest_first_page(newest_first, page, |r| r.command.id.to_string()))
     }
     async fn acquire_slot(
         &self,

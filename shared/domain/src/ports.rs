@@ -14,7 +14,7 @@ use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
 use crate::page::{Page, PageRequest};
 use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
-use crate::station::{BootInfo, Registration, Station, StationId};
+use crate::station::{BootInfo, Connector, GeoPoint, ProtocolVersion, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
 use crate::transaction_event::{EventMark, StationTransactionId};
@@ -42,6 +42,43 @@ pub struct PublishError(#[source] pub BoxError);
 #[error("the connection could not be reached")]
 pub struct ChannelError(#[source] pub BoxError);
 
+/// What an operator changes on a station; None leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StationChanges {
+    pub protocols: Option<Vec<ProtocolVersion>>,
+    pub registration: Option<Registration>,
+    /// Some(None) removes the site.
+    pub site: Option<Option<String>>,
+    /// Some(None) removes the location (and the station from searches by place).
+    pub location: Option<Option<GeoPoint>>,
+    pub connectors: Option<Vec<Connector>>,
+}
+
+impl StationChanges {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The station with the changes applied (what the store does, for the in-memory double).
+    pub fn apply(&self, station: &mut Station) {
+        if let Some(p) = &self.protocols {
+            station.protocols = p.clone();
+        }
+        if let Some(r) = self.registration {
+            station.registration = r;
+        }
+        if let Some(site) = &self.site {
+            station.site = site.clone();
+        }
+        if let Some(location) = self.location {
+            station.location = location;
+        }
+        if let Some(c) = &self.connectors {
+            station.connectors = c.clone();
+        }
+    }
+}
+
 #[async_trait]
 pub trait StationRepository: Send + Sync {
     async fn get(&self, id: &StationId) -> Result<Option<Station>, StoreError>;
@@ -49,7 +86,13 @@ pub trait StationRepository: Send + Sync {
     async fn create(&self, station: &Station) -> Result<(), StoreError>;
     async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError>;
     async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError>;
+    /// Applies the operator's changes to an existing station (`NotFound` otherwise).
+    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<(), StoreError>;
+    /// Deletes the station's record and returns it as it was; None when there was none.
+    async fn delete(&self, id: &StationId) -> Result<Option<Station>, StoreError>;
     async fn list(&self) -> Result<Vec<Station>, StoreError>;
+    /// One page of an organisation's stations, by station id, from an index on the organisation.
+    async fn list_by_organisation(&self, organisation: &str, page: &PageRequest) -> Result<Page<Station>, StoreError>;
     /// Makes `connection_id` the station's live connection; returns the one it replaced.
     async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError>;
     /// Marks the station offline if `connection_id` is still its live connection; true if it was.
@@ -89,8 +132,8 @@ pub trait AvailabilityRepository: Send + Sync {
 pub trait StatusHistory: Send + Sync {
     /// Idempotent: the same report appended twice is one entry.
     async fn append(&self, report: &StatusReport) -> Result<(), StoreError>;
-    /// Newest first.
-    async fn list(&self, station: &StationId, limit: usize) -> Result<Vec<StatusReport>, StoreError>;
+    /// One page of the station's history, newest first.
+    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError>;
 }
 
 /// Reports and events a station sends (2.0.1 NotifyReport, NotifyEvent), kept as the station sent them.
@@ -204,6 +247,18 @@ pub trait TokenRepository: Send + Sync {
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// One page of an owner's (a driver's subject's) tokens, by token key, from an index on the owner.
     async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError>;
+    /// One page of an organisation's tokens, by token key, from an index on the organisation.
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TokenRecord>, StoreError>;
+    /// Puts the record (its `organisation` must be set) unless its key is registered to another
+    /// organisation or to none, in one conditional write: `AlreadyExists` then. True when it was
+    /// new, false when it replaced the organisation's own record.
+    async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError>;
+    /// Deletes the token if `organisation` registered it; `NotFound` otherwise.
+    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.
@@ -319,6 +374,8 @@ pub trait CommandStore: Send + Sync {
     async fn get(&self, station: &StationId, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
     /// The station's commands, oldest first.
     async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError>;
+    /// One page of the station's commands, newest first (command ids are UUIDv7: time-ordered).
+    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError>;
     /// Makes `id` the station's outstanding command, in one conditional write, if the slot is
     /// free, already held by `id` (re-entrant, for a redelivered dispatch), or held by a command
     /// whose deadline is not after `now` (that holder is displaced and reported, so the caller

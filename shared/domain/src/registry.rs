@@ -1,11 +1,12 @@
-//! What an operator does with stations: register, rotate passwords, accept or reject.
-//! The command-line tool and (later) the HTTP API both call these.
+//! What an operator does with stations: register, rotate passwords, change and decommission them,
+//! list an organisation's stations. The command-line tool and the HTTP API both call these.
 
 use chrono::{DateTime, Utc};
 
 use crate::credentials::{Password, PasswordError};
-use crate::ports::{Services, StoreError};
-use crate::station::{GeoPoint, ProtocolVersion, Registration, Station, StationId};
+use crate::page::{Page, PageRequest};
+use crate::ports::{ChannelError, Services, StationChanges, StoreError};
+use crate::station::{Connector, ConnectorError, GeoPoint, ProtocolVersion, Registration, Station, StationId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -15,8 +16,15 @@ pub enum RegistryError {
     UnknownStation,
     #[error("at least one protocol is required")]
     NoProtocol,
+    #[error("a protocol is listed twice")]
+    DuplicateProtocol,
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
     #[error(transparent)]
     Password(#[from] PasswordError),
+    /// The record is gone, but its live connection could not be closed.
+    #[error("the station's connection could not be closed")]
+    Channel(#[from] ChannelError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -39,21 +47,33 @@ pub struct NewStation {
     pub site: Option<String>,
     pub organisation: Option<String>,
     pub location: Option<GeoPoint>,
+    /// What the operator declares; checked by [`Connector::check_all`].
+    pub connectors: Vec<Connector>,
     /// None: generate a strong password.
     pub password: Option<Password>,
 }
 
-/// Registers a station and returns its password, the only time it is available in plaintext.
-pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) -> Result<Password, RegistryError> {
-    if new.protocols.is_empty() {
+fn check_protocols(protocols: &[ProtocolVersion]) -> Result<(), RegistryError> {
+    if protocols.is_empty() {
         return Err(RegistryError::NoProtocol);
     }
+    if protocols.iter().enumerate().any(|(i, p)| protocols[..i].contains(p)) {
+        return Err(RegistryError::DuplicateProtocol);
+    }
+    Ok(())
+}
+
+/// Registers a station and returns its password, the only time it is available in plaintext.
+pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) -> Result<Password, RegistryError> {
+    check_protocols(&new.protocols)?;
+    let connectors = Connector::check_all(new.connectors)?;
     let password = new.password.unwrap_or_else(Password::generate);
     let mut station = Station::new(new.id, new.protocols, password.hash()?, now);
     station.registration = new.registration;
     station.site = new.site;
     station.organisation = new.organisation;
     station.location = new.location;
+    station.connectors = connectors;
     services.stations.create(&station).await?;
     Ok(password)
 }
@@ -76,4 +96,48 @@ pub async fn set_registration(
     registration: Registration,
 ) -> Result<(), RegistryError> {
     Ok(services.stations.set_registration(id, registration).await?)
+}
+
+/// Changes what the operator decides about a station: protocols (from its next connect),
+/// registration (from its next BootNotification), site, location, connectors.
+pub async fn update(services: &Services, id: &StationId, mut changes: StationChanges) -> Result<(), RegistryError> {
+    if let Some(protocols) = &changes.protocols {
+        check_protocols(protocols)?;
+    }
+    if let Some(connectors) = changes.connectors.take() {
+        changes.connectors = Some(Connector::check_all(connectors)?);
+    }
+    if changes.is_empty() {
+        // Nothing to write, but an unknown station is still an error.
+        return match services.stations.get(id).await? {
+            Some(_) => Ok(()),
+            None => Err(RegistryError::UnknownStation),
+        };
+    }
+    Ok(services.stations.update(id, &changes).await?)
+}
+
+/// Takes a station out of service: its record goes (so it can no longer connect, and the id may
+/// be registered again) and its live connection is closed; its sessions, status history and
+/// commands stay. The record goes first, so a pile that reconnects at once is refused.
+pub async fn decommission(services: &Services, id: &StationId) -> Result<Station, RegistryError> {
+    let station = services
+        .stations
+        .delete(id)
+        .await?
+        .ok_or(RegistryError::UnknownStation)?;
+    if let Some(connection) = &station.connection_id {
+        // Ok(false): the pile had already gone.
+        services.channel.close(connection).await?;
+    }
+    Ok(station)
+}
+
+/// One page of an organisation's stations, by station id.
+pub async fn organisation_stations(
+    services: &Services,
+    organisation: &str,
+    page: &PageRequest,
+) -> Result<Page<Station>, RegistryError> {
+    Ok(services.stations.list_by_organisation(organisation, page).await?)
 }

@@ -128,6 +128,156 @@ impl GeoPoint {
     }
 }
 
+/// A connector's plug or socket, in OCPP 2.0.1's ConnectorEnumType words (CHAdeMO is `cG105`,
+/// JEVS G105), so the same words go to 2.0.1 stations (e.g. ReserveNow) unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectorType {
+    CCcs1,
+    CCcs2,
+    CG105,
+    CTesla,
+    CType1,
+    CType2,
+    S309_1P16A,
+    S309_1P32A,
+    S309_3P16A,
+    S309_3P32A,
+    SBs1361,
+    SCee77,
+    SType2,
+    SType3,
+    Other1PhMax16A,
+    Other1PhOver16A,
+    Other3Ph,
+    Pan,
+    WInductive,
+    WResonant,
+    Undetermined,
+    Unknown,
+}
+
+impl ConnectorType {
+    pub const ALL: [ConnectorType; 22] = [
+        Self::CCcs1,
+        Self::CCcs2,
+        Self::CG105,
+        Self::CTesla,
+        Self::CType1,
+        Self::CType2,
+        Self::S309_1P16A,
+        Self::S309_1P32A,
+        Self::S309_3P16A,
+        Self::S309_3P32A,
+        Self::SBs1361,
+        Self::SCee77,
+        Self::SType2,
+        Self::SType3,
+        Self::Other1PhMax16A,
+        Self::Other1PhOver16A,
+        Self::Other3Ph,
+        Self::Pan,
+        Self::WInductive,
+        Self::WResonant,
+        Self::Undetermined,
+        Self::Unknown,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CCcs1 => "cCCS1",
+            Self::CCcs2 => "cCCS2",
+            Self::CG105 => "cG105",
+            Self::CTesla => "cTesla",
+            Self::CType1 => "cType1",
+            Self::CType2 => "cType2",
+            Self::S309_1P16A => "s309-1P-16A",
+            Self::S309_1P32A => "s309-1P-32A",
+            Self::S309_3P16A => "s309-3P-16A",
+            Self::S309_3P32A => "s309-3P-32A",
+            Self::SBs1361 => "sBS1361",
+            Self::SCee77 => "sCEE-7-7",
+            Self::SType2 => "sType2",
+            Self::SType3 => "sType3",
+            Self::Other1PhMax16A => "Other1PhMax16A",
+            Self::Other1PhOver16A => "Other1PhOver16A",
+            Self::Other3Ph => "Other3Ph",
+            Self::Pan => "Pan",
+            Self::WInductive => "wInductive",
+            Self::WResonant => "wResonant",
+            Self::Undetermined => "Undetermined",
+            Self::Unknown => "Unknown",
+        }
+    }
+}
+
+/// A connector as the operator declares it: what a driver can plug in and how fast it charges.
+/// Its live status comes from the station's StatusNotifications, keyed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connector {
+    /// The 2.0.1 EVSE the connector belongs to; None for 1.6 stations, which have no EVSEs.
+    pub evse_id: Option<u32>,
+    /// Counted from 1 (1.6: on the station; 2.0.1: on its EVSE). 1.6's connector 0 is the
+    /// station itself, not a connector.
+    pub connector_id: u32,
+    pub kind: ConnectorType,
+    /// The most it delivers, in W.
+    pub max_power_w: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectorError {
+    #[error("connector ids and EVSE ids count from 1")]
+    ZeroId,
+    #[error("connector {0} is declared twice")]
+    Duplicate(String),
+    #[error("maximum power must be 1 W to {max} W", max = Connector::MAX_POWER_W)]
+    Power,
+    #[error("at most {max} connectors per station", max = Connector::MAX_PER_STATION)]
+    TooMany,
+}
+
+impl Connector {
+    /// Above today's megawatt charging (MCS, 3.75 MW): a larger number is a typing error.
+    pub const MAX_POWER_W: u32 = 4_000_000;
+    pub const MAX_PER_STATION: usize = 64;
+
+    /// The live-status key the station reports this connector under.
+    pub fn component(&self) -> crate::status::Component {
+        crate::status::Component {
+            evse: self.evse_id,
+            connector: self.connector_id,
+        }
+    }
+
+    /// Checks a station's declared connectors (ids from 1, each (EVSE, connector) once, power in
+    /// range) and orders them by EVSE and connector.
+    pub fn check_all(mut connectors: Vec<Connector>) -> Result<Vec<Connector>, ConnectorError> {
+        if connectors.len() > Self::MAX_PER_STATION {
+            return Err(ConnectorError::TooMany);
+        }
+        for c in &connectors {
+            if c.connector_id == 0 || c.evse_id == Some(0) {
+                return Err(ConnectorError::ZeroId);
+            }
+            if c.max_power_w == 0 || c.max_power_w > Self::MAX_POWER_W {
+                return Err(ConnectorError::Power);
+            }
+        }
+        connectors.sort_by_key(|c| (c.evse_id, c.connector_id));
+        if let Some(pair) = connectors
+            .windows(2)
+            .find(|w| (w[0].evse_id, w[0].connector_id) == (w[1].evse_id, w[1].connector_id))
+        {
+            return Err(ConnectorError::Duplicate(pair[0].component().to_string()));
+        }
+        Ok(connectors)
+    }
+}
+
 /// What a station said about itself in its last BootNotification, and how we answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BootInfo {
@@ -149,6 +299,8 @@ pub struct Station {
     /// The organisation that operates the station; its operators may see and act on it.
     pub organisation: Option<String>,
     pub location: Option<GeoPoint>,
+    /// What the operator declared, ordered by EVSE and connector.
+    pub connectors: Vec<Connector>,
     pub password_hash: PasswordHash,
     pub boot: Option<BootInfo>,
     /// The WebSocket connection that currently speaks for the station, if any.
@@ -171,6 +323,7 @@ impl Station {
             site: None,
             organisation: None,
             location: None,
+            connectors: Vec::new(),
             password_hash,
             boot: None,
             connection_id: None,
@@ -202,6 +355,45 @@ mod tests {
         assert!(GeoPoint::new(90.1, 0.0).is_none());
         assert!(GeoPoint::new(0.0, -180.5).is_none());
         assert!(GeoPoint::new(f64::NAN, 0.0).is_none());
+    }
+
+    #[test]
+    fn connector_types_use_the_201_words() {
+        for t in ConnectorType::ALL {
+            assert_eq!(ConnectorType::parse(t.as_str()), Some(t));
+        }
+        assert_eq!(ConnectorType::parse("cType2"), Some(ConnectorType::CType2));
+        assert_eq!(ConnectorType::parse("ctype2"), None);
+        assert_eq!(ConnectorType::parse("cCHAdeMO"), None);
+    }
+
+    #[test]
+    fn declared_connectors_are_checked_and_ordered() {
+        let c = |evse, connector, power| Connector {
+            evse_id: evse,
+            connector_id: connector,
+            kind: ConnectorType::CCcs2,
+            max_power_w: power,
+        };
+        let ordered = Connector::check_all(vec![c(Some(2), 1, 150_000), c(Some(1), 1, 22_000)]).unwrap();
+        assert_eq!(ordered[0].evse_id, Some(1));
+        assert_eq!(
+            Connector::check_all(vec![c(Some(1), 1, 1), c(Some(1), 1, 2)]),
+            Err(ConnectorError::Duplicate("evse#1#connector#1".into()))
+        );
+        assert_eq!(Connector::check_all(vec![c(None, 0, 1)]), Err(ConnectorError::ZeroId));
+        assert_eq!(
+            Connector::check_all(vec![c(Some(0), 1, 1)]),
+            Err(ConnectorError::ZeroId)
+        );
+        assert_eq!(Connector::check_all(vec![c(None, 1, 0)]), Err(ConnectorError::Power));
+        assert_eq!(
+            Connector::check_all(vec![c(None, 1, 4_000_001)]),
+            Err(ConnectorError::Power)
+        );
+        assert!(Connector::check_all(vec![c(None, 1, 4_000_000)]).is_ok());
+        let many = (1..=65).map(|i| c(None, i, 1)).collect();
+        assert_eq!(Connector::check_all(many), Err(ConnectorError::TooMany));
     }
 
     #[test]

@@ -369,6 +369,7 @@ mod tests {
             expiry: None,
             group: None,
             owner: None,
+            organisation: None,
         };
         world.tokens.put(&record).await.unwrap();
         world

@@ -43,6 +43,7 @@ async fn registry(world: &MemoryCharging, token: IdToken) {
         expiry: Some(t(86_400)),
         group: None,
         owner: Some("driver-1".into()),
+        organisation: None,
     };
     world.tokens.put(&record).await.unwrap();
 }

@@ -28,6 +28,7 @@ async fn world_with(id: &str, registration: Registration) -> (MemoryWorld, Servi
         site: Some("depot".into()),
         organisation: None,
         location: GeoPoint::new(52.0, 4.0),
+        connectors: Vec::new(),
         password: Some(Password::parse(PASSWORD).unwrap()),
     };
     registry::register(&services, new, now()).await.unwrap();

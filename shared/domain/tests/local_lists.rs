@@ -57,6 +57,7 @@ async fn registry() -> MemoryTokens {
             expiry: (i == 2).then(|| now() + Duration::days(7)),
             group: (i == 3).then(|| token(0)),
             owner: None,
+            organisation: None,
         };
         tokens.put(&record).await.unwrap();
     }

@@ -49,6 +49,7 @@ async fn fixture(stations: &[(&str, &str)]) -> Fixture {
             site: None,
             organisation: None,
             location: None,
+            connectors: Vec::new(),
             password: Some(Password::parse(PASSWORD).unwrap()),
         };
         registry::register(&services, new, now()).await.unwrap();
@@ -544,6 +545,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
         expiry: None,
         group: None,
         owner: None,
+        organisation: None,
     };
     f.services.charging.tokens.put(&record).await.unwrap();
     let lists = &*f.services.commands.local_lists;

@@ -20,6 +20,7 @@ fn new_station(id: &str, registration: Registration) -> NewStation {
         site: Some("depot".into()),
         organisation: None,
         location: GeoPoint::new(52.37, 4.89),
+        connectors: Vec::new(),
         password: Some(Password::parse("integration-pass-1").unwrap()),
     }
 }
@@ -188,7 +189,7 @@ async fn status_reports_project_idempotently_and_in_order() {
         (view[0].status.as_str(), view[0].since),
         ("Occupied", t0 + Duration::seconds(5))
     );
-    let history = s.history.list(&station, 10).await.unwrap();
+    let history = s.history.list(&station, &PageRequest::first(10)).await.unwrap().items;
     assert_eq!(
         history.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
         vec!["Occupied", "Faulted", "Available"]

@@ -67,6 +67,7 @@ async fn an_ocpp16_session_through_the_real_adapters() {
         expiry: Some(t(86_400)),
         group: None,
         owner: Some("driver".into()),
+        organisation: None,
     };
     charging.tokens.put(&record).await.unwrap();
     assert_eq!(charging.tokens.list().await.unwrap(), vec![record]);

@@ -30,6 +30,7 @@ async fn register(stack: &Stack, token: IdToken, status: AuthorizationStatus) {
         expiry: Some(t(86_400)),
         group: Some(IdToken::parse_16("FLEET-1").unwrap()),
         owner: None,
+        organisation: None,
     };
     stack.services.charging.tokens.put(&record).await.unwrap();
 }

@@ -108,6 +108,7 @@ impl Rig {
                 expiry: None,
                 group: None,
                 owner: Some("csms-bench".into()),
+                organisation: None,
             };
             services.charging.tokens.put(&record).await?;
         }
@@ -147,6 +148,7 @@ impl Rig {
             site: None,
             organisation: None,
             location: None,
+            connectors: Vec::new(),
             password: Some(Password::parse(password)?),
         };
         registry::register(&self.services, new, Utc::now()).await?;

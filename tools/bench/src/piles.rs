@@ -202,6 +202,7 @@ pub(crate) async fn register_all(services: &Services, piles: Vec<(String, String
                 site: None,
                 organisation: None,
                 location: None,
+                connectors: Vec::new(),
                 password: Some(Password::parse(&password)?),
             };
             registry::register(&services, new, Utc::now()).await?;

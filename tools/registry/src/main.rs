@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand};
 use csms_domain::command::CommandRecord;
 use csms_domain::local_list::ListChange;
 use csms_domain::registry::{self, NewStation};
+use csms_domain::token_registry;
 use csms_domain::{
-    AuthorizationStatus, GeoPoint, IdToken, IdTokenType, Password, ProtocolVersion, Registration, Services, Session,
-    StationId, TokenRecord, TransactionKey,
+    AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, PageRequest, Password,
+    ProtocolVersion, Registration, Services, Session, StationChanges, StationId, TokenRecord, TransactionKey,
 };
 use serde_json::json;
 use std::process::ExitCode;
@@ -54,6 +55,54 @@ enum Command {
         /// Accepted, Pending or Rejected: the answer to the station's BootNotification.
         #[arg(long, default_value = "Accepted")]
         registration: String,
+        /// A connector as `[EVSE/]CONNECTOR:TYPE:WATTS`, e.g. `1/1:cCCS2:150000` (2.0.1) or
+        /// `1:cType2:22000` (1.6); TYPE in OCPP 2.0.1 ConnectorEnumType words. Repeat per connector.
+        #[arg(long = "connector", value_name = "SPEC")]
+        connectors: Vec<String>,
+    },
+    /// Change a station: protocols, registration, site, location, connectors. Options left out
+    /// leave things as they are.
+    Update {
+        #[arg(long)]
+        id: String,
+        /// ocpp1.6 or ocpp2.0.1; repeat to allow both, in order of preference.
+        #[arg(long = "protocol")]
+        protocols: Vec<String>,
+        #[arg(long)]
+        registration: Option<String>,
+        #[arg(long, conflicts_with = "clear_site")]
+        site: Option<String>,
+        #[arg(long)]
+        clear_site: bool,
+        #[arg(
+            long,
+            requires = "longitude",
+            allow_negative_numbers = true,
+            conflicts_with = "clear_location"
+        )]
+        latitude: Option<f64>,
+        #[arg(long, requires = "latitude", allow_negative_numbers = true)]
+        longitude: Option<f64>,
+        #[arg(long)]
+        clear_location: bool,
+        /// Replaces the declared connectors: `[EVSE/]CONNECTOR:TYPE:WATTS`, repeated.
+        #[arg(long = "connector", value_name = "SPEC", conflicts_with = "clear_connectors")]
+        connectors: Vec<String>,
+        #[arg(long)]
+        clear_connectors: bool,
+    },
+    /// Set the protocols a station may connect with (from its next connect).
+    SetProtocols {
+        #[arg(long)]
+        id: String,
+        #[arg(long = "protocol", required = true)]
+        protocols: Vec<String>,
+    },
+    /// Take a station out of service: its record goes and its live connection is closed; its
+    /// sessions, history and commands stay, and the id may be registered again.
+    Decommission {
+        #[arg(long)]
+        id: String,
     },
     /// Give a station a new password (generated unless given). Prints it once.
     RotatePassword {
@@ -173,6 +222,10 @@ enum TokenCommand {
         /// Who the token belongs to (a driver or fleet reference); never sent to stations.
         #[arg(long)]
         owner: Option<String>,
+        /// The organisation that issues it: its operators manage it through the app API. Refused
+        /// when the token is registered by another organisation or by none.
+        #[arg(long)]
+        organisation: Option<String>,
     },
     /// List the registered tokens.
     List,
@@ -184,6 +237,8 @@ enum CliError {
     Usage(String),
     #[error(transparent)]
     Registry(#[from] registry::RegistryError),
+    #[error(transparent)]
+    Tokens(#[from] token_registry::TokenRegistryError),
     #[error("storage: {0}")]
     Store(#[from] csms_domain::StoreError),
     #[error("configuration: {0}")]
@@ -220,6 +275,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             longitude,
             password,
             registration,
+            connectors,
         } => {
             let new = NewStation {
                 id: station_id(&id)?,
@@ -234,6 +290,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     ),
                     _ => None,
                 },
+                connectors: connectors.iter().map(|c| connector(c)).collect::<Result<_, _>>()?,
                 password: password
                     .as_deref()
                     .map(Password::parse)
@@ -258,6 +315,67 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 println!("{id}: registration {registration}");
             }
         }
+        Command::Update {
+            id,
+            protocols,
+            registration,
+            site,
+            clear_site,
+            latitude,
+            longitude,
+            clear_location,
+            connectors,
+            clear_connectors,
+        } => {
+            let changes = StationChanges {
+                protocols: (!protocols.is_empty())
+                    .then(|| protocols.iter().map(|p| protocol(p)).collect::<Result<Vec<_>, _>>())
+                    .transpose()?,
+                registration: registration.as_deref().map(registration_status).transpose()?,
+                site: if clear_site { Some(None) } else { site.map(Some) },
+                location: match (latitude, longitude, clear_location) {
+                    (_, _, true) => Some(None),
+                    (Some(lat), Some(lon), _) => {
+                        Some(Some(GeoPoint::new(lat, lon).ok_or_else(|| {
+                            usage("latitude must be -90..90 and longitude -180..180")
+                        })?))
+                    }
+                    _ => None,
+                },
+                connectors: if clear_connectors {
+                    Some(Vec::new())
+                } else {
+                    (!connectors.is_empty())
+                        .then(|| connectors.iter().map(|c| connector(c)).collect::<Result<Vec<_>, _>>())
+                        .transpose()?
+                },
+            };
+            registry::update(&services, &station_id(&id)?, changes).await?;
+            if !cli.json {
+                println!("{id}: updated");
+            }
+        }
+        Command::SetProtocols { id, protocols } => {
+            let changes = StationChanges {
+                protocols: Some(protocols.iter().map(|p| protocol(p)).collect::<Result<_, _>>()?),
+                ..StationChanges::default()
+            };
+            registry::update(&services, &station_id(&id)?, changes).await?;
+            if !cli.json {
+                println!("{id}: protocols {}", protocols.join(", "));
+            }
+        }
+        Command::Decommission { id } => {
+            let station = registry::decommission(&services, &station_id(&id)?).await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({"stationId": id, "decommissioned": true, "wasOnline": station.online})
+                );
+            } else {
+                println!("{id}: decommissioned");
+            }
+        }
         Command::List => list(&services, cli.json).await?,
         Command::Show { id, history } => show(&services, &station_id(&id)?, history, cli.json).await?,
         Command::Token {
@@ -269,6 +387,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     expiry,
                     group,
                     owner,
+                    organisation,
                 },
         } => {
             let record = TokenRecord {
@@ -279,8 +398,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 expiry: expiry.as_deref().map(rfc3339).transpose()?,
                 group: group.as_deref().map(group_token).transpose()?,
                 owner,
+                organisation: organisation.clone(),
             };
-            services.charging.tokens.put(&record).await?;
+            match &organisation {
+                Some(organisation) => {
+                    token_registry::put(&services, organisation, record.clone()).await?;
+                }
+                None => services.charging.tokens.put(&record).await?,
+            }
             if cli.json {
                 println!("{}", token_json(&record, Utc::now()));
             } else {
@@ -340,6 +465,35 @@ fn usage(message: &str) -> CliError {
 
 fn station_id(raw: &str) -> Result<StationId, CliError> {
     StationId::parse(raw).map_err(|e| CliError::Usage(format!("station id {raw:?}: {e}")))
+}
+
+/// `[EVSE/]CONNECTOR:TYPE:WATTS`, e.g. `1/2:cCCS2:150000` or `1:cType2:22000`.
+fn connector(raw: &str) -> Result<Connector, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "connector {raw:?}: use [EVSE/]CONNECTOR:TYPE:WATTS, e.g. 1/1:cCCS2:150000"
+        ))
+    };
+    let [place, kind, watts] = raw.split(':').collect::<Vec<_>>()[..] else {
+        return Err(bad());
+    };
+    let (evse_id, connector_id) = match place.split_once('/') {
+        Some((evse, connector)) => (
+            Some(evse.parse().map_err(|_| bad())?),
+            connector.parse().map_err(|_| bad())?,
+        ),
+        None => (None, place.parse().map_err(|_| bad())?),
+    };
+    let kind = ConnectorType::parse(kind).ok_or_else(|| {
+        let words = ConnectorType::ALL.map(ConnectorType::as_str).join(", ");
+        CliError::Usage(format!("connector type {kind:?}: use one of {words}"))
+    })?;
+    Ok(Connector {
+        evse_id,
+        connector_id,
+        kind,
+        max_power_w: watts.parse().map_err(|_| bad())?,
+    })
 }
 
 fn protocol(raw: &str) -> Result<ProtocolVersion, CliError> {
@@ -455,7 +609,7 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
         .get(id)
         .await?
         .ok_or(registry::RegistryError::UnknownStation)?;
-    let reports = services.history.list(id, history).await?;
+    let reports = services.history.list(id, &PageRequest::first(history)).await?.items;
     if as_json {
         println!(
             "{}",
@@ -467,6 +621,8 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
                 "site": station.site,
                 "organisation": station.organisation,
                 "location": station.location.map(|l| json!({"latitude": l.latitude(), "longitude": l.longitude()})),
+                "connectors": station.connectors.iter().map(|c| json!({"evseId": c.evse_id, "connectorId": c.connector_id,
+                    "type": c.kind.as_str(), "maxPowerW": c.max_power_w})).collect::<Vec<_>>(),
                 "boot": station.boot.as_ref().map(|b| json!({"status": b.status.as_str(), "vendor": b.vendor, "model": b.model,
                     "serialNumber": b.serial_number, "firmwareVersion": b.firmware_version, "at": b.at})),
                 "history": reports.iter().map(|r| json!({"component": r.component.key(), "status": r.status,
@@ -519,6 +675,7 @@ fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
         "expiry": record.expiry,
         "group": record.group.as_ref().map(IdToken::as_str),
         "owner": record.owner,
+        "organisation": record.organisation,
     })
 }
 
@@ -731,6 +888,7 @@ mod tests {
             expiry: Some(rfc3339("2020-01-01T00:00:00Z").unwrap()),
             group: None,
             owner: None,
+            organisation: None,
         };
         world.charging.tokens.put(&record).await.unwrap();
         assert_eq!(token_json(&record, Utc::now())["answeredNow"], "Expired");

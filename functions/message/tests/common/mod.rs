@@ -34,6 +34,7 @@ pub async fn connected(protocol: &str, registration: Registration) -> (MemoryWor
         site: None,
         organisation: None,
         location: None,
+        connectors: Vec::new(),
         password: Some(Password::parse("demo-password-1234").unwrap()),
     };
     registry::register(&services, new, chrono::Utc::now()).await.unwrap();

@@ -1,0 +1,334 @@
+//! What operators use, on DynamoDB Local: stations and tokens by organisation through the
+//! ByOrganisation indexes (pages, isolation, cursors of another list refused), station changes
+//! and decommissioning, and status history and commands in pages, newest first.
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use csms_domain::command::{Command, CommandId, CommandRecord};
+use csms_domain::registry::{self, NewStation, RegistryError};
+use csms_domain::token_registry::{self, TokenRegistryError};
+use csms_domain::*;
+use integration_tests::fresh_stack;
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+fn station(id: &str, organisation: &str) -> NewStation {
+    NewStation {
+        id: StationId::parse(id).unwrap(),
+        protocols: vec![ProtocolVersion::Ocpp201],
+        registration: Registration::Accepted,
+        site: Some("depot".into()),
+        organisation: Some(organisation.into()),
+        location: GeoPoint::new(52.37, 4.89),
+        connectors: vec![
+            Connector {
+                evse_id: Some(2),
+                connector_id: 1,
+                kind: ConnectorType::CType2,
+                max_power_w: 22_000,
+            },
+            Connector {
+                evse_id: Some(1),
+                connector_id: 1,
+                kind: ConnectorType::CCcs2,
+                max_power_w: 150_000,
+            },
+        ],
+        password: None,
+    }
+}
+
+/// Every page of a list, by following cursors.
+async fn walk<T, F, Fut>(limit: usize, mut read: F) -> Vec<T>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut request = PageRequest::first(limit);
+    let mut all = Vec::new();
+    loop {
+        let page = read(request.clone()).await.unwrap();
+        assert!(page.items.len() <= limit);
+        all.extend(page.items);
+        match page.next {
+            Some(next) => request = request.after(Some(next)),
+            None => return all,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_organisations_stations_come_in_pages_and_change_and_go() {
+    let stack = fresh_stack().await;
+    let s = &stack.services;
+    for id in ["A-3", "A-1", "A-2"] {
+        registry::register(s, station(id, "org-a"), now()).await.unwrap();
+    }
+    registry::register(s, station("B-1", "org-b"), now()).await.unwrap();
+
+    let theirs = walk(2, |page| async move {
+        s.stations.list_by_organisation("org-a", &page).await
+    })
+    .await;
+    let ids: Vec<&str> = theirs.iter().map(|st| st.id.as_str()).collect();
+    assert_eq!(ids, ["A-1", "A-2", "A-3"]);
+    // Connectors come back as declared, ordered by EVSE.
+    assert_eq!(theirs[0].connectors[0].kind, ConnectorType::CCcs2);
+    assert_eq!(theirs[0].connectors[1].evse_id, Some(2));
+    let other = s
+        .stations
+        .list_by_organisation("org-b", &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(other.items.len(), 1);
+
+    // A cursor of org-a's list is refused for org-b's, and a forged one too.
+    let first = s
+        .stations
+        .list_by_organisation("org-a", &PageRequest::first(1))
+        .await
+        .unwrap();
+    let cursor = first.next.unwrap();
+    let stolen = PageRequest::first(1).after(Some(cursor));
+    assert!(matches!(
+        s.stations.list_by_organisation("org-b", &stolen).await,
+        Err(StoreError::InvalidCursor)
+    ));
+    let forged = PageRequest::first(1).after(Some(Cursor::new("eyJvcmdhbmlzYXRpb24iOlsiUyIsIm9yZy1iIl19x")));
+    assert!(matches!(
+        s.stations.list_by_organisation("org-a", &forged).await,
+        Err(StoreError::InvalidCursor)
+    ));
+
+    // Changes: protocols, registration, site and location removed, connectors replaced.
+    let id = StationId::parse("A-1").unwrap();
+    let changes = StationChanges {
+        protocols: Some(vec![ProtocolVersion::Ocpp16, ProtocolVersion::Ocpp201]),
+        registration: Some(Registration::Rejected),
+        site: Some(None),
+        location: Some(None),
+        connectors: Some(vec![Connector {
+            evse_id: None,
+            connector_id: 1,
+            kind: ConnectorType::SType2,
+            max_power_w: 11_000,
+        }]),
+    };
+    registry::update(s, &id, changes).await.unwrap();
+    let changed = s.stations.get(&id).await.unwrap().unwrap();
+    assert_eq!(changed.protocols, [ProtocolVersion::Ocpp16, ProtocolVersion::Ocpp201]);
+    assert_eq!(changed.registration, Registration::Rejected);
+    assert_eq!((changed.site, changed.location), (None, None));
+    assert_eq!(changed.connectors.len(), 1);
+    // Out of the geohash index with its location.
+    let cell = csms_domain::geo::index_keys(GeoPoint::new(52.37, 4.89).unwrap()).0;
+    let located = s.locator.in_cell(&cell).await.unwrap();
+    assert!(!located.iter().any(|(st, _)| st == &id));
+    let moved = StationChanges {
+        location: Some(GeoPoint::new(48.85, 2.35)),
+        connectors: Some(Vec::new()),
+        ..StationChanges::default()
+    };
+    registry::update(s, &id, moved).await.unwrap();
+    let moved = s.stations.get(&id).await.unwrap().unwrap();
+    assert_eq!(moved.location, GeoPoint::new(48.85, 2.35));
+    assert!(moved.connectors.is_empty());
+    assert_eq!(moved.registration, Registration::Rejected);
+    let paris = csms_domain::geo::index_keys(GeoPoint::new(48.85, 2.35).unwrap()).0;
+    assert!(s.locator.in_cell(&paris).await.unwrap().iter().any(|(st, _)| st == &id));
+    assert!(matches!(
+        registry::update(
+            s,
+            &StationId::parse("NOPE").unwrap(),
+            StationChanges {
+                registration: Some(Registration::Pending),
+                ..StationChanges::default()
+            }
+        )
+        .await,
+        Err(RegistryError::UnknownStation)
+    ));
+
+    // Decommissioning: the record goes (an offline station has no connection to close), the
+    // organisation's list no longer has it, and the id can be registered again.
+    let gone = registry::decommission(s, &id).await.unwrap();
+    assert_eq!(gone.id, id);
+    assert!(s.stations.get(&id).await.unwrap().is_none());
+    let left = s
+        .stations
+        .list_by_organisation("org-a", &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(left.items.len(), 2);
+    assert!(matches!(
+        registry::decommission(s, &id).await,
+        Err(RegistryError::UnknownStation)
+    ));
+    registry::register(s, station("A-1", "org-b"), now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_organisations_tokens_are_its_own() {
+    let stack = fresh_stack().await;
+    let s = &stack.services;
+    let record = |raw: &str| TokenRecord {
+        token: IdToken::parse_201(raw, IdTokenType::Iso14443).unwrap(),
+        status: AuthorizationStatus::Accepted,
+        expiry: None,
+        group: None,
+        owner: Some("dave".into()),
+        organisation: None,
+    };
+    for raw in ["t-3", "t-1", "t-2"] {
+        assert!(token_registry::put(s, "org-a", record(raw)).await.unwrap());
+    }
+    // Again by the same organisation: replaced; by another, or over an unassigned token: taken.
+    let mut blocked = record("T-1");
+    blocked.status = AuthorizationStatus::Blocked;
+    assert!(!token_registry::put(s, "org-a", blocked).await.unwrap());
+    assert!(matches!(
+        token_registry::put(s, "org-b", record("t-1")).await,
+        Err(TokenRegistryError::Taken)
+    ));
+    s.charging.tokens.put(&record("unassigned")).await.unwrap();
+    assert!(matches!(
+        token_registry::put(s, "org-a", record("unassigned")).await,
+        Err(TokenRegistryError::Taken)
+    ));
+
+    let theirs = walk(2, |page| async move {
+        s.charging.tokens.list_by_organisation("org-a", &page).await
+    })
+    .await;
+    let keys: Vec<String> = theirs.iter().map(|r| r.token.key()).collect();
+    assert_eq!(keys, ["T-1", "T-2", "T-3"]);
+    assert_eq!(theirs[0].status, AuthorizationStatus::Blocked);
+    assert_eq!(theirs[0].organisation.as_deref(), Some("org-a"));
+    assert!(
+        s.charging
+            .tokens
+            .list_by_organisation("org-b", &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let first = s
+        .charging
+        .tokens
+        .list_by_organisation("org-a", &PageRequest::first(1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.charging
+            .tokens
+            .list_by_organisation("org-b", &PageRequest::first(1).after(first.next))
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+    // The driver's own list (ByOwner) still has them.
+    let mine = s
+        .charging
+        .tokens
+        .list_by_owner("dave", &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(mine.items.len(), 4);
+
+    let token = IdToken::parse_16("T-2").unwrap();
+    assert!(matches!(
+        token_registry::delete(s, "org-b", &token).await,
+        Err(TokenRegistryError::Unknown)
+    ));
+    assert!(matches!(
+        token_registry::get(s, "org-b", &token).await,
+        Err(TokenRegistryError::Unknown)
+    ));
+    token_registry::delete(s, "org-a", &token).await.unwrap();
+    assert!(s.charging.tokens.get(&token).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn history_and_commands_page_newest_first() {
+    let stack = fresh_stack().await;
+    let s = &stack.services;
+    let id = StationId::parse("H-1").unwrap();
+    let t0 = now() - Duration::minutes(30);
+    for i in 0..5 {
+        let at = t0 + Duration::minutes(i);
+        s.history
+            .append(&StatusReport {
+                station_id: id.clone(),
+                component: Component {
+                    evse: Some(1),
+                    connector: 1,
+                },
+                status: format!("S{i}"),
+                error_code: None,
+                info: None,
+                vendor_error_code: None,
+                timestamp: at,
+                received_at: at,
+            })
+            .await
+            .unwrap();
+    }
+    let history = walk(2, |page| {
+        let id = id.clone();
+        async move { s.history.list(&id, &page).await }
+    })
+    .await;
+    let statuses: Vec<&str> = history.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["S4", "S3", "S2", "S1", "S0"]);
+    let first = s.history.list(&id, &PageRequest::first(1)).await.unwrap();
+    assert!(matches!(
+        s.history
+            .list(
+                &StationId::parse("H-2").unwrap(),
+                &PageRequest::first(1).after(first.next)
+            )
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+
+    // Commands: only the command items (not the station's slot), newest first.
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let command = Command {
+            id: CommandId::parse(&uuid::Uuid::now_v7().to_string()).unwrap(),
+            station: id.clone(),
+            protocol: ProtocolVersion::Ocpp201,
+            action: "Reset".into(),
+            payload: r#"{"type":"Immediate"}"#.into(),
+            deadline: t0 + Duration::minutes(40),
+            created_at: t0 + Duration::seconds(i),
+            requested_by: None,
+        };
+        ids.push(command.id.clone());
+        assert!(s.commands.store.create(&CommandRecord::queued(command)).await.unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    s.commands
+        .store
+        .acquire_slot(&id, &ids[0], t0 + Duration::minutes(40), now())
+        .await
+        .unwrap();
+    let listed = walk(2, |page| {
+        let id = id.clone();
+        async move { s.commands.store.list_newest(&id, &page).await }
+    })
+    .await;
+    let listed: Vec<CommandId> = listed.into_iter().map(|r| r.command.id).collect();
+    ids.reverse();
+    assert_eq!(listed, ids);
+    // The station's history cursor is not a commands cursor.
+    let history_page = s.history.list(&id, &PageRequest::first(1)).await.unwrap();
+    assert!(matches!(
+        s.commands
+            .store
+            .list_newest(&id, &PageRequest::first(1).after(history_page.next))
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+}
