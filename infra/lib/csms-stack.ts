@@ -28,6 +28,8 @@ const STAGE_NAME = 'ocpp';
 export const GEO_INDEX = 'ByGeoCell';
 /** Global secondary index of TokensTable: a driver's tokens (csms-aws `TOKENS_BY_OWNER`). */
 export const TOKENS_BY_OWNER_INDEX = 'ByOwner';
+/** Global secondary index of OrganisationsTable: an organisation's operators (csms-aws `OPERATORS_BY_ORGANISATION`). */
+export const OPERATORS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 
 /**
  * The whole CSMS in one stack. Construct ids and environment variable names are a contract
@@ -103,6 +105,16 @@ export class CsmsStack extends Stack {
     // Remote commands: per station, its commands (`command#<id>`), its one outstanding-call slot
     // (`slot`) and its local authorization list (`locallist`).
     const commands = table('CommandsTable', 'stationId', 'entry', 'expiresAt');
+    // Organisations (`pk = organisation`, `sk = <id>`) and operator memberships
+    // (`pk = operator#<subject>`, `sk = membership`): an operator's organisation is one GetItem on
+    // every operator request. Only memberships carry `organisation`, so the index is sparse.
+    const organisations = table('OrganisationsTable', 'pk', 'sk');
+    organisations.addGlobalSecondaryIndex({
+      indexName: OPERATORS_BY_ORGANISATION_INDEX,
+      partitionKey: { name: 'organisation', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'subject', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
     const tables = {
       StationsTable: stations,
       ConnectionsTable: connections,
@@ -114,6 +126,7 @@ export class CsmsStack extends Stack {
       AnomaliesTable: anomalies,
       SessionsTable: sessions,
       CommandsTable: commands,
+      OrganisationsTable: organisations,
     };
 
     // ---- Functions -----------------------------------------------------------------------------
@@ -466,9 +479,12 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
     apiFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
-    // Writes: stations (registration, location), tokens, and commands (the API records what it
-    // submits); everything else it only reads. Reads on stations include the ByGeoCell index.
+    apiFn.addEnvironment('ORGANISATIONS_TABLE', organisations.tableName);
+    // Writes: stations (registration, location), tokens, commands (the API records what it
+    // submits) and organisations (admins); everything else it only reads. Reads on stations
+    // include the ByGeoCell index.
     stations.grantReadWriteData(apiFn);
+    organisations.grantReadWriteData(apiFn);
     tokens.grantReadWriteData(apiFn);
     commands.grantReadWriteData(apiFn);
     connections.grantReadData(apiFn);
@@ -508,7 +524,17 @@ export class CsmsStack extends Stack {
         tables: Object.fromEntries(
           Object.entries(tables).map(([tableId, t]) => [
             tableId,
-            { table: t, indexes: t === stations ? [GEO_INDEX] : t === tokens ? [TOKENS_BY_OWNER_INDEX] : [] },
+            {
+              table: t,
+              indexes:
+                t === stations
+                  ? [GEO_INDEX]
+                  : t === tokens
+                    ? [TOKENS_BY_OWNER_INDEX]
+                    : t === organisations
+                      ? [OPERATORS_BY_ORGANISATION_INDEX]
+                      : [],
+            },
           ]),
         ),
         webSocket: { apiId: api.apiId, stageName: stage.stageName },

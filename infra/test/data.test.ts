@@ -15,6 +15,7 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['AnomaliesTable', 'stationId', 'entry', 'expiresAt'],
   ['SessionsTable', 'stationId', 'transaction', undefined],
   ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
+  ['OrganisationsTable', 'pk', 'sk', undefined],
 ];
 
 describe('tables', () => {
@@ -31,9 +32,13 @@ describe('tables', () => {
     if (sk) keySchema.push({ AttributeName: sk, KeyType: 'RANGE' });
     expect(p.KeySchema).toEqual(keySchema);
     // The table's keys, and the keys of its indexes (StationsTable's and TokensTable's).
-    const indexKeys = id === 'StationsTable' ? ['geoCell', 'geohash'] : id === 'TokensTable' ? ['owner'] : [];
+    const indexKeys: Record<string, string[]> = {
+      StationsTable: ['geoCell', 'geohash'],
+      TokensTable: ['owner'],
+      OrganisationsTable: ['organisation', 'subject'],
+    };
     expect(p.AttributeDefinitions).toEqual(
-      [pk, sk, ...indexKeys].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      [pk, sk, ...(indexKeys[id] ?? [])].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     );
 
     expect(p.BillingMode).toBe('PAY_PER_REQUEST');
@@ -63,7 +68,7 @@ describe('tables', () => {
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['latitude', 'longitude'] },
       },
     ]);
-    for (const [id] of TABLES.filter(([id]) => id !== 'StationsTable' && id !== 'TokensTable')) {
+    for (const [id] of TABLES.filter(([id]) => !['StationsTable', 'TokensTable', 'OrganisationsTable'].includes(id))) {
       expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
     }
   });
@@ -75,6 +80,19 @@ describe('tables', () => {
         KeySchema: [
           { AttributeName: 'owner', KeyType: 'HASH' },
           { AttributeName: 'idToken', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+  });
+
+  test('OrganisationsTable: the sparse ByOrganisation index (an organisation\'s operators), all attributes', () => {
+    expect(resource(template, 'OrganisationsTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'ByOrganisation',
+        KeySchema: [
+          { AttributeName: 'organisation', KeyType: 'HASH' },
+          { AttributeName: 'subject', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

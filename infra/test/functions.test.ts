@@ -109,6 +109,7 @@ describe('environment', () => {
     expect(a.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
     expect(a.COMMANDS_TABLE).toEqual({ Ref: id('CommandsTable/Resource') });
     expect(a.COMMANDS_QUEUE_URL).toEqual({ Ref: id('CommandsQueue/Resource') });
+    expect(a.ORGANISATIONS_TABLE).toEqual({ Ref: id('OrganisationsTable/Resource') });
     // The same value as every other function's, so the local stand-in resolves them alike.
     expect(a.COMMANDS_QUEUE_URL).toEqual(env(template, 'CommandsFunction').COMMANDS_QUEUE_URL);
   });
@@ -190,7 +191,7 @@ describe('IAM', () => {
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue',
+      'CommandsTable', 'CommandsQueue', 'OrganisationsTable',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -242,9 +243,9 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionCompletedQueue')).not.toContain('sqs:ReceiveMessage');
   });
 
-  test('api: writes stations, tokens and commands, only reads the rest, only sends commands', () => {
+  test('api: writes stations, tokens, commands and organisations, only reads the rest, only sends commands', () => {
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-    for (const table of ['StationsTable', 'TokensTable', 'CommandsTable']) {
+    for (const table of ['StationsTable', 'TokensTable', 'CommandsTable', 'OrganisationsTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...writes]));
     }
     for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable']) {

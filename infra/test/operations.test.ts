@@ -102,7 +102,7 @@ describe('alarms', () => {
     const a = alarm(`${table}Throttles`);
     const metrics = (a.Metrics as any[]).filter((m) => m.MetricStat);
     const names = metrics.map((m) => m.MetricStat.Metric.MetricName).sort();
-    const indexes = table === 'StationsTable' || table === 'TokensTable' ? 2 : 1;
+    const indexes = ['StationsTable', 'TokensTable', 'OrganisationsTable'].includes(table) ? 2 : 1;
     expect(names).toEqual([...Array(indexes).fill('ReadThrottleEvents'), ...Array(indexes).fill('WriteThrottleEvents')].sort());
     for (const m of metrics) {
       expect(m.MetricStat.Metric.Namespace).toBe('AWS/DynamoDB');

@@ -103,7 +103,6 @@ impl Verifier {
             subject,
             &claims,
             &self.config.groups_claim,
-            &self.config.organisation_claim,
         );
         Ok((principal, claims))
     }
