@@ -4,7 +4,6 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -198,9 +197,6 @@ export class CsmsStack extends Stack {
     // few DynamoDB calls or one SQS send per request; 10 s leaves room for a cold start's JWKS
     // fetch, well within the HTTP API's 30 s integration timeout.
     const apiFn = rustFunction('ApiFunction', 'api', 256, Duration.seconds(10));
-    // pretoken copies a user's custom:org into the access token at sign-in and refresh: tiny and
-    // rare. Cognito waits at most 5 s for a trigger.
-    const preTokenFn = rustFunction('PreTokenFunction', 'pretoken', 128, Duration.seconds(5));
 
     // ---- Queues --------------------------------------------------------------------------------
     // FIFO with MessageGroupId = station id keeps each station's status changes in order.
@@ -457,13 +453,6 @@ export class CsmsStack extends Stack {
     // ---- Doors ---------------------------------------------------------------------------------
     const pileDoor = addPileDoor(this, api, config);
     const identity = addIdentity(this, config);
-    // Cognito puts custom attributes into ID tokens only; the API authorizes with access tokens
-    // and scopes operators by custom:org, so the trigger (event version 2, Essentials plan) adds it.
-    identity.userPool.addTrigger(
-      cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
-      preTokenFn,
-      cognito.LambdaVersion.V2_0,
-    );
     const appDoor = addAppDoor(this, apiFn, identity, config);
 
     // The app API: validates Cognito access tokens itself too (AUTH_*), reads the fleet's state,
@@ -505,7 +494,6 @@ export class CsmsStack extends Stack {
           SessionsFunction: sessionsFn,
           CommandsFunction: commandsFn,
           ApiFunction: apiFn,
-          PreTokenFunction: preTokenFn,
         },
         queues: {
           StatusQueue: statusQueue,

@@ -60,7 +60,7 @@ export function referencedIds(value: unknown): Set<string> {
 
 export const FUNCTIONS = [
   'ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction', 'SessionsFunction',
-  'CommandsFunction', 'ApiFunction', 'PreTokenFunction',
+  'CommandsFunction', 'ApiFunction',
 ];
 
 /** Construct ids of the dead-letter queues. */

@@ -63,7 +63,8 @@ impl Caller {
     /// token says. 403 without the operator role or without a membership.
     pub async fn organisation_of(&self, app: &App) -> Result<String, Problem> {
         self.require(Role::Operator)?;
-        let no_organisation = || Problem::forbidden("your account operates for no organisation: ask an admin to add you");
+        let no_organisation =
+            || Problem::forbidden("your account operates for no organisation: ask an admin to add you");
         // A subject the store cannot hold has no membership either.
         let Ok(subject) = Subject::parse(self.subject()) else {
             return Err(no_organisation());

@@ -61,7 +61,8 @@ impl Fixture {
         if let Some(raw) = organisation {
             self.operator_of(raw, subject);
         }
-        self.issuer.mint(subject, roles, None, AUDIENCE, Duration::from_secs(600))
+        self.issuer
+            .mint(subject, roles, None, AUDIENCE, Duration::from_secs(600))
     }
 
     fn operator_of(&self, organisation: &str, subject: &str) {
@@ -308,11 +309,18 @@ async fn admins_create_rename_and_list_organisations() {
         .call("POST", "/v1/admin/organisations", Some(&admin), Some(acme.clone()))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!((body["id"].as_str(), body["name"].as_str()), (Some("acme"), Some("Acme Charging")));
+    assert_eq!(
+        (body["id"].as_str(), body["name"].as_str()),
+        (Some("acme"), Some("Acme Charging"))
+    );
     let (status, body, content_type) = f
         .call("POST", "/v1/admin/organisations", Some(&admin), Some(acme))
         .await;
-    assert_eq!((status, content_type.as_str()), (StatusCode::CONFLICT, "application/problem+json"), "{body}");
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::CONFLICT, "application/problem+json"),
+        "{body}"
+    );
     for bad in [
         json!({"id": "no spaces", "name": "x"}),
         json!({"id": "ok", "name": "   "}),
@@ -332,7 +340,11 @@ async fn admins_create_rename_and_list_organisations() {
             Some(json!({"name": "Acme"})),
         )
         .await;
-    assert_eq!((status, body["name"].as_str()), (StatusCode::OK, Some("Acme")), "{body}");
+    assert_eq!(
+        (status, body["name"].as_str()),
+        (StatusCode::OK, Some("Acme")),
+        "{body}"
+    );
     let (status, body, _) = f.call("GET", "/v1/admin/organisations/acme", Some(&admin), None).await;
     assert_eq!((status, body["name"].as_str()), (StatusCode::OK, Some("Acme")));
     for (method, body) in [("GET", None), ("PATCH", Some(json!({"name": "x"})))] {
@@ -340,13 +352,16 @@ async fn admins_create_rename_and_list_organisations() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
     }
     assert_eq!(
-        f.call("GET", "/v1/admin/organisations/a%20b", Some(&admin), None).await.0,
+        f.call("GET", "/v1/admin/organisations/a%20b", Some(&admin), None)
+            .await
+            .0,
         StatusCode::BAD_REQUEST
     );
     // Pages of two walk all five organisations once, by id.
     for id in ["b", "c", "d", "e"] {
         let body = json!({"id": id, "name": id});
-        f.call("POST", "/v1/admin/organisations", Some(&admin), Some(body)).await;
+        f.call("POST", "/v1/admin/organisations", Some(&admin), Some(body))
+            .await;
     }
     let mut seen = Vec::new();
     let mut path = "/v1/admin/organisations?limit=2".to_owned();
@@ -363,7 +378,9 @@ async fn admins_create_rename_and_list_organisations() {
     }
     assert_eq!(seen, ["acme", "b", "c", "d", "e"]);
     assert_eq!(
-        f.call("GET", "/v1/admin/organisations?limit=0", Some(&admin), None).await.0,
+        f.call("GET", "/v1/admin/organisations?limit=0", Some(&admin), None)
+            .await
+            .0,
         StatusCode::BAD_REQUEST
     );
 }
@@ -404,8 +421,13 @@ async fn an_admins_membership_change_holds_at_once_for_the_operators_token() {
         Some(json!({"id": "org-b", "name": "B"})),
     )
     .await;
-    f.call("PUT", "/v1/admin/organisations/org-b/operators/olga", Some(&admin), None)
-        .await;
+    f.call(
+        "PUT",
+        "/v1/admin/organisations/org-b/operators/olga",
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_eq!(f.call("GET", station, Some(&olga), None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         f.call("GET", "/v1/operator/stations/CP-B", Some(&olga), None).await.0,
@@ -413,13 +435,19 @@ async fn an_admins_membership_change_holds_at_once_for_the_operators_token() {
     );
     // Removing her from org-a (not hers any more) changes nothing; from org-b ends it, twice fine.
     let from_b = "/v1/admin/organisations/org-b/operators/olga";
-    assert_eq!(f.call("DELETE", membership, Some(&admin), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        f.call("DELETE", membership, Some(&admin), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(
         f.call("GET", "/v1/operator/stations/CP-B", Some(&olga), None).await.0,
         StatusCode::OK
     );
     for _ in 0..2 {
-        assert_eq!(f.call("DELETE", from_b, Some(&admin), None).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            f.call("DELETE", from_b, Some(&admin), None).await.0,
+            StatusCode::NO_CONTENT
+        );
     }
     assert_eq!(
         f.call("GET", "/v1/operator/stations/CP-B", Some(&olga), None).await.0,
@@ -431,12 +459,21 @@ async fn an_admins_membership_change_holds_at_once_for_the_operators_token() {
         ("DELETE", "/v1/admin/organisations/nope/operators/olga"),
         ("GET", "/v1/admin/organisations/nope/operators"),
     ] {
-        assert_eq!(f.call(method, path, Some(&admin), None).await.0, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(
+            f.call(method, path, Some(&admin), None).await.0,
+            StatusCode::NOT_FOUND,
+            "{method} {path}"
+        );
     }
     assert_eq!(
-        f.call("PUT", "/v1/admin/organisations/org-a/operators/a%20b", Some(&admin), None)
-            .await
-            .0,
+        f.call(
+            "PUT",
+            "/v1/admin/organisations/org-a/operators/a%20b",
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
         StatusCode::BAD_REQUEST
     );
 }

@@ -56,11 +56,7 @@ impl Principal {
     }
 
     /// Builds the principal from verified claims. The caller has checked that `sub` is a non-empty string.
-    pub(crate) fn from_claims(
-        subject: String,
-        claims: &Map<String, Value>,
-        groups_claim: &str,
-    ) -> Principal {
+    pub(crate) fn from_claims(subject: String, claims: &Map<String, Value>, groups_claim: &str) -> Principal {
         Principal {
             subject,
             roles: roles_from(claims.get(groups_claim)),

@@ -161,7 +161,11 @@ impl OrganisationStore for Organisations {
         }
     }
 
-    async fn operators(&self, organisation: &OrganisationId, page: &PageRequest) -> Result<Page<Membership>, StoreError> {
+    async fn operators(
+        &self,
+        organisation: &OrganisationId,
+        page: &PageRequest,
+    ) -> Result<Page<Membership>, StoreError> {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,

@@ -87,9 +87,7 @@ impl fmt::Display for Subject {
 
 /// An organisation's display name: 1-200 characters, not blank, no control characters.
 pub fn parse_name(raw: &str) -> Result<String, OrganisationInputError> {
-    let ok = (1..=200).contains(&raw.chars().count())
-        && !raw.trim().is_empty()
-        && !raw.chars().any(char::is_control);
+    let ok = (1..=200).contains(&raw.chars().count()) && !raw.trim().is_empty() && !raw.chars().any(char::is_control);
     if ok {
         Ok(raw.to_owned())
     } else {
@@ -129,7 +127,11 @@ pub trait OrganisationStore: Send + Sync {
     /// Ends the subject's membership if it is in `organisation`; true if it was.
     async fn remove_membership(&self, subject: &Subject, organisation: &OrganisationId) -> Result<bool, StoreError>;
     /// One page of an organisation's operators, by subject.
-    async fn operators(&self, organisation: &OrganisationId, page: &PageRequest) -> Result<Page<Membership>, StoreError>;
+    async fn operators(
+        &self,
+        organisation: &OrganisationId,
+        page: &PageRequest,
+    ) -> Result<Page<Membership>, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +168,10 @@ pub async fn rename(
     id: &OrganisationId,
     name: &str,
 ) -> Result<Organisation, OrganisationError> {
-    store.rename(id, name).await?.ok_or(OrganisationError::UnknownOrganisation)
+    store
+        .rename(id, name)
+        .await?
+        .ok_or(OrganisationError::UnknownOrganisation)
 }
 
 async fn existing(store: &dyn OrganisationStore, id: &OrganisationId) -> Result<Organisation, OrganisationError> {
@@ -274,7 +279,11 @@ impl OrganisationStore for MemoryOrganisations {
         }
         Ok(false)
     }
-    async fn operators(&self, organisation: &OrganisationId, page: &PageRequest) -> Result<Page<Membership>, StoreError> {
+    async fn operators(
+        &self,
+        organisation: &OrganisationId,
+        page: &PageRequest,
+    ) -> Result<Page<Membership>, StoreError> {
         let mine: Vec<Membership> = self
             .memberships
             .lock()

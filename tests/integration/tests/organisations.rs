@@ -40,7 +40,9 @@ async fn organisations_are_created_once_renamed_and_listed_in_pages() {
     let store = &*stack.services.organisations;
     let now = Utc::now().trunc_subsecs(6);
     for id in ["e", "a", "c", "b", "d"] {
-        organisation::create(store, org(id), format!("Org {id}"), now).await.unwrap();
+        organisation::create(store, org(id), format!("Org {id}"), now)
+            .await
+            .unwrap();
     }
     assert!(matches!(
         organisation::create(store, org("a"), "again".into(), now).await,
@@ -57,7 +59,9 @@ async fn organisations_are_created_once_renamed_and_listed_in_pages() {
     assert_eq!(store.get(&org("zz")).await.unwrap(), None);
 
     // Memberships share the table but never show up as organisations.
-    organisation::add_operator(store, &org("a"), sub("olga"), now).await.unwrap();
+    organisation::add_operator(store, &org("a"), sub("olga"), now)
+        .await
+        .unwrap();
     let (all, pages) = walk(2, |request| async move { Ok(store.list(&request).await?) }).await;
     let ids: Vec<&str> = all.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c", "d", "e"]);
@@ -77,15 +81,27 @@ async fn an_operator_has_one_membership_and_organisations_list_only_theirs() {
             .await
             .unwrap();
     }
-    organisation::add_operator(store, &org("south"), sub("sam"), now).await.unwrap();
-    assert_eq!(organisation::organisation_of(store, &sub("op-3")).await.unwrap(), Some(org("north")));
-    assert_eq!(organisation::organisation_of(store, &sub("nobody")).await.unwrap(), None);
+    organisation::add_operator(store, &org("south"), sub("sam"), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        organisation::organisation_of(store, &sub("op-3")).await.unwrap(),
+        Some(org("north"))
+    );
+    assert_eq!(
+        organisation::organisation_of(store, &sub("nobody")).await.unwrap(),
+        None
+    );
 
     // Re-adding keeps the first membership; moving op-4 leaves north with four.
     let later = now + chrono::Duration::minutes(5);
-    let again = organisation::add_operator(store, &org("north"), sub("op-0"), later).await.unwrap();
+    let again = organisation::add_operator(store, &org("north"), sub("op-0"), later)
+        .await
+        .unwrap();
     assert_eq!(again.since, now);
-    organisation::add_operator(store, &org("south"), sub("op-4"), later).await.unwrap();
+    organisation::add_operator(store, &org("south"), sub("op-4"), later)
+        .await
+        .unwrap();
 
     let (north, _) = walk(2, |request| async move {
         organisation::operators(store, &org("north"), &request).await
@@ -113,9 +129,24 @@ async fn an_operator_has_one_membership_and_organisations_list_only_theirs() {
     assert!(matches!(store.list(&forged).await, Err(StoreError::InvalidCursor)));
 
     // Removal from another organisation changes nothing; from its own ends it, and is idempotent.
-    assert!(!organisation::remove_operator(store, &org("north"), &sub("sam")).await.unwrap());
-    assert_eq!(organisation::organisation_of(store, &sub("sam")).await.unwrap(), Some(org("south")));
-    assert!(organisation::remove_operator(store, &org("south"), &sub("sam")).await.unwrap());
-    assert!(!organisation::remove_operator(store, &org("south"), &sub("sam")).await.unwrap());
+    assert!(
+        !organisation::remove_operator(store, &org("north"), &sub("sam"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        organisation::organisation_of(store, &sub("sam")).await.unwrap(),
+        Some(org("south"))
+    );
+    assert!(
+        organisation::remove_operator(store, &org("south"), &sub("sam"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !organisation::remove_operator(store, &org("south"), &sub("sam"))
+            .await
+            .unwrap()
+    );
     assert_eq!(organisation::organisation_of(store, &sub("sam")).await.unwrap(), None);
 }

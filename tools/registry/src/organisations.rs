@@ -115,14 +115,22 @@ pub async fn org(services: &Services, command: OrgCommand, as_json: bool) -> Res
         }
         OrgCommand::Show { id } => {
             let id = organisation_id(&id)?;
-            let found = store.get(&id).await?.ok_or(organisation::OrganisationError::UnknownOrganisation)?;
+            let found = store
+                .get(&id)
+                .await?
+                .ok_or(organisation::OrganisationError::UnknownOrganisation)?;
             let operators = all_operators(services, &id).await?;
             if as_json {
                 let mut out = organisation_json(&found);
                 out["operators"] = operators.iter().map(membership_json).collect();
                 println!("{out}");
             } else {
-                println!("organisation {} ({}), created {}", found.id, found.name, found.created_at.to_rfc3339());
+                println!(
+                    "organisation {} ({}), created {}",
+                    found.id,
+                    found.name,
+                    found.created_at.to_rfc3339()
+                );
                 for m in &operators {
                     println!("  operator {} since {}", m.subject, m.since.to_rfc3339());
                 }
@@ -136,7 +144,8 @@ pub async fn operator(services: &Services, command: OperatorCommand, as_json: bo
     let store = &*services.organisations;
     match command {
         OperatorCommand::Add { org, subject: raw } => {
-            let membership = organisation::add_operator(store, &organisation_id(&org)?, subject(&raw)?, Utc::now()).await?;
+            let membership =
+                organisation::add_operator(store, &organisation_id(&org)?, subject(&raw)?, Utc::now()).await?;
             if as_json {
                 println!("{}", membership_json(&membership));
             } else {
