@@ -15,6 +15,10 @@ stack_up "$STATE" csms
 # The demo driver's card, so that the app API can start charging with it.
 "$CSMS_REGISTRY_BIN" token add --token DEMO-CARD-1 --owner demo-driver >/dev/null
 
+# The demo operator runs the demo station's organisation: the membership, not the token, says so.
+"$CSMS_REGISTRY_BIN" org add --id demo-org --name "Demo organisation" >/dev/null
+"$CSMS_REGISTRY_BIN" operator add --org demo-org --subject demo-operator >/dev/null
+
 # DynamoDB Local keeps its tables in memory, so the demo station is new on every run, with a
 # strong generated password (or CSMS_DEMO_PASSWORD, 16-40 characters, for a pile configured once).
 DEMO_ID="${CSMS_DEMO_STATION:-CP-DEMO-1}"
@@ -30,7 +34,7 @@ The CSMS is running.
   subprotocol ocpp1.6 or ocpp2.0.1, Basic auth user ${DEMO_ID}, password ${DEMO_PASSWORD}
 
   App API:    ${CSMS_API_URL} (OpenAPI: ${CSMS_API_URL}/openapi.json)
-  a demo driver's token (local development issuer; also demo-operator, demo-admin):
+  a demo driver's token (local development issuer; also demo-operator of demo-org, demo-admin):
     curl -s -d grant_type=password -d username=demo-driver -d password=local-demo-password ${CSMS_ISSUER_URL}/oauth2/token
 
 In another terminal:

@@ -21,8 +21,8 @@ export interface Identity {
 }
 
 /**
- * The users of the app door: a Cognito user pool with the three groups, the custom attribute
- * `org` (claim `custom:org`: which operator organisation a user belongs to), a public app client
+ * The users of the app door: a Cognito user pool with the three groups (which organisation an
+ * operator acts for is data in OrganisationsTable, not a user attribute), a public app client
  * for the web apps (authorization code grant; no secret, so the apps must use PKCE, which Cognito
  * supports with S256 but cannot be told to require) and a hosted sign-in domain.
  */
@@ -37,9 +37,6 @@ export function addIdentity(stack: Stack, config: CsmsConfig): Identity {
       email: { required: true, mutable: true },
       fullname: { required: false, mutable: true },
     },
-    customAttributes: {
-      org: new cognito.StringAttribute({ mutable: true, minLen: 1, maxLen: 64 }),
-    },
     passwordPolicy: {
       minLength: 12,
       requireLowercase: true,
@@ -51,8 +48,7 @@ export function addIdentity(stack: Stack, config: CsmsConfig): Identity {
     mfa: cognito.Mfa.OPTIONAL,
     mfaSecondFactor: { otp: true, sms: false },
     accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-    // Essentials (Cognito's default plan for new pools) is the plan that can add claims such as
-    // custom:org to access tokens with a pre token generation trigger.
+    // Essentials: Cognito's default plan for new pools.
     featurePlan: cognito.FeaturePlan.ESSENTIALS,
     deletionProtection: config.deletionProtection,
     removalPolicy: config.removalPolicy,
@@ -91,10 +87,7 @@ export function addIdentity(stack: Stack, config: CsmsConfig): Identity {
     idTokenValidity: Duration.hours(1),
     refreshTokenValidity: Duration.days(30),
     readAttributes: new cognito.ClientAttributes()
-      .withStandardAttributes({ email: true, emailVerified: true, fullname: true })
-      .withCustomAttributes('org'),
-    // Never `custom:org`: a user must not move themselves into another organisation
-    // (UpdateUserAttributes with their own token); operators set it with AdminUpdateUserAttributes.
+      .withStandardAttributes({ email: true, emailVerified: true, fullname: true }),
     writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, fullname: true }),
   });
 

@@ -4,7 +4,6 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -38,6 +37,8 @@ export const SESSION_SUMMARY_ATTRIBUTES = ['summary', 'completed'];
  * (csms-aws `STATIONS_BY_ORGANISATION`, `TOKENS_BY_ORGANISATION`).
  */
 export const BY_ORGANISATION_INDEX = 'ByOrganisation';
+/** Global secondary index of OrganisationsTable: an organisation's operators (csms-aws `OPERATORS_BY_ORGANISATION`). */
+export const OPERATORS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 
 /**
  * The whole CSMS in one stack. Construct ids and environment variable names are a contract
@@ -145,6 +146,16 @@ export class CsmsStack extends Stack {
     // Remote commands: per station, its commands (`command#<id>`), its one outstanding-call slot
     // (`slot`) and its local authorization list (`locallist`).
     const commands = table('CommandsTable', 'stationId', 'entry', 'expiresAt');
+    // Organisations (`pk = organisation`, `sk = <id>`) and operator memberships
+    // (`pk = operator#<subject>`, `sk = membership`): an operator's organisation is one GetItem on
+    // every operator request. Only memberships carry `organisation`, so the index is sparse.
+    const organisations = table('OrganisationsTable', 'pk', 'sk');
+    organisations.addGlobalSecondaryIndex({
+      indexName: OPERATORS_BY_ORGANISATION_INDEX,
+      partitionKey: { name: 'organisation', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'subject', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
     const tables = {
       StationsTable: stations,
       ConnectionsTable: connections,
@@ -156,6 +167,7 @@ export class CsmsStack extends Stack {
       AnomaliesTable: anomalies,
       SessionsTable: sessions,
       CommandsTable: commands,
+      OrganisationsTable: organisations,
     };
 
     // ---- Functions -----------------------------------------------------------------------------
@@ -227,9 +239,6 @@ export class CsmsStack extends Stack {
     // few DynamoDB calls or one SQS send per request; 10 s leaves room for a cold start's JWKS
     // fetch, well within the HTTP API's 30 s integration timeout.
     const apiFn = rustFunction('ApiFunction', 'api', 256, Duration.seconds(10));
-    // pretoken copies a user's custom:org into the access token at sign-in and refresh: tiny and
-    // rare. Cognito waits at most 5 s for a trigger.
-    const preTokenFn = rustFunction('PreTokenFunction', 'pretoken', 128, Duration.seconds(5));
 
     // ---- Queues --------------------------------------------------------------------------------
     // FIFO with MessageGroupId = station id keeps each station's status changes in order.
@@ -491,13 +500,6 @@ export class CsmsStack extends Stack {
     // ---- Doors ---------------------------------------------------------------------------------
     const pileDoor = addPileDoor(this, api, config);
     const identity = addIdentity(this, config);
-    // Cognito puts custom attributes into ID tokens only; the API authorizes with access tokens
-    // and scopes operators by custom:org, so the trigger (event version 2, Essentials plan) adds it.
-    identity.userPool.addTrigger(
-      cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
-      preTokenFn,
-      cognito.LambdaVersion.V2_0,
-    );
     const appDoor = addAppDoor(this, apiFn, identity, config);
 
     // The app API: validates Cognito access tokens itself too (AUTH_*), reads the fleet's state,
@@ -514,9 +516,12 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
     apiFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
-    // Writes: stations (registration, location), tokens, and commands (the API records what it
-    // submits); everything else it only reads. Reads on stations include the ByGeoCell index.
+    apiFn.addEnvironment('ORGANISATIONS_TABLE', organisations.tableName);
+    // Writes: stations (registration, location), tokens, commands (the API records what it
+    // submits) and organisations (admins); everything else it only reads. Reads on stations
+    // include the ByGeoCell index.
     stations.grantReadWriteData(apiFn);
+    organisations.grantReadWriteData(apiFn);
     tokens.grantReadWriteData(apiFn);
     commands.grantReadWriteData(apiFn);
     connections.grantReadData(apiFn);
@@ -551,7 +556,6 @@ export class CsmsStack extends Stack {
           SessionsFunction: sessionsFn,
           CommandsFunction: commandsFn,
           ApiFunction: apiFn,
-          PreTokenFunction: preTokenFn,
         },
         queues: {
           StatusQueue: statusQueue,
@@ -579,6 +583,8 @@ export class CsmsStack extends Stack {
                     ? [TOKENS_BY_OWNER_INDEX, BY_ORGANISATION_INDEX]
                     : t === sessions
                       ? [SESSIONS_BY_OWNER_INDEX, SESSIONS_BY_ORGANISATION_INDEX]
+                      : t === organisations
+                        ? [OPERATORS_BY_ORGANISATION_INDEX]
                       : [],
             },
           ]),

@@ -25,19 +25,10 @@ describe('Cognito user pool', () => {
     expect(resource(destroyable, 'UserPool/Resource').Properties.DeletionProtection).toBe('INACTIVE');
   });
 
-  test('custom attribute org (mutable string): the custom:org claim', () => {
-    const org = (pool().Properties.Schema as any[]).find((a) => a.Name === 'org');
-    expect(org).toEqual(expect.objectContaining({ AttributeDataType: 'String', Mutable: true }));
-  });
-
-  test('pre token generation trigger (v2) puts custom:org into access tokens', () => {
-    const pool = Object.values(resourcesOfType(template, 'AWS::Cognito::UserPool'))[0];
-    expect(pool.Properties.LambdaConfig.PreTokenGenerationConfig).toEqual({
-      LambdaArn: { 'Fn::GetAtt': [logicalId(template, 'PreTokenFunction/Resource'), 'Arn'] },
-      LambdaVersion: 'V2_0',
-    });
-    const timeout = resource(template, 'PreTokenFunction/Resource').Properties.Timeout;
-    expect(timeout).toBeLessThanOrEqual(5);
+  test('no organisation attribute and no token trigger: memberships live in OrganisationsTable', () => {
+    const schema = (pool().Properties.Schema ?? []) as any[];
+    expect(schema.filter((a) => a.Name === 'org')).toEqual([]);
+    expect(pool().Properties.LambdaConfig).toBeUndefined();
   });
 
   test('groups drivers, operators, admins', () => {
@@ -58,9 +49,7 @@ describe('Cognito user pool', () => {
     expect(c.PreventUserExistenceErrors).toBe('ENABLED');
     expect(c.EnableTokenRevocation).toBe(true);
     expect(c.CallbackURLs).toEqual(['http://localhost:5173/auth/callback']);
-    // The app reads custom:org but a user can never change it.
-    expect(c.ReadAttributes).toContain('custom:org');
-    expect(c.WriteAttributes).not.toContain('custom:org');
+    expect(c.ReadAttributes).not.toContain('custom:org');
   });
 
   test('callback and logout URLs from context; http only for localhost', () => {

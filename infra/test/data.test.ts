@@ -15,6 +15,7 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['AnomaliesTable', 'stationId', 'entry', 'expiresAt'],
   ['SessionsTable', 'stationId', 'transaction', undefined],
   ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
+  ['OrganisationsTable', 'pk', 'sk', undefined],
 ];
 
 describe('tables', () => {
@@ -30,11 +31,12 @@ describe('tables', () => {
     const keySchema = [{ AttributeName: pk, KeyType: 'HASH' }];
     if (sk) keySchema.push({ AttributeName: sk, KeyType: 'RANGE' });
     expect(p.KeySchema).toEqual(keySchema);
-    // The table's keys, and the keys of its indexes (StationsTable's, TokensTable's, SessionsTable's).
+    // The table's keys, and the keys of its indexes.
     const indexKeys: Record<string, string[]> = {
       StationsTable: ['geoCell', 'geohash', 'organisation'],
       TokensTable: ['owner', 'organisation'],
       SessionsTable: ['owner', 'startedAt', 'organisation'],
+      OrganisationsTable: ['organisation', 'subject'],
     };
     expect(p.AttributeDefinitions).toEqual(
       [pk, sk, ...(indexKeys[id] ?? [])].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
@@ -76,7 +78,7 @@ describe('tables', () => {
       },
     ]);
     expect(p.AttributeDefinitions).toEqual(expect.arrayContaining([{ AttributeName: 'organisation', AttributeType: 'S' }]));
-    for (const [id] of TABLES.filter(([id]) => !['StationsTable', 'TokensTable', 'SessionsTable'].includes(id))) {
+    for (const [id] of TABLES.filter(([id]) => !['StationsTable', 'TokensTable', 'SessionsTable', 'OrganisationsTable'].includes(id))) {
       expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
     }
   });
@@ -115,6 +117,19 @@ describe('tables', () => {
     expect(resource(template, 'SessionsTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
       index('ByOwner', 'owner'),
       index('ByOrganisation', 'organisation'),
+    ]);
+  });
+
+  test('OrganisationsTable: the sparse ByOrganisation index (an organisation\'s operators), all attributes', () => {
+    expect(resource(template, 'OrganisationsTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'ByOrganisation',
+        KeySchema: [
+          { AttributeName: 'organisation', KeyType: 'HASH' },
+          { AttributeName: 'subject', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ]);
   });
 

@@ -70,7 +70,7 @@ describe('environment', () => {
     ApiFunction: [
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
-      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
+      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
     ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
@@ -111,6 +111,7 @@ describe('environment', () => {
     expect(a.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
     expect(a.COMMANDS_TABLE).toEqual({ Ref: id('CommandsTable/Resource') });
     expect(a.COMMANDS_QUEUE_URL).toEqual({ Ref: id('CommandsQueue/Resource') });
+    expect(a.ORGANISATIONS_TABLE).toEqual({ Ref: id('OrganisationsTable/Resource') });
     // The same value as every other function's, so the local stand-in resolves them alike.
     expect(a.COMMANDS_QUEUE_URL).toEqual(env(template, 'CommandsFunction').COMMANDS_QUEUE_URL);
   });
@@ -193,7 +194,7 @@ describe('IAM', () => {
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi',
+      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -250,9 +251,9 @@ describe('IAM', () => {
     }
   });
 
-  test('api: writes stations, tokens and commands, only reads the rest, only sends commands', () => {
+  test('api: writes stations, tokens, commands and organisations, only reads the rest, only sends commands', () => {
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-    for (const table of ['StationsTable', 'TokensTable', 'CommandsTable']) {
+    for (const table of ['StationsTable', 'TokensTable', 'CommandsTable', 'OrganisationsTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...writes]));
     }
     for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable']) {

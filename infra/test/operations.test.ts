@@ -103,8 +103,8 @@ describe('alarms', () => {
     const metrics = (a.Metrics as any[]).filter((m) => m.MetricStat);
     const names = metrics.map((m) => m.MetricStat.Metric.MetricName).sort();
     // The table itself, and each of its indexes (StationsTable: ByGeoCell, ByOrganisation; TokensTable:
-    // ByOwner, ByOrganisation; SessionsTable: ByOwner, ByOrganisation).
-    const indexes = ['StationsTable', 'TokensTable', 'SessionsTable'].includes(table) ? 3 : 1;
+    // ByOwner, ByOrganisation; SessionsTable: ByOwner, ByOrganisation; OrganisationsTable: ByOrganisation).
+    const indexes = ['StationsTable', 'TokensTable', 'SessionsTable'].includes(table) ? 3 : table === 'OrganisationsTable' ? 2 : 1;
     expect(names).toEqual([...Array(indexes).fill('ReadThrottleEvents'), ...Array(indexes).fill('WriteThrottleEvents')].sort());
     for (const m of metrics) {
       expect(m.MetricStat.Metric.Namespace).toBe('AWS/DynamoDB');

@@ -60,7 +60,7 @@ export function referencedIds(value: unknown): Set<string> {
 
 export const FUNCTIONS = [
   'ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction', 'SessionsFunction',
-  'CommandsFunction', 'ApiFunction', 'PreTokenFunction',
+  'CommandsFunction', 'ApiFunction',
 ];
 
 /** Construct ids of the dead-letter queues. */
@@ -72,5 +72,5 @@ export const DEAD_LETTER_QUEUES = [
 /** Construct ids of the tables. */
 export const TABLE_IDS = [
   'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'StationEventsTable', 'TokensTable',
-  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable',
+  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable',
 ];

@@ -44,9 +44,12 @@ CHECKS = [
 
 
 def token_for(subject: str, roles=(), organisation=None) -> str:
-    body = {"subject": subject, "roles": list(roles)}
+    """A token from the development issuer; with `organisation`, the subject is made its operator
+    (the membership, not the token, says which organisation an operator acts for)."""
     if organisation:
-        body["organisation"] = organisation
+        registry("org", "add", "--id", organisation)
+        registry("operator", "add", "--org", organisation, "--subject", subject)
+    body = {"subject": subject, "roles": list(roles)}
     request = urllib.request.Request(ISSUER_URL + "/dev/token", data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:

@@ -41,10 +41,21 @@ def http(method: str, path: str, token: str | None = None, body: dict | None = N
         return e.code, (json.loads(raw) if raw else None), dict(e.headers)
 
 
+def operator_of(organisation: str, subject: str) -> None:
+    """Makes `subject` an operator of `organisation` (created if need be) through the admin API:
+    memberships, not token claims, say who operates for which organisation."""
+    admin = token_for(f"admin-{uuid.uuid4().hex[:6]}", ["admin"])
+    status, body, _ = http("POST", "/v1/admin/organisations", admin, {"id": organisation, "name": organisation})
+    assert status in (201, 409), body
+    status, body, _ = http("PUT", f"/v1/admin/organisations/{organisation}/operators/{subject}", admin)
+    assert status == 200, body
+
+
 def token_for(subject: str, roles=(), organisation=None, lifetime_seconds=None) -> str:
-    body = {"subject": subject, "roles": list(roles)}
+    """A token from the development issuer; with `organisation`, the subject is made its operator."""
     if organisation:
-        body["organisation"] = organisation
+        operator_of(organisation, subject)
+    body = {"subject": subject, "roles": list(roles)}
     if lifetime_seconds is not None:
         body["lifetime_seconds"] = lifetime_seconds
     request = urllib.request.Request(ISSUER_URL + "/dev/token", data=json.dumps(body).encode(), method="POST",

@@ -6,6 +6,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use csms_auth::{Principal, Role};
+use csms_domain::Subject;
+use csms_domain::organisation;
 use std::sync::Arc;
 
 use crate::App;
@@ -56,18 +58,20 @@ impl Caller {
         }
     }
 
-    /// The organisation an operator acts for (403 without one). Every operator route asks here,
-    /// so where the organisation comes from is decided in one place.
-    pub async fn organisation_of(&self, _app: &App) -> Result<String, Problem> {
-        self.organisation().map(str::to_owned)
-    }
-
-    /// An operator's organisation (403 without one).
-    fn organisation(&self) -> Result<&str, Problem> {
+    /// The organisation an operator acts for: their membership, read on every call (one strongly
+    /// consistent GetItem), so an admin's change holds from the next request on, whatever the
+    /// token says. 403 without the operator role or without a membership.
+    pub async fn organisation_of(&self, app: &App) -> Result<String, Problem> {
         self.require(Role::Operator)?;
-        self.0
-            .organisation
-            .as_deref()
-            .ok_or_else(|| Problem::forbidden("your account has no organisation: ask an admin to set it"))
+        let no_organisation =
+            || Problem::forbidden("your account operates for no organisation: ask an admin to add you");
+        // A subject the store cannot hold has no membership either.
+        let Ok(subject) = Subject::parse(self.subject()) else {
+            return Err(no_organisation());
+        };
+        organisation::organisation_of(&*app.services.organisations, &subject)
+            .await?
+            .map(|id| id.as_str().to_owned())
+            .ok_or_else(no_organisation)
     }
 }

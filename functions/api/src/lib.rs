@@ -4,12 +4,14 @@
 //! the handlers below, so it cannot drift from them.
 //!
 //! Object-level authorization is decided here, per route: a driver reaches only commands they
-//! asked for and sessions of their own tokens; an operator only stations of their organisation.
+//! asked for and sessions of their own tokens; an operator only stations of the organisation their
+//! membership names (read on every call, [`caller::Caller::organisation_of`]).
 //! Anything else is answered 404, so ids of other people's objects are not confirmed.
 //!
 //! The domain does the work (the same code `csms-registry` calls): remote commands go through
 //! `commands::request` and the commands queue like every other sender.
 
+mod admin;
 pub mod caller;
 mod charging;
 mod contract;
@@ -53,6 +55,7 @@ pub struct App {
         (name = "stations", description = "Charging stations and their live availability"),
         (name = "charging", description = "A driver starts and stops charging"),
         (name = "operator", description = "Operators run their organisation's stations"),
+        (name = "admin", description = "Admins manage organisations and their operators"),
     )
 )]
 struct ApiDoc;
@@ -97,6 +100,10 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
             operator_tokens::change,
             operator_tokens::delete
         ))
+        .routes(routes!(admin::create_organisation, admin::organisations))
+        .routes(routes!(admin::organisation, admin::update_organisation))
+        .routes(routes!(admin::operators))
+        .routes(routes!(admin::add_operator, admin::remove_operator))
 }
 
 /// The OpenAPI document of the API.

@@ -43,6 +43,16 @@ async fn fixture() -> Fixture {
             password: None,
         };
         registry::register(&services, new, Utc::now()).await.unwrap();
+        // Its operator `op-<organisation>`: the membership, not the token, names the organisation.
+        let org = organisation::OrganisationId::parse(organisation).unwrap();
+        let store = &*services.organisations;
+        organisation::create(store, org.clone(), organisation.into(), Utc::now())
+            .await
+            .unwrap();
+        let subject = organisation::Subject::parse(&format!("op-{organisation}")).unwrap();
+        organisation::add_operator(store, &org, subject, Utc::now())
+            .await
+            .unwrap();
     }
     // A token the command-line tool registered without an organisation.
     let unassigned = TokenRecord {
@@ -69,7 +79,6 @@ impl Fixture {
         self.issuer.mint(
             &format!("op-{organisation}"),
             &[Role::Operator],
-            Some(organisation),
             None,
             AUDIENCE,
             Duration::from_secs(600),
@@ -78,7 +87,7 @@ impl Fixture {
 
     fn driver(&self, subject: &str) -> String {
         self.issuer
-            .mint(subject, &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(600))
+            .mint(subject, &[Role::Driver], None, AUDIENCE, Duration::from_secs(600))
     }
 
     async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {

@@ -57,9 +57,36 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
+    /// A token for `subject`; with an organisation, they are also made its operator (the
+    /// membership, not the token, is what the API reads), the organisation created if need be.
     fn token(&self, subject: &str, roles: &[Role], organisation: Option<&str>) -> String {
+        if let Some(raw) = organisation {
+            self.operator_of(raw, subject);
+        }
         self.issuer
-            .mint(subject, roles, organisation, None, AUDIENCE, Duration::from_secs(600))
+            .mint(subject, roles, None, AUDIENCE, Duration::from_secs(600))
+    }
+
+    fn operator_of(&self, organisation: &str, subject: &str) {
+        let id = OrganisationId::parse(organisation).unwrap();
+        let store = &self.world.organisations;
+        store
+            .organisations
+            .lock()
+            .unwrap()
+            .entry(id.clone())
+            .or_insert_with(|| Organisation {
+                id: id.clone(),
+                name: organisation.to_owned(),
+                created_at: Utc::now(),
+            });
+        let subject = Subject::parse(subject).unwrap();
+        let membership = Membership {
+            subject: subject.clone(),
+            organisation: id,
+            since: Utc::now(),
+        };
+        store.memberships.lock().unwrap().insert(subject, membership);
     }
 
     async fn call(
@@ -101,7 +128,7 @@ async fn requests_without_a_valid_token_get_401_problems() {
     assert_eq!(content_type, "application/problem+json");
     assert_eq!(body["status"], 401);
     let stranger = DevIssuer::generate("http://127.0.0.1:1/issuer");
-    let forged = stranger.mint("alice", &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(600));
+    let forged = stranger.mint("alice", &[Role::Driver], None, AUDIENCE, Duration::from_secs(600));
     assert_eq!(
         f.call("GET", "/v1/stations/CP-A", Some(&forged), None).await.0,
         StatusCode::UNAUTHORIZED
@@ -266,6 +293,10 @@ async fn the_openapi_document_is_public_and_describes_every_route() {
         "/v1/me/sessions/{stationId}/{transactionId}",
         "/v1/operator/sessions",
         "/v1/operator/sessions/{stationId}/{transactionId}",
+        "/v1/admin/organisations",
+        "/v1/admin/organisations/{organisationId}",
+        "/v1/admin/organisations/{organisationId}/operators",
+        "/v1/admin/organisations/{organisationId}/operators/{subject}",
     ] {
         assert!(
             paths.iter().any(|p| p.as_str() == path),
@@ -549,4 +580,211 @@ async fn a_command_timeout_out_of_range_is_a_400_not_a_panic() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{timeout}: {problem}");
         assert_eq!(content_type, "application/problem+json");
     }
+}
+
+#[tokio::test]
+async fn admins_create_rename_and_list_organisations() {
+    let f = fixture().await;
+    let admin = f.token("ada", &[Role::Admin], None);
+    let acme = json!({"id": "acme", "name": "Acme Charging"});
+    let (status, body, _) = f
+        .call("POST", "/v1/admin/organisations", Some(&admin), Some(acme.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (body["id"].as_str(), body["name"].as_str()),
+        (Some("acme"), Some("Acme Charging"))
+    );
+    let (status, body, content_type) = f
+        .call("POST", "/v1/admin/organisations", Some(&admin), Some(acme))
+        .await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::CONFLICT, "application/problem+json"),
+        "{body}"
+    );
+    for bad in [
+        json!({"id": "no spaces", "name": "x"}),
+        json!({"id": "ok", "name": "   "}),
+        json!({"id": "ok"}),
+        json!({"id": "ok", "name": "x", "extra": 1}),
+    ] {
+        let (status, body, _) = f
+            .call("POST", "/v1/admin/organisations", Some(&admin), Some(bad.clone()))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} -> {body}");
+    }
+    let (status, body, _) = f
+        .call(
+            "PATCH",
+            "/v1/admin/organisations/acme",
+            Some(&admin),
+            Some(json!({"name": "Acme"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["name"].as_str()),
+        (StatusCode::OK, Some("Acme")),
+        "{body}"
+    );
+    let (status, body, _) = f.call("GET", "/v1/admin/organisations/acme", Some(&admin), None).await;
+    assert_eq!((status, body["name"].as_str()), (StatusCode::OK, Some("Acme")));
+    for (method, body) in [("GET", None), ("PATCH", Some(json!({"name": "x"})))] {
+        let (status, _, _) = f.call(method, "/v1/admin/organisations/nope", Some(&admin), body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
+    }
+    assert_eq!(
+        f.call("GET", "/v1/admin/organisations/a%20b", Some(&admin), None)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    // Pages of two walk all five organisations once, by id.
+    for id in ["b", "c", "d", "e"] {
+        let body = json!({"id": id, "name": id});
+        f.call("POST", "/v1/admin/organisations", Some(&admin), Some(body))
+            .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/admin/organisations?limit=2".to_owned();
+    loop {
+        let (status, body, _) = f.call("GET", &path, Some(&admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page = body["organisations"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|o| o["id"].as_str().unwrap().to_owned()));
+        match body["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/v1/admin/organisations?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["acme", "b", "c", "d", "e"]);
+    assert_eq!(
+        f.call("GET", "/v1/admin/organisations?limit=0", Some(&admin), None)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn an_admins_membership_change_holds_at_once_for_the_operators_token() {
+    let f = fixture().await;
+    let admin = f.token("ada", &[Role::Admin], None);
+    f.call(
+        "POST",
+        "/v1/admin/organisations",
+        Some(&admin),
+        Some(json!({"id": "org-a", "name": "A"})),
+    )
+    .await;
+    // A token minted before olga is anyone's operator.
+    let olga = f.token("olga", &[Role::Operator], None);
+    let station = "/v1/operator/stations/CP-A";
+    assert_eq!(f.call("GET", station, Some(&olga), None).await.0, StatusCode::FORBIDDEN);
+    let membership = "/v1/admin/organisations/org-a/operators/olga";
+    for _ in 0..2 {
+        let (status, body, _) = f.call("PUT", membership, Some(&admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["organisationId"], "org-a");
+    }
+    assert_eq!(f.call("GET", station, Some(&olga), None).await.0, StatusCode::OK);
+    let (status, body, _) = f
+        .call("GET", "/v1/admin/organisations/org-a/operators", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["operators"][0]["subject"], "olga");
+    assert!(body.get("nextCursor").is_none());
+    // Moving her to org-b takes org-a's station away.
+    f.call(
+        "POST",
+        "/v1/admin/organisations",
+        Some(&admin),
+        Some(json!({"id": "org-b", "name": "B"})),
+    )
+    .await;
+    f.call(
+        "PUT",
+        "/v1/admin/organisations/org-b/operators/olga",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(f.call("GET", station, Some(&olga), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        f.call("GET", "/v1/operator/stations/CP-B", Some(&olga), None).await.0,
+        StatusCode::OK
+    );
+    // Removing her from org-a (not hers any more) changes nothing; from org-b ends it, twice fine.
+    let from_b = "/v1/admin/organisations/org-b/operators/olga";
+    assert_eq!(
+        f.call("DELETE", membership, Some(&admin), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        f.call("GET", "/v1/operator/stations/CP-B", Some(&olga), None).await.0,
+        StatusCode::OK
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            f.call("DELETE", from_b, Some(&admin), None).await.0,
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        f.call("GET", "/v1/operator/stations/CP-B", Some(&olga), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // An unknown organisation is 404 for every membership route.
+    for (method, path) in [
+        ("PUT", "/v1/admin/organisations/nope/operators/olga"),
+        ("DELETE", "/v1/admin/organisations/nope/operators/olga"),
+        ("GET", "/v1/admin/organisations/nope/operators"),
+    ] {
+        assert_eq!(
+            f.call(method, path, Some(&admin), None).await.0,
+            StatusCode::NOT_FOUND,
+            "{method} {path}"
+        );
+    }
+    assert_eq!(
+        f.call(
+            "PUT",
+            "/v1/admin/organisations/org-a/operators/a%20b",
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn only_admins_reach_admin_routes() {
+    let f = fixture().await;
+    let driver = f.token("alice", &[Role::Driver], None);
+    let operator = f.token("olga", &[Role::Operator], Some("org-a"));
+    for token in [&driver, &operator] {
+        for (method, path, body) in [
+            ("POST", "/v1/admin/organisations", Some(json!({"id": "x", "name": "x"}))),
+            ("GET", "/v1/admin/organisations", None),
+            ("GET", "/v1/admin/organisations/org-a", None),
+            ("PATCH", "/v1/admin/organisations/org-a", Some(json!({"name": "x"}))),
+            ("GET", "/v1/admin/organisations/org-a/operators", None),
+            ("PUT", "/v1/admin/organisations/org-a/operators/olga", None),
+            ("DELETE", "/v1/admin/organisations/org-a/operators/olga", None),
+        ] {
+            let (status, _, content_type) = f.call(method, path, Some(token), body).await;
+            assert_eq!(
+                (status, content_type.as_str()),
+                (StatusCode::FORBIDDEN, "application/problem+json"),
+                "{method} {path}"
+            );
+        }
+    }
+    assert_eq!(
+        f.call("GET", "/v1/admin/organisations", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }

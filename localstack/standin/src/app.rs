@@ -55,9 +55,9 @@ pub const MESSAGE_FUNCTION: &str = "MessageFunction";
 pub const DISCONNECT_FUNCTION: &str = "DisconnectFunction";
 /// Construct id of the app API function, behind the HTTP API.
 pub const API_FUNCTION: &str = "ApiFunction";
-/// Functions the stand-in does not run because its local door does their job: the Cognito pre
-/// token generation trigger (the development issuer writes `custom:org` into its tokens itself).
-pub const NOT_RUN_LOCALLY: &[&str] = &["PreTokenFunction"];
+/// Functions the stand-in does not run because its local door does their job (none today: the
+/// Cognito trigger that copied `custom:org` into tokens is gone with the claim).
+pub const NOT_RUN_LOCALLY: &[&str] = &[];
 pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

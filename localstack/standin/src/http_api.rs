@@ -3,11 +3,13 @@
 //!
 //! LOCAL DEVELOPMENT ONLY. The issuer at `/local-issuer` has a key made at start-up, publishes it
 //! as a JWKS, and hands out access tokens shaped like Amazon Cognito's: to the seeded demo users
-//! (`demo-driver`, `demo-operator` of organisation `demo-org`, `demo-admin`, password
-//! [`DEMO_PASSWORD`]) through an OAuth2 password grant, and to any user a test describes through
-//! `POST /local-issuer/dev/token`. For the tests of the door it also signs any claims a test
-//! chooses (`POST /local-issuer/dev/sign`, with its real key or a key it never publishes) and rotates
-//! its key (`POST /local-issuer/dev/rotate`). In AWS the issuer is the Cognito user pool.
+//! (`demo-driver`, `demo-operator`, `demo-admin`, password [`DEMO_PASSWORD`]) through an OAuth2
+//! password grant, and to any user a test describes through `POST /local-issuer/dev/token`. For
+//! the tests of the door it also signs any claims a test chooses (`POST /local-issuer/dev/sign`,
+//! with its real key or a key it never publishes) and rotates its key (`POST
+//! /local-issuer/dev/rotate`). In AWS the issuer is the Cognito user pool. Tokens carry no
+//! organisation: an operator's organisation is their membership in OrganisationsTable
+//! (`scripts/run.sh` makes `demo-operator` an operator of `demo-org`).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -29,11 +31,11 @@ pub const AUDIENCE: &str = "csms-local-app";
 pub const DEMO_PASSWORD: &str = "local-demo-password";
 const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The seeded demo users: (username, roles, organisation).
-const DEMO_USERS: &[(&str, &[Role], Option<&str>)] = &[
-    ("demo-driver", &[Role::Driver], None),
-    ("demo-operator", &[Role::Operator], Some("demo-org")),
-    ("demo-admin", &[Role::Admin], None),
+/// The seeded demo users: (username, roles).
+const DEMO_USERS: &[(&str, &[Role])] = &[
+    ("demo-driver", &[Role::Driver]),
+    ("demo-operator", &[Role::Operator]),
+    ("demo-admin", &[Role::Admin]),
 ];
 
 /// Routes that API Gateway serves without the authorizer.
@@ -55,7 +57,6 @@ struct DevToken {
     subject: String,
     #[serde(default)]
     roles: Vec<Role>,
-    organisation: Option<String>,
     email: Option<String>,
     /// Seconds; negative makes an expired token (for tests of the refusal).
     lifetime_seconds: Option<i64>,
@@ -65,11 +66,10 @@ fn token_response(
     issuer: &DevIssuer,
     subject: &str,
     roles: &[Role],
-    organisation: Option<&str>,
     email: Option<&str>,
     lifetime: Duration,
 ) -> Response {
-    let token = issuer.mint(subject, roles, organisation, email, AUDIENCE, lifetime);
+    let token = issuer.mint(subject, roles, email, AUDIENCE, lifetime);
     Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs()})).into_response()
 }
 
@@ -84,9 +84,9 @@ async fn password_grant(State(Issuer(issuer)): State<Issuer>, Form(grant): Form<
             "only the password grant, for the demo users",
         );
     }
-    match DEMO_USERS.iter().find(|(name, _, _)| *name == grant.username) {
-        Some((name, roles, organisation)) if grant.password == DEMO_PASSWORD => {
-            token_response(&issuer, name, roles, *organisation, None, TOKEN_LIFETIME)
+    match DEMO_USERS.iter().find(|(name, _)| *name == grant.username) {
+        Some((name, roles)) if grant.password == DEMO_PASSWORD => {
+            token_response(&issuer, name, roles, None, TOKEN_LIFETIME)
         }
         _ => oauth_error(
             StatusCode::BAD_REQUEST,
@@ -111,7 +111,6 @@ async fn dev_token(State(Issuer(issuer)): State<Issuer>, Json(request): Json<Dev
         &issuer,
         &request.subject,
         &request.roles,
-        request.organisation.as_deref(),
         request.email.as_deref(),
         Duration::from_secs(lifetime as u64),
     )

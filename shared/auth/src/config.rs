@@ -10,8 +10,6 @@ pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
 pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 /// Default claim holding the groups roles come from (Cognito's).
 pub const DEFAULT_GROUPS_CLAIM: &str = "cognito:groups";
-/// Default claim holding the organisation (a Cognito custom attribute).
-pub const DEFAULT_ORGANISATION_CLAIM: &str = "custom:org";
 
 /// What a [`crate::Verifier`] accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +29,11 @@ pub struct VerifierConfig {
     pub refetch_interval: Duration,
     /// The claim roles come from.
     pub groups_claim: String,
-    /// The claim the organisation comes from.
-    pub organisation_claim: String,
 }
 
 impl VerifierConfig {
     /// A configuration with the defaults: JWKS at `<issuer>/.well-known/jwks.json`, no `token_use`
-    /// requirement, 60 s leeway, one refetch per 60 s, `cognito:groups`, `custom:org`.
+    /// requirement, 60 s leeway, one refetch per 60 s, `cognito:groups`.
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> VerifierConfig {
         let issuer = issuer.into();
         VerifierConfig {
@@ -48,7 +44,6 @@ impl VerifierConfig {
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             refetch_interval: DEFAULT_REFETCH_INTERVAL,
             groups_claim: DEFAULT_GROUPS_CLAIM.to_owned(),
-            organisation_claim: DEFAULT_ORGANISATION_CLAIM.to_owned(),
         }
     }
 
@@ -107,7 +102,6 @@ mod tests {
         assert_eq!(c.leeway_seconds, 60);
         assert_eq!(c.refetch_interval, Duration::from_secs(60));
         assert_eq!(c.groups_claim, "cognito:groups");
-        assert_eq!(c.organisation_claim, "custom:org");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value, json};
 
-use crate::config::{DEFAULT_GROUPS_CLAIM, DEFAULT_ORGANISATION_CLAIM, VerifierConfig, default_jwks_url};
+use crate::config::{DEFAULT_GROUPS_CLAIM, VerifierConfig, default_jwks_url};
 use crate::error::JwksFetchError;
 use crate::jwks::JwksSource;
 use crate::principal::Role;
@@ -120,8 +120,9 @@ impl DevIssuer {
 
     /// A signed access token shaped like Cognito's: `iss`, `sub`, `username`, `iat`, `nbf` (now),
     /// `exp` (now + `lifetime`), `jti`, `token_use: "access"`, `client_id: audience`, `cognito:groups`
-    /// (the roles' group names; absent when there are none, as in Cognito), `custom:org` and `email`
-    /// when given. The header has `alg: ES256`, `typ: JWT` and the current `kid`.
+    /// (the roles' group names; absent when there are none, as in Cognito) and `email` when given.
+    /// No organisation: who operates for which organisation is data the API reads, not a claim.
+    /// The header has `alg: ES256`, `typ: JWT` and the current `kid`.
     ///
     /// # Panics
     /// If signing fails, which only a broken system random number generator can cause.
@@ -129,7 +130,6 @@ impl DevIssuer {
         &self,
         subject: &str,
         roles: &[Role],
-        organisation: Option<&str>,
         email: Option<&str>,
         audience: &str,
         lifetime: Duration,
@@ -151,9 +151,6 @@ impl DevIssuer {
         let groups: BTreeSet<&str> = roles.iter().map(|r| r.group()).collect();
         if !groups.is_empty() {
             claims.insert(DEFAULT_GROUPS_CLAIM.into(), json!(groups));
-        }
-        if let Some(org) = organisation {
-            claims.insert(DEFAULT_ORGANISATION_CLAIM.into(), json!(org));
         }
         if let Some(email) = email {
             claims.insert("email".into(), json!(email));
@@ -277,7 +274,6 @@ mod tests {
         let token = issuer.mint(
             "user-1",
             &[Role::Operator, Role::Driver],
-            Some("acme"),
             Some("a@example.org"),
             "app",
             Duration::from_secs(300),
@@ -289,12 +285,11 @@ mod tests {
         assert_eq!(claims["token_use"], "access");
         assert_eq!(claims["client_id"], "app");
         assert_eq!(claims["cognito:groups"], json!(["drivers", "operators"]));
-        assert_eq!(claims["custom:org"], "acme");
         assert_eq!(claims["email"], "a@example.org");
         assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 300);
         assert_eq!(claims["nbf"], claims["iat"]);
         assert!(claims.get("aud").is_none());
-        let no_roles = issuer.mint("user-2", &[], None, None, "app", Duration::from_secs(60));
+        let no_roles = issuer.mint("user-2", &[], None, "app", Duration::from_secs(60));
         let payload = no_roles.split('.').nth(1).unwrap();
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         assert!(claims.get("cognito:groups").is_none() && claims.get("custom:org").is_none());

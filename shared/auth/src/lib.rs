@@ -30,8 +30,7 @@ mod principal;
 mod verifier;
 
 pub use config::{
-    DEFAULT_GROUPS_CLAIM, DEFAULT_LEEWAY_SECONDS, DEFAULT_ORGANISATION_CLAIM, DEFAULT_REFETCH_INTERVAL, VerifierConfig,
-    default_jwks_url,
+    DEFAULT_GROUPS_CLAIM, DEFAULT_LEEWAY_SECONDS, DEFAULT_REFETCH_INTERVAL, VerifierConfig, default_jwks_url,
 };
 pub use dev_issuer::DevIssuer;
 pub use error::{AuthError, ConfigError, JwksFetchError};

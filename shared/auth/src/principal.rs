@@ -45,8 +45,6 @@ pub struct Principal {
     /// Roles from the groups claim; unknown groups are ignored. May be empty: the API decides what a
     /// person without a role may do.
     pub roles: BTreeSet<Role>,
-    /// The organisation claim (default `custom:org`), when present and a non-empty string.
-    pub organisation: Option<String>,
     /// The `email` claim, when present and a non-empty string.
     pub email: Option<String>,
 }
@@ -58,16 +56,10 @@ impl Principal {
     }
 
     /// Builds the principal from verified claims. The caller has checked that `sub` is a non-empty string.
-    pub(crate) fn from_claims(
-        subject: String,
-        claims: &Map<String, Value>,
-        groups_claim: &str,
-        organisation_claim: &str,
-    ) -> Principal {
+    pub(crate) fn from_claims(subject: String, claims: &Map<String, Value>, groups_claim: &str) -> Principal {
         Principal {
             subject,
             roles: roles_from(claims.get(groups_claim)),
-            organisation: non_empty_string(claims.get(organisation_claim)),
             email: non_empty_string(claims.get("email")),
         }
     }
@@ -107,7 +99,7 @@ mod tests {
     #[test]
     fn roles_come_from_known_groups_only() {
         let c = claims(json!({"cognito:groups": ["drivers", "admins", "Admins", "staff", 7]}));
-        let p = Principal::from_claims("u".into(), &c, "cognito:groups", "custom:org");
+        let p = Principal::from_claims("u".into(), &c, "cognito:groups");
         assert_eq!(p.roles, BTreeSet::from([Role::Driver, Role::Admin]));
         assert!(p.has_role(Role::Admin) && !p.has_role(Role::Operator));
     }
@@ -115,16 +107,15 @@ mod tests {
     #[test]
     fn groups_as_a_space_separated_string_are_understood() {
         let c = claims(json!({"groups": "operators drivers"}));
-        let p = Principal::from_claims("u".into(), &c, "groups", "custom:org");
+        let p = Principal::from_claims("u".into(), &c, "groups");
         assert_eq!(p.roles, BTreeSet::from([Role::Driver, Role::Operator]));
     }
 
     #[test]
     fn no_groups_means_no_roles_and_empty_strings_are_absent() {
         let c = claims(json!({"cognito:groups": {"not": "a list"}, "custom:org": "", "email": 5}));
-        let p = Principal::from_claims("u".into(), &c, "cognito:groups", "custom:org");
+        let p = Principal::from_claims("u".into(), &c, "cognito:groups");
         assert!(p.roles.is_empty());
-        assert_eq!(p.organisation, None);
         assert_eq!(p.email, None);
     }
 

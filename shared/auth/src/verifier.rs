@@ -122,12 +122,7 @@ impl Verifier {
         }
         let claims = self.decode(token, alg, &key)?;
         let subject = self.check_claims(&claims)?;
-        let principal = Principal::from_claims(
-            subject,
-            &claims,
-            &self.config.groups_claim,
-            &self.config.organisation_claim,
-        );
+        let principal = Principal::from_claims(subject, &claims, &self.config.groups_claim);
         Ok((principal, claims))
     }
 

@@ -48,7 +48,7 @@ async fn http_jwks_source_fetches_keys_from_a_loopback_server() {
         verifier.config().jwks_url,
         format!("{base}/dev-issuer/.well-known/jwks.json")
     );
-    let token = issuer.mint("driver-7", &[Role::Driver], None, None, "app", Duration::from_secs(300));
+    let token = issuer.mint("driver-7", &[Role::Driver], None, "app", Duration::from_secs(300));
     let principal = verifier.verify(&token).await.unwrap();
     assert_eq!(principal.subject, "driver-7");
     assert!(principal.has_role(Role::Driver));
@@ -57,7 +57,7 @@ async fn http_jwks_source_fetches_keys_from_a_loopback_server() {
 
     // After a rotation the new key is fetched once; the old key's tokens keep verifying.
     issuer.rotate();
-    let rotated = issuer.mint("driver-7", &[], None, None, "app", Duration::from_secs(300));
+    let rotated = issuer.mint("driver-7", &[], None, "app", Duration::from_secs(300));
     verifier.verify(&rotated).await.unwrap();
     verifier.verify(&token).await.unwrap();
     assert_eq!(hits.load(Ordering::SeqCst), 2);
@@ -95,6 +95,6 @@ async fn jwks_endpoint_down_gives_jwks_unavailable() {
     drop(listener);
     let issuer = DevIssuer::generate(format!("http://{addr}/dev-issuer"));
     let verifier = Verifier::from_config(issuer.verifier_config("app")).unwrap();
-    let token = issuer.mint("u", &[], None, None, "app", Duration::from_secs(60));
+    let token = issuer.mint("u", &[], None, "app", Duration::from_secs(60));
     assert_eq!(refused(&verifier, &token).await, AuthError::JwksUnavailable);
 }

@@ -30,13 +30,12 @@ async fn valid_es256_is_accepted() {
 }
 
 #[tokio::test]
-async fn dev_issuer_tokens_are_accepted_with_roles_organisation_and_email() {
+async fn dev_issuer_tokens_are_accepted_with_roles_and_email() {
     let issuer = DevIssuer::generate("http://127.0.0.1:4010/dev-issuer");
     let verifier = Verifier::new(issuer.verifier_config("app"), Arc::new(issuer.clone()));
     let token = issuer.mint(
         "op-1",
         &[Role::Operator, Role::Admin],
-        Some("acme-charging"),
         Some("op@example.org"),
         "app",
         Duration::from_secs(600),
@@ -44,11 +43,10 @@ async fn dev_issuer_tokens_are_accepted_with_roles_organisation_and_email() {
     let (principal, claims) = verifier.verify_with_claims(&token).await.unwrap();
     assert_eq!(principal.subject, "op-1");
     assert_eq!(principal.roles, BTreeSet::from([Role::Operator, Role::Admin]));
-    assert_eq!(principal.organisation.as_deref(), Some("acme-charging"));
     assert_eq!(principal.email.as_deref(), Some("op@example.org"));
     assert_eq!(claims["client_id"], "app");
     // Another audience's token from the same issuer is not accepted.
-    let other = issuer.mint("op-1", &[], None, None, "other-app", Duration::from_secs(600));
+    let other = issuer.mint("op-1", &[], None, "other-app", Duration::from_secs(600));
     assert_eq!(refused(&verifier, &other).await, AuthError::WrongAudience);
 }
 
@@ -61,23 +59,21 @@ async fn no_role_still_gives_a_principal_and_unknown_groups_are_ignored() {
         .await
         .unwrap();
     assert!(none.roles.is_empty());
-    assert_eq!((none.organisation, none.email), (None, None));
+    assert_eq!(none.email, None);
     let unknown = claims_with(json!({"cognito:groups": ["superusers", "admins", "ADMINS"]}));
     let principal = verifier.verify(&key.token(&unknown)).await.unwrap();
     assert_eq!(principal.roles, BTreeSet::from([Role::Admin]));
 }
 
 #[tokio::test]
-async fn groups_and_organisation_claim_names_are_configurable() {
+async fn the_groups_claim_name_is_configurable() {
     let key = TestKey::ec("ec-1");
     let mut config = config();
     config.groups_claim = "roles".into();
-    config.organisation_claim = "org".into();
     let (verifier, _) = verifier_with(config, &[&key]);
     let claims = claims_with(json!({"roles": ["operators"], "org": "acme", "custom:org": "ignored"}));
     let principal = verifier.verify(&key.token(&claims)).await.unwrap();
     assert_eq!(principal.roles, BTreeSet::from([Role::Operator]));
-    assert_eq!(principal.organisation.as_deref(), Some("acme"));
 }
 
 // ---- time ----
@@ -541,7 +537,7 @@ async fn key_rotation_old_and_new_tokens_both_verify() {
         short_interval(issuer.verifier_config(AUDIENCE)),
         source.clone(),
     ));
-    let mint = |issuer: &DevIssuer| issuer.mint("u", &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(300));
+    let mint = |issuer: &DevIssuer| issuer.mint("u", &[Role::Driver], None, AUDIENCE, Duration::from_secs(300));
 
     let old_tokens: Vec<String> = (0..20).map(|_| mint(&issuer)).collect();
     verifier.verify(&old_tokens[0]).await.unwrap();
@@ -584,7 +580,7 @@ async fn an_unknown_kid_just_before_a_rotation_does_not_lock_new_key_tokens_out(
     let issuer = DevIssuer::generate(ISSUER);
     let source = Arc::new(InMemoryJwksSource::new(issuer.jwks()));
     let verifier = Verifier::new(issuer.verifier_config(AUDIENCE), source.clone());
-    let mint = |issuer: &DevIssuer| issuer.mint("u", &[Role::Driver], None, None, AUDIENCE, Duration::from_secs(300));
+    let mint = |issuer: &DevIssuer| issuer.mint("u", &[Role::Driver], None, AUDIENCE, Duration::from_secs(300));
     let old = mint(&issuer);
     verifier.verify(&old).await.unwrap();
     let attacker = TestKey::ec("made-up");

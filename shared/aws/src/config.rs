@@ -21,6 +21,7 @@ pub struct Config {
     pub commands_table: Option<String>,
     pub commands_queue_url: Option<String>,
     pub command_deadlines_queue_url: Option<String>,
+    pub organisations_table: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,7 @@ impl Config {
             commands_table: lookup("COMMANDS_TABLE"),
             commands_queue_url: lookup("COMMANDS_QUEUE_URL"),
             command_deadlines_queue_url: lookup("COMMAND_DEADLINES_QUEUE_URL"),
+            organisations_table: lookup("ORGANISATIONS_TABLE"),
         })
     }
 }

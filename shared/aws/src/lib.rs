@@ -12,6 +12,7 @@ pub mod events;
 pub mod geo;
 pub mod lambda;
 pub mod local_list;
+pub mod organisations;
 mod page;
 pub mod sqs;
 pub mod wire;
@@ -84,6 +85,10 @@ pub fn services_with(
             }),
             local_lists: Arc::new(local_list::LocalLists(table(&config.commands_table, "COMMANDS_TABLE"))),
         },
+        organisations: Arc::new(organisations::Organisations(table(
+            &config.organisations_table,
+            "ORGANISATIONS_TABLE",
+        ))),
     }
 }
 

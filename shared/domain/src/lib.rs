@@ -6,6 +6,8 @@
 //! 2.0.1 transaction events ([`transaction_event`]), and the session record they feed
 //! ([`session`]), exactly once under at-least-once delivery.
 //!
+//! Organisations and their operators ([`organisation`]): who operates for which organisation.
+//!
 //! Remote commands ([`command`]): CALLs the CSMS sends, one outstanding per station, completed by
 //! the pile's answer or failed with a reason.
 
@@ -19,6 +21,7 @@ pub mod id_token;
 pub mod local_list;
 pub mod memory;
 pub mod meter;
+pub mod organisation;
 pub mod page;
 pub mod ports;
 pub mod registry;
@@ -36,6 +39,7 @@ pub use command::{
 };
 pub use connection::{Connection, choose_protocol};
 pub use credentials::{Password, PasswordError, PasswordHash};
+pub use organisation::{Membership, Organisation, OrganisationId, Subject};
 pub use page::{Cursor, Page, PageRequest};
 pub use ports::{CommandServices, Services, StationChanges, StoreError};
 pub use station::{

@@ -311,6 +311,7 @@ pub struct MemoryWorld {
     pub commands: Arc<MemoryCommands>,
     pub command_queue: Arc<MemoryCommandQueue>,
     pub local_lists: Arc<crate::local_list::MemoryLocalLists>,
+    pub organisations: Arc<crate::organisation::MemoryOrganisations>,
 }
 
 impl MemoryWorld {
@@ -331,6 +332,7 @@ impl MemoryWorld {
                 queue: self.command_queue.clone(),
                 local_lists: self.local_lists.clone(),
             },
+            organisations: self.organisations.clone(),
         }
     }
 }

@@ -184,6 +184,8 @@ pub struct Services {
     pub boot_policy: BootPolicy,
     pub charging: ChargingServices,
     pub commands: CommandServices,
+    /// Organisations and who operates for them.
+    pub organisations: Arc<dyn crate::organisation::OrganisationStore>,
 }
 
 /// The ports of remote commands.

@@ -3,6 +3,7 @@
 //! as `scripts/run.sh` writes them for the local stack and the CDK outputs name them in AWS.
 
 mod commands;
+mod organisations;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "csms-registry",
-    about = "Register and inspect charging stations, id tokens and charging sessions",
+    about = "Register and inspect charging stations, id tokens, charging sessions and organisations",
     version
 )]
 struct Cli {
@@ -132,6 +133,16 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Organisations: `org add|list|show`.
+    Org {
+        #[command(subcommand)]
+        command: organisations::OrgCommand,
+    },
+    /// Who operates for which organisation: `operator add|remove|list`.
+    Operator {
+        #[command(subcommand)]
+        command: organisations::OperatorCommand,
+    },
     /// A station's charging sessions, oldest first.
     Sessions {
         #[arg(long)]
@@ -232,7 +243,7 @@ enum TokenCommand {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub(crate) enum CliError {
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
@@ -243,6 +254,8 @@ enum CliError {
     Store(#[from] csms_domain::StoreError),
     #[error("configuration: {0}")]
     Config(#[from] csms_aws::config::ConfigError),
+    #[error(transparent)]
+    Organisation(#[from] csms_domain::organisation::OrganisationError),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -415,6 +428,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token {
             command: TokenCommand::List,
         } => tokens(&services, cli.json).await?,
+        Command::Org { command } => organisations::org(&services, command, cli.json).await?,
+        Command::Operator { command } => organisations::operator(&services, command, cli.json).await?,
         Command::Sessions { id } => sessions(&services, &station_id(&id)?, cli.json).await?,
         Command::Anomalies { id } => anomalies(&services, &station_id(&id)?, cli.json).await?,
         Command::Command {
