@@ -120,7 +120,6 @@ impl From<OrganisationError> for Problem {
         (status = 201, description = "Created", body = OrganisationView,
          headers(("Location" = String, description = "The organisation's URL"))),
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An organisation with this id exists", body = Problem, content_type = "application/problem+json"),
     )
@@ -151,7 +150,6 @@ pub async fn create_organisation(
     responses(
         (status = 200, description = "Organisations, by id", body = OrganisationList),
         (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -179,7 +177,6 @@ pub async fn organisations(
     responses(
         (status = 200, description = "The organisation", body = OrganisationView),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -210,7 +207,6 @@ pub async fn organisation(
     responses(
         (status = 200, description = "The organisation as changed", body = OrganisationView),
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -237,7 +233,6 @@ pub async fn update_organisation(
     responses(
         (status = 200, description = "Operators, by subject", body = OperatorList),
         (status = 400, description = "Malformed id, invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -272,7 +267,6 @@ pub async fn operators(
     responses(
         (status = 200, description = "The membership", body = OperatorView),
         (status = 400, description = "Malformed id or subject", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -302,7 +296,6 @@ pub async fn add_operator(
     responses(
         (status = 204, description = "They are not an operator of this organisation (any more)"),
         (status = 400, description = "Malformed id or subject", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
     )

@@ -67,7 +67,6 @@ async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain:
     responses(
         (status = 202, description = "Remote start submitted", body = CommandView),
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver, or the token may not charge", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station or token of yours", body = Problem, content_type = "application/problem+json"),
     )
@@ -128,7 +127,6 @@ pub async fn start(
     responses(
         (status = 202, description = "Remote stop submitted", body = CommandView),
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
     )
@@ -194,7 +192,6 @@ pub async fn stop(
     responses(
         (status = 200, description = "The command", body = CommandView),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such command of yours (yet: it is recorded within a second of its submission)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -257,7 +254,6 @@ pub struct PageQuery {
     responses(
         (status = 200, description = "Your tokens, by token id", body = TokenList),
         (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
     )
 )]

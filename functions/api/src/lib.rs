@@ -130,5 +130,53 @@ pub fn router(app: Arc<App>) -> Router {
             }),
         )
         .fallback(|| async { Problem::not_found("no such route") })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
+}
+
+/// A handler panicked: a bug of ours. The caller gets the same 500 problem as any failure of
+/// ours, not a dropped connection; the panic's message goes to the log only.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "handler panicked");
+    axum::response::IntoResponse::into_response(Problem::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "temporary failure, retry later",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_500_problem_without_its_message() {
+        let router = axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    let detail: Option<&str> = None;
+                    detail.expect("secret detail")
+                }),
+            )
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(super::panicked));
+        let response = router
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains("\"status\":500") && !text.contains("secret"), "{text}");
+    }
 }

@@ -256,7 +256,6 @@ async fn own_station(app: &App, caller: &Caller, raw: &str) -> Result<Station, P
     responses(
         (status = 200, description = "A page of your organisation's stations", body = StationPage),
         (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -291,7 +290,6 @@ pub async fn stations(
         (status = 201, description = "Registered; the password is shown this once", body = StationCredentials,
          headers(("Cache-Control" = String, description = "no-store"))),
         (status = 400, description = "Invalid station", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The station id is taken", body = Problem, content_type = "application/problem+json"),
     )
@@ -339,7 +337,6 @@ pub async fn register(
         (status = 200, description = "The new password, shown this once", body = StationCredentials,
          headers(("Cache-Control" = String, description = "no-store"))),
         (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -371,7 +368,6 @@ pub async fn rotate_password(
     responses(
         (status = 200, description = "The station as changed", body = OperatorStationView),
         (status = 400, description = "Invalid change", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -408,7 +404,6 @@ pub async fn change(
     responses(
         (status = 204, description = "Decommissioned"),
         (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -462,7 +457,6 @@ pub struct StatusHistoryPage {
     responses(
         (status = 200, description = "A page of the station's status history", body = StatusHistoryPage),
         (status = 400, description = "Malformed station id, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -505,7 +499,6 @@ pub async fn status_history(
     responses(
         (status = 200, description = "The station", body = OperatorStationView),
         (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -529,7 +522,6 @@ pub async fn station(
     responses(
         (status = 202, description = "Submitted", body = CommandView),
         (status = 400, description = "Malformed station id, unknown action or invalid payload", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -565,7 +557,6 @@ pub async fn submit_command(
     responses(
         (status = 200, description = "A page of the commands", body = CommandList),
         (status = 400, description = "Malformed station id, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )

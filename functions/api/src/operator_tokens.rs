@@ -147,7 +147,6 @@ fn path_token(raw: &str) -> Result<IdToken, Problem> {
     responses(
         (status = 200, description = "A page of your organisation's tokens", body = OperatorTokenPage),
         (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -178,7 +177,6 @@ pub async fn tokens(
         (status = 201, description = "Registered", body = OperatorTokenView),
         (status = 200, description = "Your organisation's token, replaced", body = OperatorTokenView),
         (status = 400, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The token is registered by another organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -218,7 +216,6 @@ pub async fn register(
     responses(
         (status = 200, description = "The token", body = OperatorTokenView),
         (status = 400, description = "Malformed token", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -245,7 +242,6 @@ pub async fn token(
     responses(
         (status = 200, description = "The token as changed", body = OperatorTokenView),
         (status = 400, description = "Invalid change", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -286,7 +282,6 @@ pub async fn change(
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed token", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token in your organisation", body = Problem, content_type = "application/problem+json"),
     )

@@ -232,7 +232,6 @@ fn query(query: Result<Query<SessionQuery>, QueryRejection>) -> Result<SessionQu
     responses(
         (status = 200, description = "Your sessions", body = SessionList),
         (status = 400, description = "Invalid filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -266,7 +265,6 @@ pub async fn my_sessions(
     responses(
         (status = 200, description = "The session", body = SessionDetail),
         (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
     )
@@ -294,7 +292,6 @@ pub async fn my_session(
     responses(
         (status = 200, description = "The sessions", body = SessionList),
         (status = 400, description = "Invalid filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator, or no organisation", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -328,7 +325,6 @@ pub async fn operator_sessions(
     responses(
         (status = 200, description = "The session", body = SessionDetail),
         (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator, or no organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session in your organisation", body = Problem, content_type = "application/problem+json"),
     )

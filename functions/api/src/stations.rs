@@ -139,7 +139,6 @@ pub struct NearbyStations {
     responses(
         (status = 200, description = "Stations within the radius", body = NearbyStations),
         (status = 400, description = "Invalid point, radius or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn near(
@@ -189,7 +188,6 @@ pub(crate) fn station_id(raw: &str) -> Result<StationId, Problem> {
     responses(
         (status = 200, description = "The station", body = StationView),
         (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station", body = Problem, content_type = "application/problem+json"),
     )
 )]
