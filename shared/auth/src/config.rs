@@ -8,6 +8,9 @@ use crate::error::ConfigError;
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
 /// Default minimum time between two JWKS refetches caused by unknown key ids.
 pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// Default age after which the cached key set is fetched again before it is used, so a key the
+/// issuer has withdrawn stops verifying within about this long even when no unknown `kid` comes.
+pub const DEFAULT_MAX_KEY_SET_AGE: Duration = Duration::from_secs(3600);
 /// Default claim holding the groups roles come from (Cognito's).
 pub const DEFAULT_GROUPS_CLAIM: &str = "cognito:groups";
 
@@ -27,6 +30,9 @@ pub struct VerifierConfig {
     pub leeway_seconds: u64,
     /// At most one JWKS refetch per this interval for unknown key ids, however many callers ask.
     pub refetch_interval: Duration,
+    /// A key set older than this is fetched again (at most once per this age, whatever the outcome;
+    /// on failure the cached keys go on serving, so an issuer outage does not lock everyone out).
+    pub max_key_set_age: Duration,
     /// The claim roles come from.
     pub groups_claim: String,
 }
@@ -43,6 +49,7 @@ impl VerifierConfig {
             token_use: None,
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             refetch_interval: DEFAULT_REFETCH_INTERVAL,
+            max_key_set_age: DEFAULT_MAX_KEY_SET_AGE,
             groups_claim: DEFAULT_GROUPS_CLAIM.to_owned(),
         }
     }

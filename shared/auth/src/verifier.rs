@@ -1,5 +1,6 @@
 //! Verifying a bearer JWT against the issuer's published keys.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -48,6 +49,9 @@ pub struct Verifier {
     source: Arc<dyn JwksSource>,
     keys: RwLock<Arc<KeySet>>,
     refetch: tokio::sync::Mutex<RefetchState>,
+    /// When the last fetch of any kind started, in Unix seconds (0: never), readable without the
+    /// lock so that a fresh key set costs verification nothing.
+    last_fetch_unix: AtomicU64,
 }
 
 #[derive(Default)]
@@ -88,6 +92,7 @@ impl Verifier {
             source,
             keys: RwLock::new(Arc::new(KeySet::default())),
             refetch: tokio::sync::Mutex::new(RefetchState::default()),
+            last_fetch_unix: AtomicU64::new(0),
         }
     }
 
@@ -142,10 +147,12 @@ impl Verifier {
     }
 
     async fn key_for(&self, kid: &str, iat: impl FnOnce() -> Option<u64>) -> Result<Arc<VerifyingKey>, AuthError> {
+        // Taken first: a refresh of an old key set below counts as a fetch this caller saw.
+        let arrived = Instant::now();
+        self.refresh_if_old().await;
         if let Some(key) = self.cached(kid) {
             return Ok(key);
         }
-        let arrived = Instant::now();
         let mut state = self.refetch.lock().await;
         // Another caller may have fetched while this one waited.
         if let Some(key) = self.cached(kid) {
@@ -191,6 +198,24 @@ impl Verifier {
         self.cached(kid).ok_or(AuthError::UnknownKey)
     }
 
+    /// Fetches the key set again when the last fetch is older than `max_key_set_age`, so a withdrawn
+    /// key stops verifying although every `kid` in use is still cached. Failures keep the cached
+    /// keys; either way the next try waits another `max_key_set_age`.
+    async fn refresh_if_old(&self) {
+        let max_age = self.config.max_key_set_age.as_secs();
+        let last = self.last_fetch_unix.load(Ordering::Relaxed);
+        if last == 0 || unix_now().saturating_sub(last) < max_age {
+            return;
+        }
+        let mut state = self.refetch.lock().await;
+        if unix_now().saturating_sub(self.last_fetch_unix.load(Ordering::Relaxed)) < max_age {
+            return; // another caller refreshed while this one waited
+        }
+        state.last_fetch = Some((Instant::now(), unix_now()));
+        let result = self.fetch_and_store().await;
+        state.last_failed = result.is_err();
+    }
+
     /// Whether a token issued at `iat` (unverified) may carry a key the cached set cannot have: issued
     /// no earlier than the last fetch, give or take the leeway, and not in the future.
     fn may_be_newer_than_keys(&self, iat: Option<u64>, state: &RefetchState) -> bool {
@@ -203,6 +228,7 @@ impl Verifier {
 
     /// Fetches and parses the key set and, if it has at least one usable key, replaces the cache.
     async fn fetch_and_store(&self) -> Result<usize, AuthError> {
+        self.last_fetch_unix.store(unix_now(), Ordering::Relaxed);
         let jwks = self.source.fetch().await.map_err(|e| {
             tracing::warn!(error = %e, "could not fetch the issuer's JWKS");
             AuthError::JwksUnavailable

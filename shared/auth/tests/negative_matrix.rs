@@ -706,3 +706,32 @@ async fn a_jwks_without_usable_keys_keeps_the_cached_keys() {
     );
     verifier.verify(&key.token(&good_claims())).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_withdrawn_key_stops_verifying_once_the_key_set_is_old_and_an_outage_keeps_the_keys() {
+    let (retired, kept) = (TestKey::ec("ec-retired"), TestKey::ec("ec-kept"));
+    let mut config = config();
+    config.max_key_set_age = Duration::from_secs(1);
+    let (verifier, source) = verifier_with(config, &[&retired, &kept]);
+    let (old_token, kept_token) = (retired.token(&good_claims()), kept.token(&good_claims()));
+    verifier.verify(&old_token).await.unwrap();
+    assert_eq!(source.fetch_count(), 1);
+
+    // The issuer withdraws a key: while the cached set is young, nothing is fetched.
+    source.set(jwks(&[&kept]));
+    verifier.verify(&old_token).await.unwrap();
+    assert_eq!(source.fetch_count(), 1);
+    // Once it is older than the maximum age, the next verification fetches first.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(refused(&verifier, &old_token).await, AuthError::UnknownKey);
+    verifier.verify(&kept_token).await.unwrap();
+    assert_eq!(source.fetch_count(), 2);
+
+    // An outage when the set is old again: the cached keys go on serving, and the failed fetch is
+    // not retried on every request.
+    source.set_unavailable();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    verifier.verify(&kept_token).await.unwrap();
+    verifier.verify(&kept_token).await.unwrap();
+    assert_eq!(source.fetch_count(), 3);
+}
