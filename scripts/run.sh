@@ -23,7 +23,7 @@ stack_up "$STATE" csms
 # strong generated password (or CSMS_DEMO_PASSWORD, 16-40 characters, for a pile configured once).
 DEMO_ID="${CSMS_DEMO_STATION:-CP-DEMO-1}"
 DEMO_PASSWORD="$("$CSMS_REGISTRY_BIN" --json register --id "$DEMO_ID" --protocol ocpp1.6 --protocol ocpp2.0.1 \
-    --site demo --organisation demo-org --latitude 52.3702 --longitude 4.8952 \
+    --site demo --organisation demo-org --latitude 52.3702 --longitude 4.8952 --connector 1:cType2:22000 \
     ${CSMS_DEMO_PASSWORD:+--password "$CSMS_DEMO_PASSWORD"} |
     sed -E 's/.*"password":"([^"]*)".*/\1/')"
 
