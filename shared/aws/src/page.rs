@@ -5,6 +5,7 @@
 //! refuse another partition's key anyway; checking first turns that into
 //! `StoreError::InvalidCursor` (a 400 for the client) instead of a backend failure.
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -58,6 +59,25 @@ pub(crate) fn decode(cursor: &Cursor, partition_attribute: &str, partition_value
     Ok(item)
 }
 
+/// A query for one page of the partition `partition_attribute = partition_value`, from `start`.
+fn partition_query(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition_attribute: &str,
+    partition_value: &str,
+    request: &PageRequest,
+    start: Option<Item>,
+) -> QueryFluentBuilder {
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", partition_attribute)
+        .expression_attribute_values(":pk", AttributeValue::S(partition_value.to_owned()))
+        .limit(i32::try_from(request.limit).unwrap_or(i32::MAX))
+        .set_exclusive_start_key(start)
+}
+
 /// One page of a query on `partition_attribute = partition_value` (table or index), in the
 /// query's order; `build` gets the query with its key condition, limit and start key set and may
 /// add an index, a sort key condition, a filter or the scan direction.
@@ -67,23 +87,14 @@ pub(crate) async fn query_page<T>(
     partition_attribute: &str,
     partition_value: &str,
     request: &PageRequest,
-    build: impl FnOnce(
-        aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    build: impl FnOnce(QueryFluentBuilder) -> QueryFluentBuilder,
     read: impl Fn(&Item) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
     let start = match &request.after {
         Some(cursor) => Some(decode(cursor, partition_attribute, partition_value)?),
         None => None,
     };
-    let query = client
-        .query()
-        .table_name(table)
-        .key_condition_expression("#pk = :pk")
-        .expression_attribute_names("#pk", partition_attribute)
-        .expression_attribute_values(":pk", AttributeValue::S(partition_value.to_owned()))
-        .limit(i32::try_from(request.limit).unwrap_or(i32::MAX))
-        .set_exclusive_start_key(start);
+    let query = partition_query(client, table, partition_attribute, partition_value, request, start);
     let out = build(query).send().await.map_err(backend)?;
     let items = out.items().iter().map(read).collect::<Result<Vec<_>, _>>()?;
     Ok(Page {
@@ -111,9 +122,7 @@ pub(crate) async fn query_filled<T>(
     key_names: &[&str],
     request: &PageRequest,
     accept_start: impl Fn(&Item) -> bool,
-    build: impl Fn(
-        aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    build: impl Fn(QueryFluentBuilder) -> QueryFluentBuilder,
     read: impl Fn(&Item) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
     let mut start = match &request.after {
@@ -128,14 +137,14 @@ pub(crate) async fn query_filled<T>(
     };
     let mut kept: Vec<Item> = Vec::new();
     for _ in 0..MAX_ROUNDS {
-        let query = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", partition_attribute)
-            .expression_attribute_values(":pk", AttributeValue::S(partition_value.to_owned()))
-            .limit(i32::try_from(request.limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start.take());
+        let query = partition_query(
+            client,
+            table,
+            partition_attribute,
+            partition_value,
+            request,
+            start.take(),
+        );
         let out = build(query).send().await.map_err(backend)?;
         kept.extend(out.items.unwrap_or_default());
         if kept.len() >= request.limit {
