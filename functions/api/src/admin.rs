@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::caller::Caller;
-use crate::charging::PageQuery;
 use crate::paging;
+use crate::paging::PageQuery;
 use crate::problem::{JsonBody, Problem};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -159,8 +159,7 @@ pub async fn organisations(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<OrganisationList>, Problem> {
     caller.require(Role::Admin)?;
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let found = app.services.organisations.list(&page).await?;
     Ok(Json(OrganisationList {
         organisations: found.items.iter().map(OrganisationView::of).collect(),
@@ -245,8 +244,7 @@ pub async fn operators(
 ) -> Result<Json<OperatorList>, Problem> {
     caller.require(Role::Admin)?;
     let id = organisation_id(&raw)?;
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let found = organisation::operators(&*app.services.organisations, &id, &page).await?;
     Ok(Json(OperatorList {
         operators: found.items.iter().map(OperatorView::of).collect(),

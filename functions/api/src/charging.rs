@@ -11,11 +11,11 @@ use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, Tr
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::App;
 use crate::caller::Caller;
-use crate::paging;
+use crate::paging::{self, PageQuery};
 use crate::problem::{JsonBody, Problem};
 use crate::remote::{self, CommandView};
 use crate::stations::station_id;
@@ -228,16 +228,6 @@ pub struct TokenList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Items per page, 1-100 (default 20).
-    pub limit: Option<usize>,
-    /// The `nextCursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Your id tokens (cards, key fobs, app tokens), with their status now.
 #[utoipa::path(
     get,
@@ -256,8 +246,7 @@ pub async fn my_tokens(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<TokenList>, Problem> {
     caller.require(Role::Driver)?;
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let now = chrono::Utc::now();
     let records = app
         .services

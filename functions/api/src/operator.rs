@@ -19,8 +19,8 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::caller::Caller;
-use crate::charging::PageQuery;
 use crate::paging;
+use crate::paging::PageQuery;
 use crate::problem::{JsonBody, Problem};
 use crate::remote::{self, CommandView};
 use crate::stations::{StationView, station_id};
@@ -265,8 +265,7 @@ pub async fn stations(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<StationPage>, Problem> {
     let organisation = caller.organisation_of(&app).await?;
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let found = registry::organisation_stations(&app.services, &organisation, &page)
         .await
         .map_err(registry_problem)?;
@@ -467,8 +466,7 @@ pub async fn status_history(
     Path(raw): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<StatusHistoryPage>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let station = own_station(&app, &caller, &raw).await?;
     let reports = app.services.history.list(&station.id, &page).await?;
     Ok(Json(StatusHistoryPage {
@@ -567,8 +565,7 @@ pub async fn commands(
     Path(raw): Path<String>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<CommandList>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let station = own_station(&app, &caller, &raw).await?;
     let records = app.services.commands.store.list_newest(&station.id, &page).await?;
     Ok(Json(CommandList {

@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::caller::Caller;
-use crate::charging::PageQuery;
 use crate::paging;
+use crate::paging::PageQuery;
 use crate::problem::{JsonBody, Problem};
 
 fn registry_problem(e: TokenRegistryError) -> Problem {
@@ -156,8 +156,7 @@ pub async fn tokens(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<OperatorTokenPage>, Problem> {
     let organisation = caller.organisation_of(&app).await?;
-    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let page = paging::page_request(query.limit, query.cursor)?;
+    let page = PageQuery::page(query)?;
     let found = token_registry::list(&app.services, &organisation, &page)
         .await
         .map_err(registry_problem)?;

@@ -1,8 +1,12 @@
 //! Cursor pagination as the API shows it: `?limit=&cursor=` in, `nextCursor` out (absent on the
 //! last page). Every list route pages this way.
 
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
 use csms_domain::page::MAX_LIMIT;
 use csms_domain::{Cursor, PageRequest};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::problem::Problem;
 
@@ -23,4 +27,23 @@ pub fn page_request(limit: Option<usize>, cursor: Option<String>) -> Result<Page
 /// A page's `nextCursor`, as the response carries it.
 pub fn next_cursor(cursor: Option<Cursor>) -> Option<String> {
     cursor.map(|c| c.as_str().to_owned())
+}
+
+/// The query string of a list route that takes nothing but the page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1-100 (default 20).
+    pub limit: Option<usize>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page such a query string asks for (400 when it is malformed or out of range).
+    pub fn page(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageRequest, Problem> {
+        let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+        page_request(query.limit, query.cursor)
+    }
 }
