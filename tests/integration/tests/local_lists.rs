@@ -11,8 +11,11 @@ use csms_domain::local_list::{
 use csms_domain::*;
 use integration_tests::{Stack, fresh_stack};
 
+/// Seconds after one instant fixed for the whole test run: a clock read per call crossed a second
+/// boundary now and then and made `t(1)` differ between writing and checking.
 fn t(secs: i64) -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(0) + Duration::seconds(secs)
+    static BASE: std::sync::LazyLock<DateTime<Utc>> = std::sync::LazyLock::new(|| Utc::now().trunc_subsecs(0));
+    *BASE + Duration::seconds(secs)
 }
 
 fn lists(stack: &Stack) -> LocalLists {
