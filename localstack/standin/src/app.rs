@@ -3,6 +3,8 @@
 
 use crate::gateway::{self, Gateway, GatewayConfig};
 use crate::http_api;
+use crate::sign_in::AppOrigins;
+use crate::web;
 use crate::poller::{self, EventSource};
 use crate::provision;
 use crate::routes::{Function, LambdaConsumer, LambdaRoutes};
@@ -47,6 +49,35 @@ pub struct Args {
     /// Close with 1009 on a frame larger than this (API Gateway: 32 KB).
     #[arg(long, default_value_t = GatewayConfig::MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
+    /// Serve the built web apps of this directory (its `dist/` and `security-headers.json`),
+    /// as CloudFront does in AWS.
+    #[arg(long)]
+    pub web: Option<PathBuf>,
+    /// The web door's port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub web_port: u16,
+    /// Another browser origin the apps are served from (e.g. Vite's dev server,
+    /// http://localhost:5173): allowed by CORS and as a sign-in redirect. Repeatable.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+    /// The map's raster tiles, `{z}/{x}/{y}` (the tile provider is the operator's choice).
+    #[arg(long, default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")]
+    pub tile_url: String,
+    #[arg(long, default_value = "© OpenStreetMap contributors")]
+    pub tile_attribution: String,
+    /// Where the driver's map starts without the browser's position: latitude,longitude.
+    #[arg(long, default_value = "52.3702,4.8952", value_parser = parse_center)]
+    pub map_center: (f64, f64),
+}
+
+fn parse_center(raw: &str) -> Result<(f64, f64), String> {
+    let parsed = raw
+        .split_once(',')
+        .and_then(|(lat, lon)| Some((lat.trim().parse::<f64>().ok()?, lon.trim().parse::<f64>().ok()?)));
+    match parsed {
+        Some((lat, lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((lat, lon)),
+        _ => Err(format!("expected latitude,longitude, got {raw:?}")),
+    }
 }
 
 /// Construct ids of the WebSocket route functions.
@@ -240,14 +271,49 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         }
     };
     let issuer_url = issuer.issuer().to_owned();
-    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-    let api_router = http_api::router(issuer, api_app);
+    // The web door: its origin is one the API and sign-in serve browsers from.
+    let web_door = match &args.web {
+        Some(dir) => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.web_port)).await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let config = web::WebConfig {
+                api_url: api_url.clone(),
+                issuer_url: issuer_url.clone(),
+                client_id: http_api::AUDIENCE.into(),
+                tile_url: args.tile_url.clone(),
+                tile_attribution: args.tile_attribution.clone(),
+                map_center: args.map_center,
+            };
+            Some((listener, url, web::router(dir, &config)?))
+        }
+        None => None,
+    };
+    let origins = AppOrigins::new(
+        web_door
+            .iter()
+            .map(|(_, url, _)| url.clone())
+            .chain(args.cors_origins.iter().cloned()),
+    );
+    let (stop_api, api_stopped) = tokio::sync::watch::channel(false);
+    let api_router = http_api::router(issuer, api_app, origins);
+    let mut api_stopped_rx = api_stopped.clone();
     let api_server = tokio::spawn(async move {
         axum::serve(api_listener, api_router)
-            .with_graceful_shutdown(async {
-                let _ = api_stopped.await;
+            .with_graceful_shutdown(async move {
+                let _ = api_stopped_rx.wait_for(|stop| *stop).await;
             })
             .await
+    });
+    let web_url = web_door.as_ref().map(|(_, url, _)| url.clone());
+    let web_server = web_door.map(|(listener, _, router)| {
+        let mut stopped = api_stopped.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        })
     });
 
     let known: Vec<&str> = [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION, API_FUNCTION]
@@ -275,6 +341,11 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     state.insert("CSMS_API_URL".into(), api_url.clone());
     state.insert("CSMS_ISSUER_URL".into(), issuer_url);
     state.insert("CSMS_API_AUDIENCE".into(), http_api::AUDIENCE.into());
+    if let Some(url) = &web_url {
+        state.insert("CSMS_WEB_URL".into(), url.clone());
+        state.insert("CSMS_DRIVER_URL".into(), format!("{url}/"));
+        state.insert("CSMS_CONSOLE_URL".into(), format!("{url}/console/"));
+    }
     if let Some(path) = &args.state_file {
         write_atomically(path, &state_file_contents(&state))?;
         tracing::info!(path = %path.display(), "state file written");
@@ -285,9 +356,14 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let signal = shutdown_signal().await;
     tracing::info!(signal, "shutting down");
     gateway.shutdown(Duration::from_secs(30)).await;
-    let _ = stop_api.send(());
+    stop_api.send_replace(true);
     if tokio::time::timeout(Duration::from_secs(10), api_server).await.is_err() {
         tracing::warn!("the HTTP API did not stop in time");
+    }
+    if let Some(server) = web_server
+        && tokio::time::timeout(Duration::from_secs(10), server).await.is_err()
+    {
+        tracing::warn!("the web door did not stop in time");
     }
     stop_pollers.send_replace(true);
     for poller in pollers {
@@ -317,6 +393,13 @@ mod tests {
             state_file_contents(&vars),
             "export A='http://x/y'\nexport B='it'\\''s'\n"
         );
+    }
+
+    #[test]
+    fn map_centres_are_checked() {
+        assert_eq!(parse_center("52.37, 4.89"), Ok((52.37, 4.89)));
+        assert!(parse_center("91,0").is_err());
+        assert!(parse_center("52.37").is_err());
     }
 
     #[test]

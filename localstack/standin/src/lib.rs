@@ -9,4 +9,6 @@ pub mod http_api;
 pub mod poller;
 pub mod provision;
 pub mod routes;
+pub mod sign_in;
 pub mod template;
+pub mod web;
