@@ -3,12 +3,12 @@
 
 use crate::gateway::{self, Gateway, GatewayConfig};
 use crate::http_api;
-use crate::sign_in::AppOrigins;
-use crate::web;
 use crate::poller::{self, EventSource};
 use crate::provision;
 use crate::routes::{Function, LambdaConsumer, LambdaRoutes};
+use crate::sign_in::AppOrigins;
 use crate::template::{Plan, Pseudo, ResolvedEnvironment};
+use crate::web;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

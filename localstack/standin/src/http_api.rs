@@ -159,8 +159,8 @@ async fn cors(State(origins): State<AppOrigins>, request: Request, next: Next) -
         .and_then(|v| v.to_str().ok())
         .filter(|o| origins.allows(o))
         .map(str::to_owned);
-    let preflight = request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let preflight =
+        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if preflight {
         StatusCode::NO_CONTENT.into_response()
     } else {

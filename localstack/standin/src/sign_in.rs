@@ -39,7 +39,12 @@ pub struct AppOrigins(Arc<Vec<String>>);
 
 impl AppOrigins {
     pub fn new(origins: impl IntoIterator<Item = String>) -> Self {
-        Self(Arc::new(origins.into_iter().map(|o| o.trim_end_matches('/').to_owned()).collect()))
+        Self(Arc::new(
+            origins
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+        ))
     }
 
     pub fn allows(&self, origin: &str) -> bool {
@@ -265,7 +270,11 @@ impl SignIn {
         }
         let redirect_uri = match request.redirect_uri.as_deref() {
             Some(uri) if self.origins.allows_redirect(uri) => uri.to_owned(),
-            _ => return Err(page("redirect_uri is missing or not on an origin the apps are served from")),
+            _ => {
+                return Err(page(
+                    "redirect_uri is missing or not on an origin the apps are served from",
+                ));
+            }
         };
         let back = |error: &str, description: &str| {
             let mut params = vec![("error", error), ("error_description", description)];
@@ -277,7 +286,10 @@ impl SignIn {
         if request.response_type.as_deref() != Some("code") {
             return Err(back("unsupported_response_type", "only response_type=code"));
         }
-        match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
+        match (
+            request.code_challenge.as_deref(),
+            request.code_challenge_method.as_deref(),
+        ) {
             (Some(challenge), Some("S256")) if challenge.len() == 43 => Ok((redirect_uri, challenge.to_owned())),
             _ => Err(back(
                 "invalid_request",
@@ -286,7 +298,13 @@ impl SignIn {
         }
     }
 
-    fn complete(&self, request: &AuthorizeRequest, user: &'static str, redirect_uri: &str, challenge: &str) -> Response {
+    fn complete(
+        &self,
+        request: &AuthorizeRequest,
+        user: &'static str,
+        redirect_uri: &str,
+        challenge: &str,
+    ) -> Response {
         let code = self.issue_code(user, redirect_uri, challenge);
         let mut params = vec![("code", code.as_str())];
         if let Some(state) = request.state.as_deref() {
@@ -297,7 +315,11 @@ impl SignIn {
 }
 
 /// `GET /oauth2/authorize`: back at once for a remembered user, else the sign-in page.
-pub async fn authorize(State(sign_in): State<SignIn>, headers: HeaderMap, Query(request): Query<AuthorizeRequest>) -> Response {
+pub async fn authorize(
+    State(sign_in): State<SignIn>,
+    headers: HeaderMap,
+    Query(request): Query<AuthorizeRequest>,
+) -> Response {
     let (redirect_uri, challenge) = match sign_in.check(&request) {
         Ok(checked) => checked,
         Err(response) => return response,
@@ -328,7 +350,11 @@ pub async fn choose(State(sign_in): State<SignIn>, Form(request): Form<Authorize
         Err(response) => return response,
     };
     let Some((user, _)) = request.username.as_deref().and_then(demo_user) else {
-        return (StatusCode::BAD_REQUEST, Html(error_page("choose one of the demo users"))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(error_page("choose one of the demo users")),
+        )
+            .into_response();
     };
     let mut response = sign_in.complete(&request, user, &redirect_uri, &challenge);
     let cookie = format!("{SESSION_COOKIE}={user}; Path={ISSUER_PATH}; HttpOnly; SameSite=Lax");
@@ -373,8 +399,10 @@ pub async fn token(State(sign_in): State<SignIn>, Form(request): Form<TokenReque
             match user {
                 Some((name, roles)) if request.password.as_deref() == Some(DEMO_PASSWORD) => {
                     let access = sign_in.issuer.mint(name, roles, None, AUDIENCE, TOKEN_LIFETIME);
-                    axum::Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME.as_secs()}))
-                        .into_response()
+                    axum::Json(
+                        json!({"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME.as_secs()}),
+                    )
+                    .into_response()
                 }
                 _ => oauth_error("invalid_grant", "unknown demo user or wrong password"),
             }
@@ -411,7 +439,10 @@ pub async fn token(State(sign_in): State<SignIn>, Form(request): Form<TokenReque
             };
             let user = {
                 let grants = sign_in.refresh.lock().unwrap_or_else(|e| e.into_inner());
-                grants.get(&token).filter(|g| g.expires > Instant::now()).map(|g| g.user)
+                grants
+                    .get(&token)
+                    .filter(|g| g.expires > Instant::now())
+                    .map(|g| g.user)
             };
             match user.and_then(demo_user) {
                 // Like Cognito (without rotation): the refresh token stays the same.
@@ -485,7 +516,10 @@ mod tests {
         assert!(pkce_matches(verifier, challenge));
         assert!(!pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
         assert!(!pkce_matches("short", challenge), "verifiers are 43-128 characters");
-        assert!(!pkce_matches(&format!("{verifier} "), challenge), "unreserved characters only");
+        assert!(
+            !pkce_matches(&format!("{verifier} "), challenge),
+            "unreserved characters only"
+        );
     }
 
     #[test]
@@ -507,6 +541,9 @@ mod tests {
             with_query("http://a/cb", &[("code", "x+y/z"), ("state", "a b&c")]),
             "http://a/cb?code=x%2By%2Fz&state=a%20b%26c"
         );
-        assert_eq!(with_query("http://a/cb?k=1", &[("code", "c")]), "http://a/cb?k=1&code=c");
+        assert_eq!(
+            with_query("http://a/cb?k=1", &[("code", "c")]),
+            "http://a/cb?k=1&code=c"
+        );
     }
 }

@@ -87,7 +87,10 @@ fn security_headers(file: &Path, config: &WebConfig) -> Result<Vec<(HeaderName, 
     Ok(vec![
         (header::CONTENT_SECURITY_POLICY, value(&csp)?),
         (header::REFERRER_POLICY, value(&headers.referrer_policy)?),
-        (HeaderName::from_static("permissions-policy"), value(&headers.permissions_policy)?),
+        (
+            HeaderName::from_static("permissions-policy"),
+            value(&headers.permissions_policy)?,
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
     ])
@@ -197,8 +200,14 @@ mod tests {
 
     #[test]
     fn origins_of_urls_and_tile_templates() {
-        assert_eq!(origin_of("http://127.0.0.1:4000").as_deref(), Some("http://127.0.0.1:4000"));
-        assert_eq!(origin_of("https://api.example.com/v1?x").as_deref(), Some("https://api.example.com"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:4000").as_deref(),
+            Some("http://127.0.0.1:4000")
+        );
+        assert_eq!(
+            origin_of("https://api.example.com/v1?x").as_deref(),
+            Some("https://api.example.com")
+        );
         assert_eq!(
             origin_of("https://{s}.tile.example.org/{z}/{x}/{y}.png").as_deref(),
             Some("https://*.tile.example.org")
