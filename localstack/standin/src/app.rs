@@ -278,6 +278,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
             let url = format!("http://{}", listener.local_addr()?);
             let config = web::WebConfig {
                 api_url: api_url.clone(),
+                ocpp_url: format!("ws://{}/ocpp/", ws_listener.local_addr()?),
                 issuer_url: issuer_url.clone(),
                 client_id: http_api::AUDIENCE.into(),
                 tile_url: args.tile_url.clone(),

@@ -18,6 +18,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub api_url: String,
+    /// Where piles connect (`<ocpp url><station id>`), shown when a station is registered.
+    pub ocpp_url: String,
     /// The development issuer's URL (its `/oauth2/authorize`, `/oauth2/token`, `/logout`).
     pub issuer_url: String,
     pub client_id: String,
@@ -32,6 +34,7 @@ impl WebConfig {
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "apiUrl": self.api_url,
+            "ocppUrl": self.ocpp_url,
             "auth": {
                 "authorizeUrl": format!("{}/oauth2/authorize", self.issuer_url),
                 "tokenUrl": format!("{}/oauth2/token", self.issuer_url),
