@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: format and lints, the CDK template tests and offline synth, Rust unit, handler,
-# integration (DynamoDB Local, LocalStack SQS) and end-to-end tests (the Python `ocpp` library
-# as the pile, through csms-local), the protocol conformance test against the OCA schemas, and the
-# web apps: unit tests, the API client's freshness, and Playwright in Chromium against the stack.
+# Runs every test: format and lints, the Markdown links, the CDK template tests and offline synth,
+# Rust unit, handler, integration (DynamoDB Local, LocalStack SQS) and end-to-end tests (the Python
+# `ocpp` library as the pile, through csms-local), the protocol conformance test against the OCA
+# schemas, and the web apps: unit tests, the API client's freshness, and Playwright in Chromium
+# against the stack.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -11,6 +12,8 @@ prepare
 bash "$ROOT/localstack/install.sh" chromium
 step "cargo fmt --check"
 cargo fmt --all --check
+step "Markdown links"
+python3 scripts/check-links.py
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "infra: CDK template tests"
