@@ -5,7 +5,7 @@
 #                            CDK sources, then lints infra/cdk.out/Csms.template.json
 #   infra/lint.sh --all-options
 #                            also synthesizes (into a temporary directory) and lints the template
-#                            with every optional setting on: custom domains, WAF, alarm email,
+#                            with every optional setting on: custom domains, WAF, alarm email, map tiles,
 #                            CORS, removalPolicy=destroy (what the default template cannot show)
 #
 # Passes only with no cfn-lint error or warning and zero failed checkov checks. A finding is fixed
@@ -164,6 +164,9 @@ if $all_options; then
         -c ocppCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001 \
         -c apiDomainName=api.example.com \
         -c apiCertificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000002 \
+        -c webDomainName=charge.example.com \
+        -c webCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000004 \
+        -c tileUrl='https://{s}.tiles.example.org/{z}/{x}/{y}.png' -c mapCenter=48.8566,2.3522 \
         -c webAclArn=arn:aws:wafv2:us-east-1:123456789012:global/webacl/csms/00000000-0000-4000-8000-000000000003 \
         -c priceClass=All -c logRetentionDays=365 -c apiGatewayCloudWatchRole=false >/dev/null)
     lint "$out_dir/Csms.template.json" "every optional setting" || status=1

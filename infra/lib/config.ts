@@ -22,7 +22,11 @@ import { Node } from 'constructs';
  * | `oauthLogoutUrls` | `http://localhost:5173/` | comma-separated sign-out URIs |
  * | `ocppDomainName`, `ocppCertificateArn` | none | custom domain for the pile door; the ACM certificate must be in us-east-1 (CloudFront) |
  * | `apiDomainName`, `apiCertificateArn` | none | custom domain for the app API; the ACM certificate must be in the stack's region |
- * | `webAclArn` | none | an existing WAF web ACL (scope CLOUDFRONT) for the pile door |
+ * | `webDomainName`, `webCertificateArn` | none | custom domain for the web apps; the ACM certificate must be in us-east-1 (CloudFront) |
+ * | `webAclArn` | none | an existing WAF web ACL (scope CLOUDFRONT) for the pile door and the web door |
+ * | `tileUrl` | `https://tile.openstreetmap.org/{z}/{x}/{y}.png` | the driver app's map tiles (`{z}/{x}/{y}`, `{s}`); the provider is the operator's choice |
+ * | `tileAttribution` | `© OpenStreetMap contributors` | shown on the map, as the tile provider requires |
+ * | `mapCenter` | `52.3702,4.8952` | latitude,longitude where the driver's map starts without the browser's position |
  * | `priceClass` | `100` | CloudFront price class: `100`, `200` or `All` (edge locations piles connect through) |
  * | `apiGatewayCloudWatchRole` | `true` | set API Gateway's account-wide CloudWatch Logs role (needed once per account and region for WebSocket access logs) |
  */
@@ -39,7 +43,12 @@ export interface CsmsConfig {
   readonly oauthLogoutUrls: string[];
   readonly ocppDomain?: CustomDomain;
   readonly apiDomain?: CustomDomain;
+  readonly webDomain?: CustomDomain;
   readonly webAclArn?: string;
+  readonly tileUrl: string;
+  readonly tileAttribution: string;
+  /** [latitude, longitude] */
+  readonly mapCenter: [number, number];
   readonly priceClass: cloudfront.PriceClass;
   readonly apiGatewayCloudWatchRole: boolean;
 }
@@ -68,6 +77,10 @@ export function configFromContext(node: Node): CsmsConfig {
       .map((url) => checkUrl('oauthLogoutUrls', url)),
     ocppDomain: customDomainFromContext('ocpp', get('ocppDomainName'), get('ocppCertificateArn'), 'us-east-1'),
     apiDomain: customDomainFromContext('api', get('apiDomainName'), get('apiCertificateArn')),
+    webDomain: customDomainFromContext('web', get('webDomainName'), get('webCertificateArn'), 'us-east-1'),
+    tileUrl: tileUrlFromContext(get('tileUrl')),
+    tileAttribution: attributionFromContext(get('tileAttribution')),
+    mapCenter: mapCenterFromContext(get('mapCenter')),
     webAclArn: webAclFromContext(get('webAclArn')),
     priceClass: priceClassFromContext(get('priceClass')),
     apiGatewayCloudWatchRole: booleanFromContext('apiGatewayCloudWatchRole', get('apiGatewayCloudWatchRole'), true),
@@ -169,8 +182,33 @@ function domainPrefixFromContext(value: unknown): string | undefined {
   return prefix;
 }
 
+function tileUrlFromContext(value: unknown): string {
+  const url = value === undefined ? 'https://tile.openstreetmap.org/{z}/{x}/{y}.png' : String(value);
+  // https (the apps are), the three placeholders, a host the CSP can name.
+  if (!/^https:\/\/[A-Za-z0-9.{}-]+(:\d{1,5})?\/\S*$/.test(url) || !['{z}', '{x}', '{y}'].every((p) => url.includes(p))) {
+    throw new Error(`context tileUrl must be an https URL template with {z}, {x} and {y}, got ${JSON.stringify(value)}`);
+  }
+  return url;
+}
+
+function attributionFromContext(value: unknown): string {
+  const text = value === undefined ? '© OpenStreetMap contributors' : String(value);
+  if (text.length > 300 || /[<>]/.test(text)) {
+    throw new Error(`context tileAttribution must be plain text of at most 300 characters, got ${JSON.stringify(value)}`);
+  }
+  return text;
+}
+
+function mapCenterFromContext(value: unknown): [number, number] {
+  const [lat, lon] = (value === undefined ? '52.3702,4.8952' : String(value)).split(',').map((v) => Number(v.trim()));
+  if (!(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180)) {
+    throw new Error(`context mapCenter must be latitude,longitude, got ${JSON.stringify(value)}`);
+  }
+  return [lat, lon];
+}
+
 function customDomainFromContext(
-  which: 'ocpp' | 'api',
+  which: 'ocpp' | 'api' | 'web',
   domainName: unknown,
   certificateArn: unknown,
   certificateRegion?: string,

@@ -15,6 +15,7 @@ import { configFromContext } from './config';
 import { jsonAccessLogFormat, logGroup } from './logging';
 import { addMonitoring } from './monitoring';
 import { addPileDoor } from './pile-door';
+import { addWebDoor, deployWebApps, annotateCdkHandlers } from './web-door';
 import { ignoreCfnLint, skipCheckov } from './suppressions';
 
 // The Cargo workspace root; cargo-lambda builds each binary from there.
@@ -499,8 +500,17 @@ export class CsmsStack extends Stack {
 
     // ---- Doors ---------------------------------------------------------------------------------
     const pileDoor = addPileDoor(this, api, config);
-    const identity = addIdentity(this, config);
-    const appDoor = addAppDoor(this, apiFn, identity, config);
+    const webDoor = addWebDoor(this, config);
+    const identity = addIdentity(this, config, webDoor);
+    const appDoor = addAppDoor(this, apiFn, identity, config, webDoor.origin);
+    webDoor.connectTo({ api: appDoor.apiOrigin, auth: identity.domain.baseUrl() });
+    deployWebApps(this, webDoor, config, {
+      apiUrl: appDoor.apiUrl.replace(/\/$/, ''),
+      ocppUrl: pileDoor.ocppUrl,
+      signInUrl: identity.domain.baseUrl(),
+      clientId: identity.webClient.userPoolClientId,
+    });
+    annotateCdkHandlers(this);
 
     // The app API: validates Cognito access tokens itself too (AUTH_*), reads the fleet's state,
     // registers stations and id tokens, and submits remote commands like csms-registry does.
@@ -611,6 +621,13 @@ export class CsmsStack extends Stack {
       new CfnOutput(this, 'ApiDomainTarget', {
         value: appDoor.domainName.regionalDomainName,
         description: `Point ${config.apiDomain!.domainName} here (CNAME, or an alias record in Route 53)`,
+      });
+    }
+    new CfnOutput(this, 'WebUrl', { value: `${webDoor.origin}/`, description: 'The driver app (the operator console is at <this>console/)' });
+    if (config.webDomain) {
+      new CfnOutput(this, 'WebDomainTarget', {
+        value: webDoor.distribution.distributionDomainName,
+        description: `Point ${config.webDomain.domainName} here (CNAME, or an alias record in Route 53)`,
       });
     }
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId, description: 'Cognito user pool of the app users' });

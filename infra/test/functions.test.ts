@@ -5,8 +5,12 @@ const template: Template = synth();
 const id = (path: string) => logicalId(template, path);
 
 describe('functions', () => {
-  test('exactly the functions of the contract', () => {
-    template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+  test('exactly the functions of the contract, and the CDK\'s handler that uploads the web apps', () => {
+    const functions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function'));
+    const ours = FUNCTIONS.map((fn) => `Csms/${fn}/Resource`);
+    const others = functions.map((f) => f.Metadata['aws:cdk:path']).filter((p: string) => !ours.includes(p));
+    expect(functions).toHaveLength(FUNCTIONS.length + 1);
+    expect(others).toEqual([expect.stringMatching(/^Csms\/Custom::CDKBucketDeployment/)]);
   });
 
   test.each(FUNCTIONS)('%s: arm64, provided.al2023, JSON logs with retention, X-Ray', (fn) => {
@@ -162,7 +166,8 @@ describe('IAM', () => {
 
   test('the only other role: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 1);
+    // The functions', this one, and the web apps' upload handler's (test/web-door.test.ts).
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 2);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
     expect(role.DeletionPolicy).toBe('Retain');
     expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
@@ -176,7 +181,7 @@ describe('IAM', () => {
     // Without it (an account that has the setting already), no role and no account resource.
     const without = synth({ apiGatewayCloudWatchRole: 'false' });
     without.resourceCountIs('AWS::ApiGateway::Account', 0);
-    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 1);
   });
 
   // Resources each function's role may touch, by construct path.
