@@ -70,8 +70,10 @@ const PYTHON = fileURLToPath(new URL('../../.local/venv/bin/python', import.meta
 const PILE = fileURLToPath(new URL('./pile.py', import.meta.url));
 
 /** Starts the Python `ocpp` pile for a station; resolves once it has booted. */
-export function startPile(stationId: string, password: string, connectors = 1): Promise<ChildProcess> {
-  const child = spawn(process.env.PILE_PYTHON ?? PYTHON, [PILE, '--url', env.ocpp(), '--id', stationId, '--password', password, '--connectors', String(connectors)], {
+export function startPile(stationId: string, password: string, connectors = 1, faulted: number[] = []): Promise<ChildProcess> {
+  const args = [PILE, '--url', env.ocpp(), '--id', stationId, '--password', password, '--connectors', String(connectors)];
+  for (const c of faulted) args.push('--faulted', String(c));
+  const child = spawn(process.env.PILE_PYTHON ?? PYTHON, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';

@@ -8,7 +8,7 @@ a demo session charges visibly), Reset / UnlockConnector / ChangeAvailability / 
 GetConfiguration / ChangeConfiguration are answered. It prints `ready` once booted and runs until
 it is killed or its stdin closes.
 
-    python pile.py --url ws://127.0.0.1:PORT/ocpp/ --id CP-1 --password SECRET [--connectors 2]
+    python pile.py --url ws://127.0.0.1:PORT/ocpp/ --id CP-1 --password SECRET [--connectors 2] [--faulted 2]
 """
 
 import argparse
@@ -28,12 +28,16 @@ def now() -> str:
 
 
 class Pile(ChargePoint):
-    def __init__(self, station_id, ws, connectors, speed):
+    def __init__(self, station_id, ws, connectors, speed, faulted=()):
         super().__init__(station_id, ws, response_timeout=20)
         self.connectors = connectors
         self.speed = speed
+        self.faulted = set(faulted)
         self.meter = {c: 1_000_000 * c for c in range(1, connectors + 1)}
         self.transactions = {}  # connector -> (transaction id, task)
+
+    def free_connector(self):
+        return next((c for c in range(1, self.connectors + 1) if c not in self.transactions and c not in self.faulted), None)
 
     async def status(self, connector, status):
         await self.call(call.StatusNotification(connector_id=connector, error_code="NoError", status=status, timestamp=now()))
@@ -42,7 +46,10 @@ class Pile(ChargePoint):
         answer = await self.call(call.BootNotification(charge_point_vendor="Helios", charge_point_model="H-22 Duo", firmware_version="2.4.1"))
         assert answer.status == "Accepted", answer
         for c in range(1, self.connectors + 1):
-            await self.status(c, "Available")
+            if c in self.faulted:
+                await self.call(call.StatusNotification(connector_id=c, error_code="GroundFailure", status="Faulted", timestamp=now()))
+            else:
+                await self.status(c, "Available")
 
     async def meter_loop(self, connector, transaction_id):
         power = 3_000
@@ -60,14 +67,14 @@ class Pile(ChargePoint):
 
     @on("RemoteStartTransaction")
     def remote_start(self, id_tag, connector_id=None, **_):
-        connector = connector_id or next((c for c in range(1, self.connectors + 1) if c not in self.transactions), None)
-        busy = connector is None or connector in self.transactions
+        connector = connector_id or self.free_connector()
+        busy = connector is None or connector in self.transactions or connector in self.faulted
         return call_result.RemoteStartTransaction(status="Rejected" if busy else "Accepted")
 
     @after("RemoteStartTransaction")
     async def start_after_remote(self, id_tag, connector_id=None, **_):
-        connector = connector_id or next((c for c in range(1, self.connectors + 1) if c not in self.transactions), None)
-        if connector is None or connector in self.transactions:
+        connector = connector_id or self.free_connector()
+        if connector is None or connector in self.transactions or connector in self.faulted:
             return
         self.transactions[connector] = None
         await self.status(connector, "Preparing")
@@ -126,10 +133,11 @@ async def main():
     parser.add_argument("--password", required=True)
     parser.add_argument("--connectors", type=int, default=1)
     parser.add_argument("--speed", type=float, default=60)
+    parser.add_argument("--faulted", type=int, action="append", default=[], help="a connector that reports Faulted")
     args = parser.parse_args()
     auth = base64.b64encode(f"{args.id}:{args.password}".encode()).decode()
     async with connect(args.url + args.id, subprotocols=["ocpp1.6"], additional_headers={"Authorization": f"Basic {auth}"}, open_timeout=15) as ws:
-        pile = Pile(args.id, ws, args.connectors, args.speed)
+        pile = Pile(args.id, ws, args.connectors, args.speed, args.faulted)
         runner = asyncio.create_task(pile.start())
         await pile.boot()
         print("ready", flush=True)

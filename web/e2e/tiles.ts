@@ -41,7 +41,7 @@ export function tileSvg(z: number, x: number, y: number): string {
   const points: string[] = [];
   for (let px = -8; px <= size + 8; px += 8) {
     const wx = (ox + px) / world;
-    const wy = 0.32875 + 0.00012 * Math.sin(wx * 9000) + 0.00005 * Math.sin(wx * 23000);
+    const wy = 0.32875 + 0.00003 * Math.sin(wx * 2500) + 0.000012 * Math.sin(wx * 7000);
     points.push(`${px},${(wy * world - oy).toFixed(1)}`);
   }
   parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="#aad3df" stroke-width="${Math.max(6, 2 ** (z - 10))}" stroke-linejoin="round"/>`);

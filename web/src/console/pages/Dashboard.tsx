@@ -3,7 +3,7 @@ import { useApp } from '../../shared/context';
 import { useResource } from '../../shared/hooks/useResource';
 import { statusLabel, t } from '../../shared/i18n';
 import { formatDay, formatEnergy, formatNumber, formatRelative } from '../../shared/i18n/format';
-import { plugs, stationName, stationTone } from '../../shared/model/stations';
+import { operatorTone, plugs, stationName } from '../../shared/model/stations';
 import { BarChart } from '../../shared/ui/charts';
 import { StationMap } from '../../shared/ui/StationMap';
 import { EmptyState, Loaded } from '../../shared/ui/States';
@@ -74,7 +74,7 @@ export function Dashboard() {
                           id: s.stationId,
                           latitude: s.location!.latitude,
                           longitude: s.location!.longitude,
-                          tone: stationTone(s),
+                          tone: operatorTone(s),
                           title: `${stationName(s)}: ${s.online ? t('common.online') : t('common.offline')}`,
                         }))}
                         center={config.map.center}
@@ -84,6 +84,16 @@ export function Dashboard() {
                     </div>
                   ) : (
                     <p className="muted pad-all">{t('dash.noLocated')}</p>
+                  )}
+                  {located.length > 0 && (
+                    <p className="legend pad-all">
+                      {(['ok', 'busy', 'bad', 'off'] as const).map((tone) => (
+                        <span key={tone}>
+                          <i className={`dot tone-${tone}`} aria-hidden="true" />
+                          {t(`dash.legend.${tone}`)}
+                        </span>
+                      ))}
+                    </p>
                   )}
                 </section>
                 <section className="card" aria-labelledby="dash-status-title">

@@ -6,7 +6,7 @@ import { useResource } from '../../shared/hooks/useResource';
 import { connectorLabel, t, type MessageKey } from '../../shared/i18n';
 import { formatDateTime, formatDuration, formatEnergy, formatPower, formatRelative, formatTime } from '../../shared/i18n/format';
 import { elapsedSeconds } from '../../shared/model/sessions';
-import { connectorName, plugs, stationName, stationTone } from '../../shared/model/stations';
+import { connectorName, operatorTone, plugs, stationName } from '../../shared/model/stations';
 import { Button } from '../../shared/ui/Button';
 import { Dialog } from '../../shared/ui/Dialog';
 import { Icon } from '../../shared/ui/Icon';
@@ -92,7 +92,7 @@ function Overview({ station }: { station: Station }) {
                   id: station.stationId,
                   latitude: station.location.latitude,
                   longitude: station.location.longitude,
-                  tone: stationTone(station),
+                  tone: operatorTone(station),
                   title: stationName(station),
                 },
               ]}
@@ -269,7 +269,7 @@ function Commands({ station }: { station: Station }) {
               {PRESETS.map((p) => (
                 <option key={p.key} value={p.key}>
                   {t(`commands.preset.${p.key}` as MessageKey)}
-                  {p.action[protocol] ? ` (${p.action[protocol]})` : ''}
+                  {p.action[protocol] && p.action[protocol] !== t(`commands.preset.${p.key}` as MessageKey) ? ` (${p.action[protocol]})` : ''}
                 </option>
               ))}
             </select>

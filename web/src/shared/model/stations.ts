@@ -38,6 +38,17 @@ export function stationTone(station: { online: boolean; connectors: Connector[] 
   return 'off';
 }
 
+/** One colour for a whole station as its operator sees it: what needs attention first. */
+export function operatorTone(station: { online: boolean; connectors: Connector[] }): Tone {
+  if (!station.online) return 'off';
+  const statuses = plugs(station).map((c) => c.status);
+  if (statuses.includes('Faulted')) return 'bad';
+  if (statuses.some((s) => ['Charging', 'Occupied', 'SuspendedEV', 'SuspendedEVSE'].includes(s))) return 'busy';
+  if (statuses.includes('Available')) return 'ok';
+  if (statuses.includes('Reserved')) return 'held';
+  return 'warn';
+}
+
 export function availabilityText(station: { online: boolean; connectors: Connector[] }): string {
   if (!station.online) return t('status.Offline');
   const total = plugs(station).length;

@@ -53,6 +53,7 @@ export function StationMap({
   const element = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const layer = useRef<L.LayerGroup | null>(null);
+  const bounds = useRef<L.LatLngBounds | null>(null);
   const handlers = useRef({ onSelect, onMove });
   handlers.current = { onSelect, onMove };
 
@@ -67,8 +68,12 @@ export function StationMap({
       handlers.current.onMove?.([c.lat, c.lng]);
     });
     map.current = m;
-    // Shown after being hidden (the phone's map/list switch): let Leaflet measure again.
-    const resized = new ResizeObserver(() => m.invalidateSize());
+    // Shown after being hidden (the phone's map/list switch) or laid out anew: let Leaflet
+    // measure again, and fit the stations again when it shows all of them.
+    const resized = new ResizeObserver(() => {
+      m.invalidateSize();
+      if (bounds.current) m.fitBounds(bounds.current, { maxZoom: 14 });
+    });
     resized.observe(element.current);
     return () => {
       resized.disconnect();
@@ -108,10 +113,8 @@ export function StationMap({
         el.dataset.station = s.id;
       }
     }
-    if (fit && stations.length && map.current) {
-      const bounds = L.latLngBounds(stations.map((s) => [s.latitude, s.longitude] as [number, number]));
-      map.current.fitBounds(bounds.pad(0.3), { maxZoom: 14 });
-    }
+    bounds.current = fit && stations.length ? L.latLngBounds(stations.map((s) => [s.latitude, s.longitude] as [number, number])).pad(0.15) : null;
+    if (bounds.current && map.current) map.current.fitBounds(bounds.current, { maxZoom: 14 });
   }, [stations, selected, fit]);
 
   return <div ref={element} className="map" role="region" aria-label={label} />;
