@@ -130,6 +130,17 @@ test.describe('driver app on a phone', () => {
     await expectAccessible(page, 'driver: cards');
   });
 
+  test('is installable: a web app manifest with icons, and a service worker for its shell', async ({ page, request }) => {
+    await page.goto('/');
+    const manifest = await (await request.get('/manifest.webmanifest')).json();
+    expect(manifest).toEqual(expect.objectContaining({ display: 'standalone', start_url: '/' }));
+    const sizes = manifest.icons.map((i: { sizes: string }) => i.sizes);
+    expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
+    for (const icon of manifest.icons) expect((await request.get(icon.src)).ok()).toBe(true);
+    const worker = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL);
+    expect(worker).toMatch(/\/sw\.js$/);
+  });
+
   test('an unknown station is explained in words, not JSON', async ({ page }) => {
     await signIn(page, '/stations/NO-SUCH-STATION', 'demo-driver');
     await expect(page.getByRole('alert')).toContainText('Not found');
