@@ -16,8 +16,19 @@ export const env = {
   ocpp: () => required('CSMS_OCPP_URL'),
 };
 
-/** Every test's browser gets the generated map tiles instead of a tile provider's. */
+/**
+ * Every test's browser gets the generated map tiles instead of a tile provider's, and fails on
+ * anything the Content Security Policy blocked.
+ */
 export const test = base.extend({
+  page: async ({ page }, use) => {
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    await use(page);
+    expect(blocked, 'Content Security Policy violations').toEqual([]);
+  },
   context: async ({ context }, use) => {
     await context.route(/^https:\/\/tiles\.test\//, (route) => {
       const [z, x, y] = new URL(route.request().url()).pathname.replace(/\.png$/, '').split('/').slice(1).map(Number);

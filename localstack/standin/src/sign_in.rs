@@ -149,6 +149,22 @@ pub struct TokenRequest {
     refresh_token: Option<String>,
 }
 
+/// Why an authorization request is not served: a page when the app cannot be trusted with the
+/// answer (unknown client, foreign redirect URI), else back to the app with an OAuth2 error.
+enum Refusal {
+    Page(String),
+    Back(String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Page(message) => (StatusCode::BAD_REQUEST, Html(error_page(&message))).into_response(),
+            Refusal::Back(location) => redirect(&location),
+        }
+    }
+}
+
 fn redirect(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -263,8 +279,8 @@ impl SignIn {
 
     /// Checks an authorization request; an error that may not be redirected is a page, one
     /// that may is a redirect to the app with `error`.
-    fn check(&self, request: &AuthorizeRequest) -> Result<(String, String), Response> {
-        let page = |message: &str| (StatusCode::BAD_REQUEST, Html(error_page(message))).into_response();
+    fn check(&self, request: &AuthorizeRequest) -> Result<(String, String), Refusal> {
+        let page = |message: &str| Refusal::Page(message.to_owned());
         if request.client_id.as_deref() != Some(AUDIENCE) {
             return Err(page(&format!("unknown client_id: this issuer serves {AUDIENCE} only")));
         }
@@ -281,7 +297,7 @@ impl SignIn {
             if let Some(state) = request.state.as_deref() {
                 params.push(("state", state));
             }
-            redirect(&with_query(&redirect_uri, &params))
+            Refusal::Back(with_query(&redirect_uri, &params))
         };
         if request.response_type.as_deref() != Some("code") {
             return Err(back("unsupported_response_type", "only response_type=code"));
@@ -322,7 +338,7 @@ pub async fn authorize(
 ) -> Response {
     let (redirect_uri, challenge) = match sign_in.check(&request) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     if request.prompt.as_deref() != Some("login")
         && let Some(user) = cookie_user(&headers)
@@ -347,7 +363,7 @@ pub async fn authorize(
 pub async fn choose(State(sign_in): State<SignIn>, Form(request): Form<AuthorizeRequest>) -> Response {
     let (redirect_uri, challenge) = match sign_in.check(&request) {
         Ok(checked) => checked,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some((user, _)) = request.username.as_deref().and_then(demo_user) else {
         return (
