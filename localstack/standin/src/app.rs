@@ -89,6 +89,11 @@ pub const API_FUNCTION: &str = "ApiFunction";
 /// Functions the stand-in does not run because its local door does their job (none today: the
 /// Cognito trigger that copied `custom:org` into tokens is gone with the claim).
 pub const NOT_RUN_LOCALLY: &[&str] = &[];
+
+/// The CDK's own custom resource handlers (the web apps' upload): they run at deploy time only.
+pub fn deploy_time_only(construct_id: &str) -> bool {
+    construct_id.starts_with("Custom::")
+}
 pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -323,8 +328,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         .chain(NOT_RUN_LOCALLY.iter().copied())
         .collect();
     for function in &plan.functions {
-        // The CDK's custom resource handlers (the web apps' upload) run at deploy time only.
-        if !known.contains(&function.construct_id.as_str()) && !function.construct_id.starts_with("Custom::") {
+        if !known.contains(&function.construct_id.as_str()) && !deploy_time_only(&function.construct_id) {
             tracing::warn!(function = %function.construct_id, "function is not run by the stand-in");
         }
     }
