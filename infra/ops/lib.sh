@@ -15,6 +15,8 @@ OPS_TEMPLATE_JSON=""
 OPS_STACK=""
 OPS_LOCAL_PREFIX=""
 OPS_DRY_RUN=false
+# No deployed or local stack, only a template: nothing to run, even read-only.
+OPS_TEMPLATE_ONLY=false
 declare -A OPS_PHYSICAL=()
 
 die() {
@@ -62,6 +64,12 @@ act() {
     $OPS_DRY_RUN || "$@"
 }
 
+# look CMD...: a read-only command: show, then run unless there is only a template.
+look() {
+    show "$@"
+    $OPS_TEMPLATE_ONLY || "$@"
+}
+
 # act_aws SERVICE ARGS...: act on an aws command (with the local endpoint when local).
 act_aws() {
     aws_cmd "$@"
@@ -87,6 +95,7 @@ load_stack() {
     elif [ -n "${OPS_TEMPLATE_FILE:-}" ]; then
         [ -f "$OPS_TEMPLATE_FILE" ] || die "no template at $OPS_TEMPLATE_FILE (cd infra && npm run synth)"
         OPS_TEMPLATE_JSON="$(cat "$OPS_TEMPLATE_FILE")"
+        [ -n "$OPS_LOCAL_PREFIX" ] || OPS_TEMPLATE_ONLY=true
     else
         die "name the stack: --stack <name> (deployed) or --template <file> [--local <prefix>]"
     fi
