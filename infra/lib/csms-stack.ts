@@ -202,7 +202,7 @@ export class CsmsStack extends Stack {
         loggingFormat: lambda.LoggingFormat.JSON,
         tracing: config.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
         // Every deploy publishes a version (lib/releases.ts); earlier ones stay, so the live alias
-        // can be pointed back at one without a build (docs/runbooks.md, "Roll back").
+        // can be pointed back at one without a build (docs/operations.md, "Roll back").
         currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       });
       skipCheckov(
@@ -390,6 +390,9 @@ export class CsmsStack extends Stack {
           integrationLatency: '$context.integrationLatency',
           integrationStatus: '$context.integrationStatus',
           error: '$context.error.message',
+          // Why a socket closed (docs/operations.md, FleetDisconnects).
+          disconnectStatusCode: '$context.disconnectStatusCode',
+          disconnectReason: '$context.disconnectReason',
         }),
       },
     });

@@ -9,7 +9,7 @@ import { CsmsConfig, DeploymentStrategy } from './config';
 /**
  * The alias every caller invokes (API Gateway routes, SQS event source mappings). A deploy
  * publishes a new version and CodeDeploy moves this alias to it gradually; the previous version
- * stays published, so the alias can be pointed back at it without a build (docs/runbooks.md).
+ * stays published, so the alias can be pointed back at it without a build (docs/operations.md).
  */
 export const LIVE_ALIAS = 'live';
 
