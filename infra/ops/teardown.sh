@@ -42,8 +42,8 @@ done
 [ -z "$OPS_LOCAL_PREFIX" ] || [ -n "${OPS_TEMPLATE_FILE:-}" ] || die "--local needs --template (the template csms-local provisioned from)"
 template_only=false
 [ -z "$OPS_STACK" ] && [ -z "$OPS_LOCAL_PREFIX" ] && template_only=true
-$template_only && ! $OPS_DRY_RUN && die "with a template alone there is nothing to delete: add --dry-run, or --local <prefix>"
 load_stack
+$template_only && ! $OPS_DRY_RUN && die "with a template alone there is nothing to delete: add --dry-run, or --local <prefix>"
 
 count() { resources "$1" | grep -c . || true; }
 retained() { jq -r --arg id "$1" '.Resources[$id].DeletionPolicy // "Delete"' <<<"$OPS_TEMPLATE_JSON" | grep -q '^Retain'; }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { fleetThresholds } from '../lib/monitoring';
 import { CONSUMED_QUEUES, DEAD_LETTER_QUEUES, FUNCTIONS, TABLE_IDS, logicalId, resource, resourcesOfType, synth } from './template';
 
 const template: Template = synth();
@@ -245,7 +246,9 @@ describe('fleet and queue alarms', () => {
     }));
     const big = synth({ fleetSize: 10000 });
     expect(resource(big, 'Alarms/FleetDisconnects/Resource').Properties.Threshold).toBe(2500);
-    expect(resource(synth({ fleetSize: 8 }), 'Alarms/FleetDisconnects/Resource').Properties.Threshold).toBe(10);
+    expect(resource(big, 'Alarms/RefusedHandshakes/Resource').Properties.Threshold).toBe(5000);
+    expect(fleetThresholds(8)).toEqual({ disconnects: 10, refusedHandshakes: 20 });
+    expect(fleetThresholds(1000)).toEqual({ disconnects: 250, refusedHandshakes: 500 });
   });
 
   test('RefusedHandshakes: WebSocket integration errors (the 401s and 404s of $connect), half of fleetSize (at least 20)', () => {
@@ -253,7 +256,6 @@ describe('fleet and queue alarms', () => {
       Namespace: 'AWS/ApiGateway', MetricName: 'IntegrationError', Statistic: 'Sum', Threshold: 50,
       Dimensions: [{ Name: 'ApiId', Value: { Ref: id('WebSocketApi/Resource') } }, { Name: 'Stage', Value: 'ocpp' }],
     }));
-    expect(resource(synth({ fleetSize: 1000 }), 'Alarms/RefusedHandshakes/Resource').Properties.Threshold).toBe(500);
   });
 
   test.each(CONSUMED_QUEUES)('%s: age of the oldest message', (queue) => {

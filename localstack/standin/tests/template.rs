@@ -253,7 +253,9 @@ fn mappings_through_a_live_alias_reach_the_function() {
     let plan = Plan::from_value(&t, "t").unwrap();
     assert_eq!(plan.functions.len(), 3, "versions and aliases are not functions");
     assert_eq!(
-        plan.function_by_logical_id(&plan.mappings[0].function).unwrap().construct_id,
+        plan.function_by_logical_id(&plan.mappings[0].function)
+            .unwrap()
+            .construct_id,
         "StatusFunction"
     );
 
