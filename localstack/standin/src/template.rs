@@ -1,5 +1,6 @@
 //! Reads the synthesized CDK template: which tables and queues to create locally, what each
-//! function's environment resolves to, and which queues feed which functions.
+//! function's environment resolves to, and which queues feed which functions (event source
+//! mappings name a function's `live` alias; the plan follows the alias to its function).
 //!
 //! Resources are named by their CDK construct id (`Metadata."aws:cdk:path"` =
 //! `<Stack>/<ConstructId>/Resource`), falling back to the logical id without CDK's 8-character
