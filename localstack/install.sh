@@ -5,6 +5,7 @@
 #   localstack  LocalStack's host runtime in a Python 3.13 venv                  -> .local/localstack-venv/
 #   test-venv   Python venv for tests/ (default python3)                         -> .local/venv/
 #   infra-npm   `npm ci` in infra/ when infra/package-lock.json changed          -> infra/node_modules/
+#               (and jq, which the operations scripts in infra/ops and their tests use: apt-get)
 #   web-npm     `npm ci` in web/ when web/package-lock.json changed              -> web/node_modules/
 #   chromium    Debian's chromium for the browser tests (not in the default set)  -> /usr/bin/chromium
 # The venvs are filled by uv (from PyPI, pinned below): a cold LocalStack venv takes ~10 s instead of ~60 s.
@@ -223,7 +224,21 @@ install_test_venv() {
 # infra/ npm dependencies
 # ---------------------------------------------------------------------------------------------------
 
+ensure_jq() {
+    command -v jq >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        local log="$LOGS/install-jq.log"
+        : >"$log"
+        run "$log" apt-get update -q
+        run "$log" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends jq
+        echo "jq: installed"
+    else
+        fail "the operations scripts (infra/ops) and their tests need jq: install it"
+    fi
+}
+
 install_infra_npm() {
+    ensure_jq
     local lock="$ROOT/infra/package-lock.json" stampfile="$LOCAL/stamps/infra-npm" start stamp
     if [ ! -f "$lock" ]; then
         echo "infra-npm: skipped (no infra/package-lock.json)"

@@ -16,7 +16,7 @@ step "Markdown links"
 python3 scripts/check-links.py
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "infra: CDK template tests"
+step "infra: CDK template tests, the docs against the templates, infra/ops dry runs"
 (cd infra && npm test --silent)
 step "infra: cfn-lint and checkov"
 bash infra/lint.sh

@@ -53,9 +53,10 @@ export function addWebDoor(stack: Stack, config: CsmsConfig): WebDoor {
     versioned: true,
     // Old versions are only a way back from a bad deploy.
     lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-    removalPolicy: config.removalPolicy,
-    // A stack deleted with removalPolicy=destroy takes its built apps along.
-    autoDeleteObjects: config.removalPolicy === RemovalPolicy.DESTROY,
+    // Only the build of the apps, made again from the repository: it goes with the stack
+    // whatever removalPolicy says for data (lib/data-protection.ts).
+    removalPolicy: RemovalPolicy.DESTROY,
+    autoDeleteObjects: true,
   });
   skipCheckov(bucket, {
     id: 'CKV_AWS_18',

@@ -5,12 +5,15 @@ const template: Template = synth();
 const id = (path: string) => logicalId(template, path);
 
 describe('functions', () => {
-  test('exactly the functions of the contract, and the CDK\'s handler that uploads the web apps', () => {
+  test('exactly the functions of the contract, and the CDK\'s handlers that upload and clean up the web apps', () => {
     const functions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function'));
     const ours = FUNCTIONS.map((fn) => `Csms/${fn}/Resource`);
     const others = functions.map((f) => f.Metadata['aws:cdk:path']).filter((p: string) => !ours.includes(p));
-    expect(functions).toHaveLength(FUNCTIONS.length + 1);
-    expect(others).toEqual([expect.stringMatching(/^Csms\/Custom::CDKBucketDeployment/)]);
+    expect(functions).toHaveLength(FUNCTIONS.length + 2);
+    expect(others.sort()).toEqual([
+      expect.stringMatching(/^Csms\/Custom::CDKBucketDeployment/),
+      expect.stringMatching(/^Csms\/Custom::S3AutoDeleteObjectsCustomResourceProvider/),
+    ]);
   });
 
   test.each(FUNCTIONS)('%s: arm64, provided.al2023, JSON logs with retention, X-Ray', (fn) => {
@@ -164,12 +167,13 @@ describe('IAM', () => {
     }
   });
 
-  test('the only other role: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion', () => {
+  test('the only other roles: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    // The functions', this one, and the web apps' upload handler's (test/web-door.test.ts).
-    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 2);
+    // The functions', this one, CodeDeploy's, and the web apps' upload and clean-up handlers'
+    // (test/web-door.test.ts).
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 4);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
-    expect(role.DeletionPolicy).toBe('Retain');
+    expect(role.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
       'policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     ]);
@@ -181,7 +185,7 @@ describe('IAM', () => {
     // Without it (an account that has the setting already), no role and no account resource.
     const without = synth({ apiGatewayCloudWatchRole: 'false' });
     without.resourceCountIs('AWS::ApiGateway::Account', 0);
-    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 1);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 3);
   });
 
   // Resources each function's role may touch, by construct path.
@@ -300,7 +304,7 @@ describe('WebSocket API', () => {
       .filter((r) => r.Properties.ApiId.Ref === apiId)
       .map((r) => r.Properties.RouteKey);
 
-  test('the three routes, each a Lambda proxy integration of its function', () => {
+  test('the three routes, each a Lambda proxy integration of its function\'s live alias', () => {
     expect(routeKeys().sort()).toEqual(['$connect', '$default', '$disconnect']);
     const target: Record<string, string> = {
       '$connect-Route/ConnectIntegration': 'ConnectFunction',
@@ -311,7 +315,7 @@ describe('WebSocket API', () => {
       const integration = resource(template, `WebSocketApi/${path}/Resource`).Properties;
       // AWS_PROXY passes the $connect function's Sec-WebSocket-Protocol header to the handshake.
       expect(integration.IntegrationType).toBe('AWS_PROXY');
-      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Resource`)]));
+      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Live/Resource`)]));
     }
   });
 
