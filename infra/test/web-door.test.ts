@@ -39,8 +39,14 @@ describe('web door: the apps on S3 behind CloudFront', () => {
     expect(bucket.WebsiteConfiguration).toBeUndefined();
     const statements = resource(template, 'WebBucket/Policy/Resource').Properties.PolicyDocument.Statement as any[];
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
-    const reads = statements.filter((s) => s.Effect === 'Allow');
+    const allowed = statements.filter((s) => s.Effect === 'Allow');
+    // Only CloudFront reads objects; the one other grant is CDK's auto-delete handler (the bucket
+    // holds a build and goes with the stack), which may list and delete but never get.
+    const reads = allowed.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:Get') && a !== 's3:GetBucket*'));
     expect(reads).toHaveLength(1);
+    expect(allowed.filter((s) => !reads.includes(s))).toEqual([
+      expect.objectContaining({ Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/^CustomS3AutoDeleteObjects/), 'Arn'] } } }),
+    ]);
     expect(reads[0].Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
     expect(reads[0].Action).toBe('s3:GetObject');
     expect(JSON.stringify(reads[0].Condition)).toContain(id('WebDistribution/Resource'));

@@ -6,7 +6,7 @@ begins a transaction that reports its meter every second (energy and power, the 
 a remote stop ends it (the meter runs `--speed` times faster than the clock, 60 by default, so
 a demo session charges visibly), Reset / UnlockConnector / ChangeAvailability / TriggerMessage /
 GetConfiguration / ChangeConfiguration are answered. It prints `ready` once booted and runs until
-it is killed or its stdin closes.
+it is killed, its stdin closes, or the CSMS closes its connection.
 
     python pile.py --url ws://127.0.0.1:PORT/ocpp/ --id CP-1 --password SECRET [--connectors 2] [--faulted 2]
 """
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import base64
 import sys
+import threading
 from datetime import datetime, timezone
 
 from ocpp.routing import after, on
@@ -126,6 +127,23 @@ class Pile(ChargePoint):
         return call_result.ChangeConfiguration(status="Accepted")
 
 
+def stdin_closed() -> asyncio.Future:
+    """Resolves when stdin closes. A daemon thread reads it, so that a connection the CSMS closed
+    ends the pile too (an executor thread would hold the process until stdin closes)."""
+    loop = asyncio.get_running_loop()
+    closed = loop.create_future()
+
+    def wait():
+        sys.stdin.read()
+        try:
+            loop.call_soon_threadsafe(closed.set_result, None)
+        except RuntimeError:  # the loop is already gone
+            pass
+
+    threading.Thread(target=wait, daemon=True).start()
+    return closed
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -141,8 +159,7 @@ async def main():
         runner = asyncio.create_task(pile.start())
         await pile.boot()
         print("ready", flush=True)
-        stdin_closed = asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await asyncio.wait([runner, stdin_closed], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([runner, stdin_closed()], return_when=asyncio.FIRST_COMPLETED)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 /**
  * Both apps end to end against the real local stack and a Python `ocpp` pile: an operator
- * registers a station and its pile connects with the copied password, a Reset is answered, a
- * driver finds the station on the map and in the list, charges, watches the power chart grow,
- * stops and finds the session in history, the operator sees it; axe checks every main screen.
+ * registers a station and its pile connects with the copied password, a Reset and every other
+ * command preset are answered, a driver finds the station on the map and in the list (and reaches
+ * it by keyboard), charges, watches the power chart grow, stops and finds the session in history;
+ * the operator sees it, filters and exports sessions as CSV, edits, rotates and decommissions a
+ * station; axe checks every main screen.
  */
 import type { ChildProcess } from 'node:child_process';
 import { api, expect, expectAccessible, signIn, startPile, stopPile, test, tokenFor } from './helpers';
@@ -61,7 +63,7 @@ test.describe('operator console', () => {
     await expectAccessible(page, 'console: station');
   });
 
-  test('sends a Reset and sees it answered', async ({ page }) => {
+  test('sends a Reset and the other commands, and sees each answered', async ({ page }) => {
     await signIn(page, `/console/stations/${STATION}`, 'demo-operator');
     await page.getByRole('tab', { name: 'Commands' }).click();
     await expect(page.getByLabel('Command', { exact: true })).toHaveValue('reset');
@@ -71,6 +73,28 @@ test.describe('operator console', () => {
     await expect(row.getByText('Answered', { exact: true })).toBeVisible();
     await expect(row.getByText('Accepted', { exact: true })).toBeVisible();
     await expectAccessible(page, 'console: commands');
+
+    // Every other preset, written in the station's OCPP 1.6; the pile's answers arrive as they come.
+    const answers: Record<string, string | null> = {
+      UnlockConnector: 'Unlocked',
+      ChangeAvailability: 'Accepted',
+      TriggerMessage: 'Accepted',
+      GetConfiguration: null,
+      ChangeConfiguration: 'Accepted',
+    };
+    for (const preset of ['unlock', 'availability', 'trigger', 'getConfig', 'setConfig']) {
+      await page.getByLabel('Command', { exact: true }).selectOption(preset);
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expect(page.getByRole('button', { name: 'Send' })).toBeEnabled();
+    }
+    for (const [action, status] of Object.entries(answers)) {
+      const answered = page.locator(`tr[data-command="${action}"]`).first();
+      await expect(answered.getByText('Answered', { exact: true })).toBeVisible();
+      if (status) await expect(answered.getByText(status, { exact: true })).toBeVisible();
+    }
+    const config = page.locator('tr[data-command="GetConfiguration"]').first();
+    await config.getByText('Details').click();
+    await expect(config.locator('pre')).toContainText('MeterValueSampleInterval');
     await page.getByRole('tab', { name: 'Status history' }).click();
     await expect(page.getByRole('list', { name: 'Status history' })).toContainText('Available');
     await expectAccessible(page, 'console: status history');
@@ -91,7 +115,8 @@ test.describe('driver app on a phone', () => {
     await expectAccessible(page, 'driver: map');
     // ... and in the list, which needs no map.
     await page.getByRole('button', { name: 'List' }).click();
-    const item = page.locator(`a[data-station="${STATION}"]`);
+    // (the map's preview card of a hovered station stays in the page, hidden, while the list shows)
+    const item = page.locator(`a[data-station="${STATION}"]`).filter({ visible: true });
     await expect(item).toContainText('1 of 1 available');
     await page.getByLabel('Plug').selectOption('CHAdeMO');
     await expect(item).toHaveCount(0);
@@ -99,7 +124,10 @@ test.describe('driver app on a phone', () => {
     await page.getByLabel('Available now').check();
     await expect(item).toBeVisible();
     await expectAccessible(page, 'driver: list');
-    await item.click();
+    // By keyboard alone, from the filter just used to the station.
+    for (let i = 0; i < 20 && !(await item.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+    await expect(item).toBeFocused();
+    await page.keyboard.press('Enter');
 
     await expect(page.getByRole('heading', { name: 'Web test depot' })).toBeVisible();
     await expect(page.getByText('Type 2 cable')).toBeVisible();
@@ -162,6 +190,17 @@ test.describe('operator console, after charging', () => {
     await expect(row).toContainText('Completed');
     await expect(row).toContainText(CARD);
     await expectAccessible(page, 'console: sessions');
+    // Filtered to the station's completed sessions, and exported as CSV.
+    await page.getByLabel('Station id').fill(STATION);
+    await page.getByLabel('State').selectOption('completed');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(page.locator('tr[data-session]')).toHaveCount(1);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = await (await (await download).createReadStream()).toArray();
+    const lines = Buffer.concat(csv).toString('utf8').trim().split('\r\n');
+    expect(lines[0]).toBe('stationId,transactionId,state,evse,connector,idToken,startedAt,stoppedAt,energyWh,stopReason');
+    expect(lines.slice(1)).toEqual([expect.stringMatching(new RegExp(`^${STATION},.*,${CARD},`))]);
     await row.getByRole('link').click();
     await expect(page.getByRole('img', { name: /Power over time/ })).toBeVisible();
     await expectAccessible(page, 'console: session');
@@ -171,6 +210,44 @@ test.describe('operator console, after charging', () => {
     await page.getByRole('link', { name: 'Stations' }).click();
     await expect(page.getByRole('link', { name: STATION })).toBeVisible();
     await expectAccessible(page, 'console: stations');
+  });
+
+  test('edits a station, gives it a new password and decommissions it after confirmation', async ({ page }) => {
+    const spare = `${STATION}-B`;
+    const operator = await tokenFor('demo-operator');
+    const { password: old } = await api<{ password: string }>(operator, 'POST', '/v1/operator/stations', {
+      stationId: spare,
+      protocols: ['ocpp1.6'],
+      connectors: [{ connectorId: 1, type: 'cType2', maxPowerW: 11000 }],
+    });
+    await signIn(page, `/console/stations/${spare}`, 'demo-operator');
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByLabel('Site').fill('Web test annex');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByText('Saved').first()).toBeVisible();
+    await expect(page.locator('.page-head')).toContainText('Web test annex');
+
+    await page.getByRole('button', { name: 'Make a new password' }).click();
+    const shown = page.getByRole('dialog', { name: 'The pile’s password' });
+    const fresh = (await shown.getByTestId('station-password').textContent())!.trim();
+    expect(fresh).not.toBe(old);
+    await shown.getByRole('button', { name: 'I have stored it' }).click();
+    await expect(startPile(spare, old)).rejects.toThrow(/exited/);
+    const spared = await startPile(spare, fresh);
+    await expectAccessible(page, 'console: station settings');
+
+    await page.getByRole('button', { name: 'Decommission station' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Decommission station' });
+    const go = confirm.getByRole('button', { name: 'Decommission station' });
+    await expect(go).toBeDisabled();
+    await confirm.getByLabel(`Type the station id, ${spare}, to confirm.`).fill(spare);
+    await go.click();
+    await expect(page.getByRole('heading', { name: 'Stations', level: 1 })).toBeVisible();
+    await expect(page.getByText(`Station ${spare} is decommissioned`)).toBeVisible();
+    await expect(page.getByRole('link', { name: spare, exact: true })).toHaveCount(0);
+    // Its connection is closed, and it cannot come back.
+    await expect.poll(() => spared.exitCode, { timeout: 15_000 }).not.toBeNull();
+    await expect(startPile(spare, fresh)).rejects.toThrow(/exited/);
   });
 
   test('an admin manages organisations and their operators', async ({ page }) => {
