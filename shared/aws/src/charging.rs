@@ -121,6 +121,7 @@ impl TokenRepository for Tokens {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["idToken", "organisation"],
             "organisation",
             organisation,
             page,
@@ -146,6 +147,7 @@ impl TokenRepository for Tokens {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["idToken", "owner"],
             "owner",
             owner,
             page,

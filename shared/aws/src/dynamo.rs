@@ -402,6 +402,7 @@ impl StationRepository for Stations {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["stationId", "organisation"],
             "organisation",
             organisation,
             page,
@@ -713,6 +714,7 @@ impl StatusHistory for History {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["stationId", "entry"],
             "stationId",
             station.as_str(),
             page,

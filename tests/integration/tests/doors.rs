@@ -1,0 +1,102 @@
+//! Doors and abuse (issue 10) on DynamoDB Local: what a client or a pile sends cannot reach past
+//! the checks in front of the tables.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use csms_domain::*;
+use integration_tests::fresh_stack;
+
+/// A cursor as the adapters write one (`{"name": ["S", "value"]}`, base64url), with chosen keys.
+fn cursor(keys: &[(&str, &str)]) -> PageRequest {
+    let json = format!(
+        "{{{}}}",
+        keys.iter()
+            .map(|(name, value)| format!("\"{name}\":[\"S\",\"{value}\"]"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    PageRequest::first(5).after(Some(Cursor::new(URL_SAFE_NO_PAD.encode(json))))
+}
+
+/// Item 19: a cursor whose partition matches the list but whose other keys belong to another
+/// table or index is the client's error (InvalidCursor, a 400), not a DynamoDB failure (a 500).
+#[tokio::test]
+async fn a_cursor_forged_with_another_tables_keys_is_refused() {
+    let stack = fresh_stack().await;
+    let s = &stack.services;
+    let station = StationId::parse("CP-CURSOR").unwrap();
+    let refused = |what: &str, result: Result<(), StoreError>| {
+        assert!(matches!(result, Err(StoreError::InvalidCursor)), "{what}: {result:?}");
+    };
+    // Each list gets its own partition with another table's sort key (or an extra key).
+    refused(
+        "stations by organisation",
+        s.stations
+            .list_by_organisation("org-a", &cursor(&[("organisation", "org-a"), ("idToken", "X")]))
+            .await
+            .map(drop),
+    );
+    refused(
+        "tokens by owner",
+        s.charging
+            .tokens
+            .list_by_owner("alice", &cursor(&[("owner", "alice"), ("stationId", "CP-1")]))
+            .await
+            .map(drop),
+    );
+    refused(
+        "tokens by organisation",
+        s.charging
+            .tokens
+            .list_by_organisation("org-a", &cursor(&[("organisation", "org-a"), ("stationId", "CP-1")]))
+            .await
+            .map(drop),
+    );
+    refused(
+        "status history",
+        s.history
+            .list(&station, &cursor(&[("stationId", "CP-CURSOR"), ("transaction", "1")]))
+            .await
+            .map(drop),
+    );
+    refused(
+        "commands",
+        s.commands
+            .store
+            .list_newest(
+                &station,
+                &cursor(&[("stationId", "CP-CURSOR"), ("entry", "command#x"), ("pk", "y")]),
+            )
+            .await
+            .map(drop),
+    );
+    refused(
+        "organisations",
+        s.organisations
+            .list(&cursor(&[("pk", "organisation"), ("stationId", "CP-1")]))
+            .await
+            .map(drop),
+    );
+    refused(
+        "operators",
+        s.organisations
+            .operators(
+                &OrganisationId::parse("org-a").unwrap(),
+                &cursor(&[("organisation", "org-a"), ("idToken", "X")]),
+            )
+            .await
+            .map(drop),
+    );
+    refused(
+        "sessions by owner",
+        s.charging
+            .sessions
+            .list_by_owner(
+                "alice",
+                &SessionFilter::default(),
+                &cursor(&[("owner", "alice"), ("idToken", "X")]),
+            )
+            .await
+            .map(drop),
+    );
+}
