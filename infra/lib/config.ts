@@ -16,7 +16,7 @@ import { Node } from 'constructs';
  * | `heartbeatIntervalSeconds` | `300` | interval handed to piles in BootNotification (1..599) |
  * | `logRetentionDays` | `30` | CloudWatch Logs retention of function and access logs |
  * | `alarmEmail` | none | subscribe this address to the alarm topic |
- * | `corsOrigins` | none | comma-separated origins allowed to call the app API from a browser |
+ * | `corsOrigins` | none | comma-separated origins allowed to call the app API from a browser (https; http only for localhost) |
  * | `cognitoDomainPrefix` | `csms-<env>-<account id>` | hosted sign-in at `https://<prefix>.auth.<region>.amazoncognito.com` |
  * | `oauthCallbackUrls` | `http://localhost:5173/auth/callback` | comma-separated redirect URIs of the web app client |
  * | `oauthLogoutUrls` | `http://localhost:5173/` | comma-separated sign-out URIs |
@@ -135,6 +135,13 @@ function checkOrigin(origin: string): string {
   // An exact origin: scheme, host, optional port; no path, no wildcard (name the app's origins).
   if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
     throw new Error(`context corsOrigins: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+  }
+  // A page served over plain http can be altered on the way and then call the API with the
+  // user's token: http only for a web app on the developer's own machine.
+  if (origin.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/.test(origin)) {
+    throw new Error(
+      `context corsOrigins: ${JSON.stringify(origin)} must be https (http only for localhost or 127.0.0.1 in local development)`,
+    );
   }
   return origin;
 }

@@ -140,6 +140,14 @@ describe('HTTP API', () => {
     expect(cors.AllowCredentials).toBe(false);
     expect(() => synth({ corsOrigins: '*' })).toThrow(/corsOrigins/);
     expect(() => synth({ corsOrigins: 'https://app.example.com/path' })).toThrow(/corsOrigins/);
+    // Plain http only for local development: a page served over http can be altered in transit.
+    expect(() => synth({ corsOrigins: 'http://app.example.com' })).toThrow(/corsOrigins.*https/);
+    expect(() => synth({ corsOrigins: 'http://localhost.example.com' })).toThrow(/corsOrigins/);
+    const local = synth({ corsOrigins: 'http://localhost:5173,http://127.0.0.1:8080' });
+    expect(resource(local, 'HttpApi/Resource').Properties.CorsConfiguration.AllowOrigins).toEqual([
+      'http://localhost:5173',
+      'http://127.0.0.1:8080',
+    ]);
   });
 
   test('ApiUrl output; a custom domain maps the stage and gives its DNS target', () => {
