@@ -418,8 +418,22 @@ export class CsmsStack extends Stack {
     connections.grantReadWriteData(connectFn);
     // A reconnecting pile will not answer a CALL sent on its old socket: connect fails it.
     commands.grantReadWriteData(connectFn);
-    // A station's new connection replaces its old one, which connect closes (DeleteConnection).
-    stage.grantManagementApiAccess(connectFn);
+    // A station's new connection replaces its old one, which connect closes (DeleteConnection):
+    // DELETE only, connect never sends piles anything.
+    const mayCloseConnections = (fn: lambda.IFunction) =>
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['execute-api:ManageConnections'],
+          resources: [
+            this.formatArn({
+              service: 'execute-api',
+              resource: api.apiId,
+              resourceName: `${stage.stageName}/DELETE/@connections/*`,
+            }),
+          ],
+        }),
+      );
+    mayCloseConnections(connectFn);
 
     messageFn.addEnvironment('STATIONS_TABLE', stations.tableName);
     messageFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
@@ -431,7 +445,8 @@ export class CsmsStack extends Stack {
     messageFn.addEnvironment('ANOMALIES_TABLE', anomalies.tableName);
     messageFn.addEnvironment('SESSION_EVENTS_QUEUE_URL', sessionEventsQueue.queueUrl);
     messageFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
-    stations.grantReadWriteData(messageFn);
+    // Stations: read (boot decisions) and UpdateItem (the boot it records), nothing else.
+    stations.grant(messageFn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     connections.grantReadWriteData(messageFn);
     stationEvents.grantWriteData(messageFn);
     statusQueue.grantSendMessages(messageFn);
@@ -439,7 +454,8 @@ export class CsmsStack extends Stack {
     // writes and UpdateItem (the atomic ADD that hands out 1.6 transaction ids).
     tokens.grantReadData(messageFn);
     transactions.grantReadWriteData(messageFn);
-    anomalies.grantReadWriteData(messageFn);
+    // Anomalies are only added (PutItem, idempotent by key); operators read them elsewhere.
+    anomalies.grant(messageFn, 'dynamodb:PutItem');
     sessionEventsQueue.grantSendMessages(messageFn);
     // CALLRESULT / CALLERROR frames complete pending commands.
     commands.grantReadWriteData(messageFn);
@@ -531,18 +547,7 @@ export class CsmsStack extends Stack {
     commandsQueue.grantSendMessages(apiFn);
     // Decommissioning closes the station's live connection: DELETE on this stage's @connections
     // only (no PostToConnection: the API sends piles nothing itself).
-    apiFn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        resources: [
-          this.formatArn({
-            service: 'execute-api',
-            resource: api.apiId,
-            resourceName: `${stage.stageName}/DELETE/@connections/*`,
-          }),
-        ],
-      }),
-    );
+    mayCloseConnections(apiFn);
 
     // ---- Operations ----------------------------------------------------------------------------
     const monitoring = addMonitoring(

@@ -232,7 +232,10 @@ describe('IAM', () => {
     expect(actionsOn('MessageFunction', 'TransactionsTable')).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']),
     );
-    expect(actionsOn('MessageFunction', 'AnomaliesTable')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    // Item 19 of issue 10: the hot path reads a station and records its boot, and only adds
+    // anomalies; it never scans, deletes or rewrites whole stations.
+    expect(actionsOn('MessageFunction', 'StationsTable').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(actionsOn('MessageFunction', 'AnomaliesTable')).toEqual(['dynamodb:PutItem']);
     expect(actionsOn('MessageFunction', 'SessionEventsQueue')).toContain('sqs:SendMessage');
     expect(actionsOn('MessageFunction', 'SessionEventsQueue')).not.toContain('sqs:ReceiveMessage');
     expect(actionsOn('SessionsFunction', 'SessionsTable')).toEqual(
@@ -278,6 +281,14 @@ describe('IAM', () => {
       const arn = JSON.stringify(statement.Resource);
       expect(arn).toContain(`{"Ref":"${id('WebSocketApi/Resource')}"}`);
       expect(arn).toMatch(/\/ocpp\/(\*|DELETE)\/@connections\/\*/);
+    }
+    // Only commands sends (POST); connect and api only close (DELETE).
+    for (const fn of ['ConnectFunction', 'ApiFunction']) {
+      const own = (policyOf(fn).Properties.PolicyDocument.Statement as any[])
+        .filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
+      expect(own).toHaveLength(1);
+      expect(JSON.stringify(own[0].Resource)).toContain('/ocpp/DELETE/@connections/*');
+      expect(JSON.stringify(own[0].Resource)).not.toContain('/ocpp/*/@connections');
     }
     expect(actionsOn('ApiFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
     const apiManage = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])
