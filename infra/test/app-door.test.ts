@@ -101,6 +101,9 @@ describe('HTTP API', () => {
       requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', sub: '$context.authorizer.claims.sub',
     }));
     expect(stage.AccessLogSettings.Format).not.toMatch(/authorization|header/i);
+    // Paths name id tokens (/v1/operator/tokens/{idToken}), which are personal data: the access
+    // log has the route key, the function logs the route template it matched.
+    expect(stage.AccessLogSettings.Format).not.toMatch(/\$context\.(path|resourcePath)/);
   });
 
   test('JWT authorizer: the pool\'s issuer, the web app client as audience, the Authorization header', () => {

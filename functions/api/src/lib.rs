@@ -130,8 +130,31 @@ pub fn router(app: Arc<App>) -> Router {
             }),
         )
         .fallback(|| async { Problem::not_found("no such route") })
+        .layer(axum::middleware::from_fn(log_request))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
+}
+
+/// One line per request with the route template it matched, never the path: paths carry id
+/// tokens (`/v1/operator/tokens/{idToken}`), which are personal data. API Gateway's access log
+/// leaves the path out for the same reason; its request id ties the two together.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(no route)", |matched| matched.as_str())
+        .to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
 }
 
 /// A handler panicked: a bug of ours. The caller gets the same 500 problem as any failure of
