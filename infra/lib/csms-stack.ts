@@ -473,6 +473,12 @@ export class CsmsStack extends Stack {
     statusFn.addEnvironment('STATUS_HISTORY_TABLE', statusHistory.tableName);
     availability.grantReadWriteData(statusFn);
     statusHistory.grantReadWriteData(statusFn);
+    // A report for a connector the station has not declared is an anomaly, not a view: status
+    // reads the station's declared connectors and adds anomalies, nothing more.
+    statusFn.addEnvironment('STATIONS_TABLE', stations.tableName);
+    statusFn.addEnvironment('ANOMALIES_TABLE', anomalies.tableName);
+    stations.grant(statusFn, 'dynamodb:GetItem');
+    anomalies.grant(statusFn, 'dynamodb:PutItem');
     // Grants receive/delete/change-visibility on the queue. Partial batch responses: only the
     // failed messages are retried, and a FIFO group stops at its first failure, keeping order.
     statusFn.addEventSource(

@@ -61,7 +61,7 @@ describe('environment', () => {
       'TOKENS_TABLE', 'TRANSACTIONS_TABLE', 'ANOMALIES_TABLE', 'SESSION_EVENTS_QUEUE_URL', 'COMMANDS_TABLE',
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
-    StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
+    StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'STATIONS_TABLE', 'ANOMALIES_TABLE'],
     SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
@@ -187,7 +187,7 @@ describe('IAM', () => {
       'TokensTable', 'TransactionsTable', 'AnomaliesTable', 'SessionEventsQueue', 'CommandsTable',
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
-    StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
+    StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue', 'StationsTable', 'AnomaliesTable'],
     SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
@@ -222,6 +222,9 @@ describe('IAM', () => {
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
     expect(actionsOn('StatusFunction', 'StatusQueue')).not.toContain('sqs:SendMessage');
+    // Declared connectors are read; undeclared components become anomalies (issue 10, item 9).
+    expect(actionsOn('StatusFunction', 'StationsTable')).toEqual(['dynamodb:GetItem']);
+    expect(actionsOn('StatusFunction', 'AnomaliesTable')).toEqual(['dynamodb:PutItem']);
   });
 
   test('charging: read versus write as listed', () => {

@@ -100,3 +100,71 @@ async fn a_cursor_forged_with_another_tables_keys_is_refused() {
             .map(drop),
     );
 }
+
+/// Item 9: a report for a component the station has not declared is kept as an anomaly on
+/// DynamoDB Local and reads back as such; the declared ones get their view.
+#[tokio::test]
+async fn undeclared_components_become_anomalies_that_read_back() {
+    use chrono::{SubsecRound, Utc};
+    use csms_domain::registry::{self, NewStation};
+    let stack = fresh_stack().await;
+    let s = &stack.services;
+    let id = StationId::parse("CP-DECLARED").unwrap();
+    let new = NewStation {
+        id: id.clone(),
+        protocols: vec![ProtocolVersion::Ocpp201],
+        registration: Registration::Accepted,
+        site: None,
+        organisation: None,
+        location: None,
+        connectors: vec![Connector {
+            evse_id: Some(1),
+            connector_id: 1,
+            kind: ConnectorType::CCcs2,
+            max_power_w: 150_000,
+        }],
+        password: None,
+    };
+    registry::register(s, new, Utc::now()).await.unwrap();
+    let now = Utc::now().trunc_subsecs(3);
+    let report = |evse, connector| StatusReport {
+        station_id: id.clone(),
+        component: Component {
+            evse: Some(evse),
+            connector,
+        },
+        status: "Available".into(),
+        error_code: None,
+        info: None,
+        vendor_error_code: None,
+        timestamp: now,
+        received_at: now,
+    };
+    let ports = status::StatusPorts {
+        stations: &*s.stations,
+        anomalies: &*s.charging.anomalies,
+        availability: &*s.availability,
+        history: &*s.history,
+    };
+    assert!(matches!(
+        status::take(ports, &report(1, 1), now).await.unwrap(),
+        status::Taken::Recorded(_)
+    ));
+    assert_eq!(
+        status::take(ports, &report(7, 3), now).await.unwrap(),
+        status::Taken::Undeclared
+    );
+    let views = s.availability.list(&id).await.unwrap();
+    assert_eq!(views.len(), 1);
+    let anomalies = s.charging.anomalies.list(&id).await.unwrap();
+    assert_eq!(anomalies.len(), 1);
+    assert_eq!(
+        anomalies[0].kind,
+        AnomalyKind::UndeclaredComponent {
+            component: Component {
+                evse: Some(7),
+                connector: 3
+            }
+        }
+    );
+}
