@@ -115,7 +115,7 @@ async fn a_station_that_declares_nothing_gets_a_few_ids_and_no_more() {
     assert_eq!(
         views(&world),
         [
-            format!("connector#1"),
+            "connector#1".to_owned(),
             format!("connector#{bound}"),
             format!("evse#{bound}#connector#{bound}")
         ]
