@@ -25,6 +25,7 @@ import { Node } from 'constructs';
  * | `webAclArn` | none | an existing WAF web ACL (scope CLOUDFRONT) for the pile door |
  * | `priceClass` | `100` | CloudFront price class: `100`, `200` or `All` (edge locations piles connect through) |
  * | `apiGatewayCloudWatchRole` | `true` | set API Gateway's account-wide CloudWatch Logs role (needed once per account and region for WebSocket access logs) |
+ * | `subjectRequestsPerMinute` | `120` | app API requests one user may make a minute (then 429) |
  */
 export interface CsmsConfig {
   readonly environment: string;
@@ -42,6 +43,7 @@ export interface CsmsConfig {
   readonly webAclArn?: string;
   readonly priceClass: cloudfront.PriceClass;
   readonly apiGatewayCloudWatchRole: boolean;
+  readonly subjectRequestsPerMinute: number;
 }
 
 export interface CustomDomain {
@@ -71,6 +73,7 @@ export function configFromContext(node: Node): CsmsConfig {
     webAclArn: webAclFromContext(get('webAclArn')),
     priceClass: priceClassFromContext(get('priceClass')),
     apiGatewayCloudWatchRole: booleanFromContext('apiGatewayCloudWatchRole', get('apiGatewayCloudWatchRole'), true),
+    subjectRequestsPerMinute: positiveIntegerFromContext('subjectRequestsPerMinute', get('subjectRequestsPerMinute'), 120),
   };
 }
 
@@ -110,6 +113,14 @@ function heartbeatFromContext(value: unknown): number {
     throw new Error(`context heartbeatIntervalSeconds must be an integer in 1..599, got ${JSON.stringify(value)}`);
   }
   return seconds;
+}
+
+function positiveIntegerFromContext(key: string, value: unknown, fallback: number): number {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+    throw new Error(`context ${key} must be a whole number from 1 to 1000000, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 function logRetentionFromContext(value: unknown): logs.RetentionDays {

@@ -156,6 +156,9 @@ export class CsmsStack extends Stack {
       sortKey: { name: 'subject', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Limits against abuse: shared rate counts per station or user and window (`<key>#<window>`)
+    // and each driver's pending remote command (`pending#<subject>`); everything expires.
+    const limits = table('LimitsTable', 'pk', undefined, 'expiresAt');
     const tables = {
       StationsTable: stations,
       ConnectionsTable: connections,
@@ -168,6 +171,7 @@ export class CsmsStack extends Stack {
       SessionsTable: sessions,
       CommandsTable: commands,
       OrganisationsTable: organisations,
+      LimitsTable: limits,
     };
 
     // ---- Functions -----------------------------------------------------------------------------
@@ -539,6 +543,11 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
     apiFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
     apiFn.addEnvironment('ORGANISATIONS_TABLE', organisations.tableName);
+    // Requests per user and minute, and one pending command per driver: counts are added
+    // (UpdateItem), pending commands read and put conditionally.
+    apiFn.addEnvironment('LIMITS_TABLE', limits.tableName);
+    apiFn.addEnvironment('SUBJECT_REQUESTS_PER_MINUTE', String(config.subjectRequestsPerMinute));
+    limits.grant(apiFn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // Writes: stations (registration, location), tokens, commands (the API records what it
     // submits) and organisations (admins); everything else it only reads. Reads on stations
     // include the ByGeoCell index.

@@ -71,6 +71,7 @@ describe('environment', () => {
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
       'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
+      'LIMITS_TABLE', 'SUBJECT_REQUESTS_PER_MINUTE',
     ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
@@ -194,7 +195,7 @@ describe('IAM', () => {
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable',
+      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -268,6 +269,8 @@ describe('IAM', () => {
     }
     expect(actionsOn('ApiFunction', 'CommandsQueue')).toContain('sqs:SendMessage');
     expect(actionsOn('ApiFunction', 'CommandsQueue')).not.toContain('sqs:ReceiveMessage');
+    // Limits (issue 10, item 13): counts added, pending commands read and put conditionally.
+    expect(actionsOn('ApiFunction', 'LimitsTable').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     // Reads on StationsTable, TokensTable and SessionsTable cover their indexes (table/.../index/*):
     // ByGeoCell, ByOwner and the ByOrganisation ones.
     for (const table of ['StationsTable', 'TokensTable', 'SessionsTable']) {

@@ -39,6 +39,52 @@ pub use problem::Problem;
 pub struct App {
     pub services: Services,
     pub verifier: Verifier,
+    /// What one caller may make the API do.
+    pub limits: Limits,
+}
+
+/// The API's limits against abuse: a request budget per subject, and one pending remote command
+/// per driver ([`csms_domain::limits`]).
+pub struct Limits {
+    pub ports: csms_domain::limits::LimitPorts,
+    pub limiter: csms_domain::limits::Limiter,
+    /// Requests per subject and minute.
+    pub per_subject: csms_domain::limits::Budget,
+}
+
+impl Limits {
+    /// The default per-subject budget: well above what an app does for a person, far below what
+    /// a script can.
+    pub const REQUESTS_PER_MINUTE: u32 = 120;
+
+    pub fn new(ports: csms_domain::limits::LimitPorts, requests_per_minute: u32) -> Self {
+        Self {
+            limiter: csms_domain::limits::Limiter::new(ports.counters.clone()),
+            ports,
+            per_subject: csms_domain::limits::Budget::per_minute(requests_per_minute),
+        }
+    }
+
+    /// From `SUBJECT_REQUESTS_PER_MINUTE` (default [`Self::REQUESTS_PER_MINUTE`]).
+    pub fn from_lookup(
+        ports: csms_domain::limits::LimitPorts,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let per_minute = match lookup("SUBJECT_REQUESTS_PER_MINUTE") {
+            None => Self::REQUESTS_PER_MINUTE,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("SUBJECT_REQUESTS_PER_MINUTE must be a whole number from 1, got {raw:?}"))?,
+        };
+        Ok(Self::new(ports, per_minute))
+    }
+
+    /// In-memory limits with the default budget, for tests.
+    pub fn memory() -> Self {
+        Self::new(csms_domain::limits::LimitPorts::memory(), Self::REQUESTS_PER_MINUTE)
+    }
 }
 
 #[derive(OpenApi)]

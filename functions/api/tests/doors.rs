@@ -28,7 +28,11 @@ fn fixture() -> Fixture {
     let services = world.services(BootPolicy::default());
     let issuer = DevIssuer::generate("http://127.0.0.1:1/issuer");
     let verifier = Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer.clone()));
-    let router = api::router(Arc::new(App { services, verifier }));
+    let router = api::router(Arc::new(App {
+        services,
+        verifier,
+        limits: api::Limits::memory(),
+    }));
     Fixture { world, issuer, router }
 }
 
@@ -122,4 +126,117 @@ async fn the_log_names_the_route_template_never_the_id_token_in_the_path() {
     assert!(log.contains("/v1/operator/tokens/{idToken}"), "{log}");
     assert!(log.contains("404"), "{log}");
     assert!(!log.contains("SECRET-TAG-1"), "{log}");
+}
+
+async fn station(f: &Fixture, id: &str, organisation: &str) {
+    let new = csms_domain::registry::NewStation {
+        id: StationId::parse(id).unwrap(),
+        protocols: vec![ProtocolVersion::Ocpp16],
+        registration: Registration::Accepted,
+        site: None,
+        organisation: Some(organisation.into()),
+        location: None,
+        connectors: Vec::new(),
+        password: None,
+    };
+    let services = f.world.services(BootPolicy::default());
+    csms_domain::registry::register(&services, new, Utc::now())
+        .await
+        .unwrap();
+}
+
+async fn token_of(f: &Fixture, tag: &str, owner: &str) {
+    let record = TokenRecord {
+        token: IdToken::parse_16(tag).unwrap(),
+        status: AuthorizationStatus::Accepted,
+        expiry: None,
+        group: None,
+        owner: Some(owner.into()),
+        organisation: None,
+    };
+    use csms_domain::ports::TokenRepository;
+    f.world.charging.tokens.put(&record).await.unwrap();
+}
+
+fn submitted(f: &Fixture) -> usize {
+    f.world.command_queue.submitted.lock().unwrap().len()
+}
+
+/// Item 13: a DataTransfer larger than API Gateway carries to a pile (128 KB a message) is
+/// refused when it is submitted, instead of failing to send 60 times from the queue.
+#[tokio::test]
+async fn an_oversized_data_transfer_is_refused_at_submission() {
+    let f = fixture();
+    station(&f, "CP-BIG", "org-a").await;
+    f.operator_of("org-a", "olivia");
+    let olivia = f.token("olivia", &[Role::Operator]);
+    let command = |data: String| serde_json::json!({"action": "DataTransfer", "payload": {"vendorId": "com.example", "data": data}});
+    let path = "/v1/operator/stations/CP-BIG/commands";
+    let (status, problem) = f
+        .call("POST", path, Some(&olivia), Some(command("x".repeat(200_000))))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("128 KB"), "{problem}");
+    assert_eq!(submitted(&f), 0);
+    let (status, _) = f
+        .call("POST", path, Some(&olivia), Some(command("x".repeat(1_000))))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(submitted(&f), 1);
+}
+
+/// Item 13: a driver has at most one remote command pending; the next waits for its answer.
+#[tokio::test]
+async fn a_driver_has_at_most_one_pending_remote_command() {
+    let f = fixture();
+    station(&f, "CP-D1", "org-a").await;
+    station(&f, "CP-D2", "org-a").await;
+    token_of(&f, "DRIVER-TAG", "dora").await;
+    let dora = f.token("dora", &[Role::Driver]);
+    let start = |station: &str| serde_json::json!({"stationId": station, "idToken": "DRIVER-TAG"});
+    let (status, first) = f
+        .call("POST", "/v1/charging/start", Some(&dora), Some(start("CP-D1")))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    // Still Submitted, then Queued (recorded by the commands function): a second one waits.
+    for station in ["CP-D1", "CP-D2"] {
+        let (status, problem) = f
+            .call("POST", "/v1/charging/start", Some(&dora), Some(start(station)))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains(first["commandId"].as_str().unwrap())
+        );
+    }
+    assert_eq!(submitted(&f), 1);
+    // Another driver is not held up.
+    token_of(&f, "OTHER-TAG", "otto").await;
+    let otto = f.token("otto", &[Role::Driver]);
+    let body = serde_json::json!({"stationId": "CP-D2", "idToken": "OTHER-TAG"});
+    assert_eq!(
+        f.call("POST", "/v1/charging/start", Some(&otto), Some(body)).await.0,
+        StatusCode::ACCEPTED
+    );
+
+    // Once the first is answered, the next may go.
+    use csms_domain::ports::CommandStore;
+    let queued = f.world.command_queue.submitted.lock().unwrap()[0].clone();
+    let store = &*f.world.commands;
+    store.create(&CommandRecord::queued(queued.clone())).await.unwrap();
+    let answered = CommandState::Answered {
+        at: Utc::now(),
+        payload: r#"{"status":"Accepted"}"#.into(),
+    };
+    store
+        .transition(&queued.station, &queued.id, &[StateKind::Queued], &answered)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, next) = f
+        .call("POST", "/v1/charging/start", Some(&dora), Some(start("CP-D2")))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{next}");
 }

@@ -64,7 +64,11 @@ async fn fixture() -> Fixture {
         organisation: None,
     };
     services.charging.tokens.put(&unassigned).await.unwrap();
-    let router = api::router(Arc::new(App { services, verifier }));
+    let router = api::router(Arc::new(App {
+        services,
+        verifier,
+        limits: api::Limits::memory(),
+    }));
     Fixture { world, issuer, router }
 }
 

@@ -168,3 +168,65 @@ async fn undeclared_components_become_anomalies_that_read_back() {
         }
     );
 }
+
+/// Items 11 and 13: LimitsTable on DynamoDB Local. Counts add up across writers; a driver's
+/// pending command is replaced only by whoever saw the current one.
+#[tokio::test]
+async fn limits_count_and_hold_one_pending_command() {
+    use chrono::{Duration, Utc};
+    use csms_domain::command::CommandId;
+    use csms_domain::limits::{self, Budget, Limiter, PendingCommand, Verdict};
+    let stack = fresh_stack().await;
+    let ports = csms_aws::limit_ports_with(&stack.dynamodb, &stack.config);
+    let later = Utc::now() + Duration::minutes(5);
+    assert_eq!(ports.counters.add("station#CP-1#1", 3, later).await.unwrap(), 3);
+    assert_eq!(ports.counters.add("station#CP-1#1", 4, later).await.unwrap(), 7);
+    assert_eq!(ports.counters.add("station#CP-2#1", 1, later).await.unwrap(), 1);
+
+    // Two instances share one budget through the table.
+    let (a, b) = (
+        Limiter::new(ports.counters.clone()),
+        Limiter::new(ports.counters.clone()),
+    );
+    let budget = Budget::per_minute(30);
+    let now = Utc::now();
+    let mut allowed = 0;
+    for i in 0..100 {
+        let limiter = if i % 2 == 0 { &a } else { &b };
+        if limiter.count("station#CP-3", budget, now).await.unwrap() == Verdict::Allowed {
+            allowed += 1;
+        }
+    }
+    assert!((30..=36).contains(&allowed), "{allowed}");
+
+    let command = |id: &str| PendingCommand {
+        station: StationId::parse("CP-1").unwrap(),
+        id: CommandId::parse(id).unwrap(),
+        deadline: Utc::now() + Duration::seconds(30),
+    };
+    let pending = &*ports.pending;
+    assert_eq!(pending.get("dora").await.unwrap(), None);
+    assert!(pending.replace("dora", &command("c1"), None).await.unwrap());
+    assert!(!pending.replace("dora", &command("c2"), None).await.unwrap());
+    assert!(
+        !pending
+            .replace("dora", &command("c2"), Some(&CommandId::parse("c0").unwrap()))
+            .await
+            .unwrap()
+    );
+    assert_eq!(pending.get("dora").await.unwrap().unwrap().id.as_str(), "c1");
+    // c1 is not recorded by the commands function yet: still pending.
+    let store = &*stack.services.commands.store;
+    let refused = limits::claim_pending(pending, store, "dora", &command("c3"), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(refused.unwrap_err().id.as_str(), "c1");
+    // Past its deadline it no longer holds the driver up.
+    let after = Utc::now() + Duration::minutes(1);
+    assert_eq!(
+        limits::claim_pending(pending, store, "dora", &command("c3"), after)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+}
