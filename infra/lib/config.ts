@@ -25,7 +25,7 @@ import { Node } from 'constructs';
  * | `webAclArn` | none | an existing WAF web ACL (scope CLOUDFRONT) for the pile door |
  * | `priceClass` | `100` | CloudFront price class: `100`, `200` or `All` (edge locations piles connect through) |
  * | `apiGatewayCloudWatchRole` | `true` | set API Gateway's account-wide CloudWatch Logs role (needed once per account and region for WebSocket access logs) |
- * | `subjectRequestsPerMinute` | `120` | app API requests one user may make a minute (then 429) |
+ * | `subjectRequestsPerMinute` | `600` | app API requests one user may make a minute (then 429); a tenth of the HTTP stage's 100 a second |
  */
 export interface CsmsConfig {
   readonly environment: string;
@@ -73,7 +73,7 @@ export function configFromContext(node: Node): CsmsConfig {
     webAclArn: webAclFromContext(get('webAclArn')),
     priceClass: priceClassFromContext(get('priceClass')),
     apiGatewayCloudWatchRole: booleanFromContext('apiGatewayCloudWatchRole', get('apiGatewayCloudWatchRole'), true),
-    subjectRequestsPerMinute: positiveIntegerFromContext('subjectRequestsPerMinute', get('subjectRequestsPerMinute'), 120),
+    subjectRequestsPerMinute: positiveIntegerFromContext('subjectRequestsPerMinute', get('subjectRequestsPerMinute'), 600),
   };
 }
 

@@ -131,6 +131,14 @@ describe('environment', () => {
     template.hasOutput('WebSocketUrl', { Value: Match.objectLike({}) });
   });
 
+  test('limits (issue 10): the LimitsTable, and a request budget per user of 600 a minute by default', () => {
+    const a = env(template, 'ApiFunction');
+    expect(a.LIMITS_TABLE).toEqual({ Ref: id('LimitsTable/Resource') });
+    expect(a.SUBJECT_REQUESTS_PER_MINUTE).toBe('600');
+    expect(env(synth({ subjectRequestsPerMinute: '60' }), 'ApiFunction').SUBJECT_REQUESTS_PER_MINUTE).toBe('60');
+    expect(() => synth({ subjectRequestsPerMinute: '0' })).toThrow(/subjectRequestsPerMinute/);
+  });
+
   test('heartbeat interval: 300 by default, from context, refused at 600 and above', () => {
     expect(env(template, 'MessageFunction').HEARTBEAT_INTERVAL_SECONDS).toBe('300');
     expect(env(synth({ heartbeatIntervalSeconds: '120' }), 'MessageFunction').HEARTBEAT_INTERVAL_SECONDS).toBe('120');

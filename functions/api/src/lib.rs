@@ -53,9 +53,9 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The default per-subject budget: well above what an app does for a person, far below what
-    /// a script can.
-    pub const REQUESTS_PER_MINUTE: u32 = 120;
+    /// The default per-subject budget, 10 a second: well above what an app does for a person,
+    /// a tenth of the whole HTTP stage's throttle (100 a second), so one user cannot take it all.
+    pub const REQUESTS_PER_MINUTE: u32 = 600;
 
     pub fn new(ports: csms_domain::limits::LimitPorts, requests_per_minute: u32) -> Self {
         Self {

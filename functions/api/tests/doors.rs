@@ -24,6 +24,10 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(api::Limits::memory())
+}
+
+fn fixture_with(limits: api::Limits) -> Fixture {
     let world = MemoryWorld::default();
     let services = world.services(BootPolicy::default());
     let issuer = DevIssuer::generate("http://127.0.0.1:1/issuer");
@@ -31,7 +35,7 @@ fn fixture() -> Fixture {
     let router = api::router(Arc::new(App {
         services,
         verifier,
-        limits: api::Limits::memory(),
+        limits,
     }));
     Fixture { world, issuer, router }
 }
@@ -239,4 +243,42 @@ async fn a_driver_has_at_most_one_pending_remote_command() {
         .call("POST", "/v1/charging/start", Some(&dora), Some(start("CP-D2")))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{next}");
+}
+
+/// Item 13: each subject has a request budget per minute; beyond it, 429 with Retry-After,
+/// whatever the route, while other subjects go on.
+#[tokio::test]
+async fn a_subject_beyond_its_request_budget_gets_429_with_retry_after() {
+    let f = fixture_with(api::Limits::new(csms_domain::limits::LimitPorts::memory(), 5));
+    let dora = f.token("dora", &[Role::Driver]);
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let request = Request::get("/v1/me/tokens")
+            .header(header::AUTHORIZATION, format!("Bearer {dora}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = f.router.clone().oneshot(request).await.unwrap();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().parse::<i64>().unwrap());
+        answers.push((response.status(), retry_after));
+    }
+    // Windows are aligned to the minute: a run may straddle two, so at most twice the budget.
+    let allowed = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert!((5..=10).contains(&allowed), "{answers:?}");
+    assert!(answers[..5].iter().all(|(s, _)| *s == StatusCode::OK), "{answers:?}");
+    for (status, retry_after) in &answers {
+        match *status {
+            StatusCode::OK => assert_eq!(*retry_after, None),
+            StatusCode::TOO_MANY_REQUESTS => assert!((1..=60).contains(&retry_after.unwrap())),
+            other => panic!("{other}"),
+        }
+    }
+    // Another subject is not held up.
+    let otto = f.token("otto", &[Role::Driver]);
+    assert_eq!(
+        f.call("GET", "/v1/me/tokens", Some(&otto), None).await.0,
+        StatusCode::OK
+    );
 }
