@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::App;
 use crate::problem::Problem;
+use csms_domain::limits::{self, PendingCommand};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -102,14 +104,69 @@ pub async fn submit(
     timeout_seconds: i64,
     requested_by: &str,
 ) -> Result<CommandView, Problem> {
+    let command = prepare(station, protocol, action, payload, timeout_seconds, requested_by)?;
+    send(services, &command).await
+}
+
+/// Like [`submit`], for a driver: at most one of their commands is pending at a time (409 with
+/// the pending one's id otherwise), so a driver cannot queue up commands at a station.
+pub async fn submit_for_driver(
+    app: &App,
+    station: StationId,
+    protocol: ProtocolVersion,
+    action: &str,
+    payload: Value,
+    timeout_seconds: i64,
+    driver: &str,
+) -> Result<CommandView, Problem> {
+    let command = prepare(station, protocol, action, payload, timeout_seconds, driver)?;
+    let next = PendingCommand {
+        station: command.station.clone(),
+        id: command.id.clone(),
+        deadline: command.deadline,
+    };
+    let claimed = limits::claim_pending(
+        &*app.limits.ports.pending,
+        &*app.services.commands.store,
+        driver,
+        &next,
+        command.created_at,
+    )
+    .await?;
+    if let Err(pending) = claimed {
+        return Err(Problem::conflict(format!(
+            "your command {} to station {} is still pending (until {} at the latest): follow it at \
+             /v1/commands/{}/{} and send the next when it has ended",
+            pending.id,
+            pending.station,
+            pending.deadline.to_rfc3339(),
+            pending.station,
+            pending.id
+        )));
+    }
+    send(&app.services, &command).await
+}
+
+fn prepare(
+    station: StationId,
+    protocol: ProtocolVersion,
+    action: &str,
+    payload: Value,
+    timeout_seconds: i64,
+    requested_by: &str,
+) -> Result<command::Command, Problem> {
     // chrono panics on a number of seconds it cannot hold; anything out of range is the caller's error.
     let timeout = Duration::try_seconds(timeout_seconds)
         .ok_or_else(|| Problem::bad_request("timeoutSeconds must be between 1 and 900"))?;
     let mut command =
         request::new_command(station, protocol, action, payload, timeout, Utc::now()).map_err(request_problem)?;
     command.requested_by = Some(requested_by.to_owned());
-    command::submit(&*services.commands.queue, &command)
+    Ok(command)
+}
+
+async fn send(services: &Services, command: &command::Command) -> Result<CommandView, Problem> {
+    command::submit(&*services.commands.queue, command)
         .await
         .map_err(|e| Problem::internal(&e))?;
-    Ok(CommandView::submitted(&command))
+    Ok(CommandView::submitted(command))
 }

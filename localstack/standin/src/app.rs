@@ -266,10 +266,18 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let api_url = format!("http://{}", api_listener.local_addr()?);
     let issuer = csms_auth::DevIssuer::generate(format!("{api_url}{}", http_api::ISSUER_PATH));
     let api_app = match plan.function(API_FUNCTION) {
-        Some(_) => Some(Arc::new(api::App {
-            services: function(&plan, &sdk, &env_of(API_FUNCTION), API_FUNCTION)?.services,
-            verifier: http_api::verifier(&issuer),
-        })),
+        Some(_) => {
+            let env = env_of(API_FUNCTION);
+            let config = csms_aws::Config::from_lookup(|name| env.get(name).cloned())
+                .map_err(|e| format!("{API_FUNCTION}: {e}"))?;
+            let limits = api::Limits::from_lookup(csms_aws::limit_ports(&sdk, &config), |name| env.get(name).cloned())
+                .map_err(|e| format!("{API_FUNCTION}: {e}"))?;
+            Some(Arc::new(api::App {
+                services: function(&plan, &sdk, &env, API_FUNCTION)?.services,
+                verifier: http_api::verifier(&issuer),
+                limits,
+            }))
+        }
         None => {
             tracing::warn!("the template has no {API_FUNCTION}: serving only the development issuer");
             None

@@ -27,6 +27,8 @@ use crate::wire::WireError;
 /// How long command records are kept (DynamoDB TTL).
 const RETENTION: Duration = Duration::days(90);
 const SLOT: &str = "slot";
+/// The table's key, which a page cursor must name.
+const COMMAND_KEY: &[&str] = &["stationId", "entry"];
 
 fn entry(id: &CommandId) -> String {
     format!("command#{id}")
@@ -165,7 +167,7 @@ impl CommandStore for Commands {
         // A cursor of this station's other lists (its status history shares the key names) would
         // fall outside the key condition, which DynamoDB answers with a ValidationException.
         if let Some(cursor) = &page.after {
-            let start = crate::page::decode(cursor, "stationId", station.as_str())?;
+            let start = crate::page::decode(cursor, COMMAND_KEY, "stationId", station.as_str())?;
             if !start
                 .get("entry")
                 .and_then(|e| e.as_s().ok())
@@ -177,6 +179,7 @@ impl CommandStore for Commands {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            COMMAND_KEY,
             "stationId",
             station.as_str(),
             page,
