@@ -121,6 +121,9 @@ test.describe('driver app on a phone', () => {
     await page.getByLabel('Plug').selectOption('CHAdeMO');
     await expect(item).toHaveCount(0);
     await page.getByLabel('Plug').selectOption('Type 2');
+    await page.getByLabel('Power').selectOption('50');
+    await expect(item).toHaveCount(0);
+    await page.getByLabel('Power').selectOption('22');
     await page.getByLabel('Available now').check();
     await expect(item).toBeVisible();
     await expectAccessible(page, 'driver: list');
@@ -184,6 +187,9 @@ test.describe('operator console, after charging', () => {
     await signIn(page, '/console/', 'demo-operator');
     await expect(page.getByRole('heading', { name: 'Sessions in progress' })).toBeVisible();
     await expect(page.getByRole('img', { name: /Energy charged per day/ })).toBeVisible();
+    // The fleet map colours the station by its state: online, so not grey.
+    const marker = page.locator(`.leaflet-marker-icon[data-station="${STATION}"] .marker`);
+    await expect(marker).toHaveClass(/tone-(ok|busy|warn)/);
     await expectAccessible(page, 'console: dashboard');
     await page.getByRole('link', { name: 'Sessions' }).click();
     const row = page.locator(`tr[data-session^="${STATION}/"]`);
