@@ -155,6 +155,7 @@ describe('HTTP API', () => {
     expect(() => synth({ corsOrigins: 'http://localhost.example.com' })).toThrow(/corsOrigins/);
     const local = synth({ corsOrigins: 'http://localhost:5173,http://127.0.0.1:8080' });
     expect(resource(local, 'HttpApi/Resource').Properties.CorsConfiguration.AllowOrigins).toEqual([
+      web,
       'http://localhost:5173',
       'http://127.0.0.1:8080',
     ]);
