@@ -323,22 +323,16 @@ pub async fn fail_unsent(
     finish(store, &command, reason, now).await
 }
 
-/// The station's live connection: its connection, if the record exists and has not outlived
-/// API Gateway's limit.
+/// The station's live connection, if any.
 async fn live_connection(
     ports: CommandPorts<'_>,
     station: &StationId,
     now: DateTime<Utc>,
 ) -> Result<Option<Connection>, StoreError> {
-    let Some(connection_id) = ports.stations.get(station).await?.and_then(|s| s.connection_id) else {
-        return Ok(None);
-    };
-    // Strongly consistent: the pile may have connected a moment ago.
-    Ok(ports
-        .connections
-        .get_latest(&connection_id)
-        .await?
-        .filter(|c| &c.station_id == station && now < c.expires_at()))
+    match ports.stations.get(station).await? {
+        Some(record) => crate::connection::live(ports.connections, &record, now).await,
+        None => Ok(None),
+    }
 }
 
 /// Fails a pending command (Queued or Sent) and frees its slot. Returns the failed record, None
