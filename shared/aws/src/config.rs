@@ -132,7 +132,11 @@ mod tests {
 
     #[test]
     fn reservation_settings_are_checked_at_start() {
-        let c = config(&[("RESERVATION_MAX_MINUTES", "45"), ("RESERVATION_ONE_PER_DRIVER", "false")]).unwrap();
+        let c = config(&[
+            ("RESERVATION_MAX_MINUTES", "45"),
+            ("RESERVATION_ONE_PER_DRIVER", "false"),
+        ])
+        .unwrap();
         assert_eq!(c.reservation_settings.max_duration, chrono::Duration::minutes(45));
         assert!(!c.reservation_settings.one_per_driver);
         assert_eq!(config(&[]).unwrap().reservation_settings, Default::default());

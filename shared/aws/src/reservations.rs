@@ -67,10 +67,7 @@ fn history_attribute(changes: &[Change]) -> AttributeValue {
 }
 
 fn change_attribute(c: &Change) -> AttributeValue {
-    let mut m = Item::from([
-        ("at".to_owned(), time(c.at)),
-        ("state".to_owned(), s(c.state.as_str())),
-    ]);
+    let mut m = Item::from([("at".to_owned(), time(c.at)), ("state".to_owned(), s(c.state.as_str()))]);
     put_opt(&mut m, "note", c.note.clone().map(s));
     AttributeValue::M(m)
 }
@@ -282,7 +279,12 @@ impl Reservations {
             partition_value,
             &["pk", "sk", partition_attribute, "createdAt"],
             page,
-            |start| start.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with("reservation#")),
+            |start| {
+                start
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with("reservation#"))
+            },
             build,
             reservation_from,
         )
@@ -424,7 +426,8 @@ impl ReservationStore for Reservations {
     }
 
     async fn release(&self, r: &Reservation) -> Result<(), StoreError> {
-        self.delete_if_ours(key(r.station.as_str(), hold_sk(r.spot)), r.id).await?;
+        self.delete_if_ours(key(r.station.as_str(), hold_sk(r.spot)), r.id)
+            .await?;
         let out = self
             .0
             .client
@@ -467,7 +470,8 @@ impl ReservationStore for Reservations {
         filter: &ReservationFilter,
         page: &PageRequest,
     ) -> Result<Page<Reservation>, StoreError> {
-        self.list_by(RESERVATIONS_BY_DRIVER, "driver", driver, filter, page).await
+        self.list_by(RESERVATIONS_BY_DRIVER, "driver", driver, filter, page)
+            .await
     }
 
     async fn list_by_organisation(
@@ -894,7 +898,12 @@ impl ExpirySchedules for Schedules {
         match out {
             Ok(_) => Ok(()),
             // Fired and deleted itself, or never made.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(backend(e)),
         }
     }
@@ -977,7 +986,10 @@ mod tests {
         let long = StationId::parse(&"A*=+|@.".repeat(6)).unwrap();
         let name = schedule_name(&long, ReservationId::new(i32::MAX.into()).unwrap());
         assert!(name.len() <= 64, "{name}");
-        assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "{name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "{name}"
+        );
         assert_ne!(
             schedule_name(&StationId::parse("a").unwrap(), ReservationId::new(1).unwrap()),
             schedule_name(&StationId::parse("b").unwrap(), ReservationId::new(1).unwrap())

@@ -535,7 +535,7 @@ pub async fn disconnected(
 }
 
 /// The deadline check of one command: fails it `DeadlineExpired` if it is still pending and its
-/// deadline has passed. Idempotent; a check for an answered command changes nothing.
+/// deadline has passed. Idempotent; a check for an ended command changes nothing and returns it.
 pub async fn check_deadline(
     store: &dyn CommandStore,
     station: &StationId,
@@ -546,7 +546,7 @@ pub async fn check_deadline(
         return Ok(DeadlineCheck::Done(None));
     };
     if record.state.is_final() {
-        return Ok(DeadlineCheck::Done(None));
+        return Ok(DeadlineCheck::Ended(Box::new(record)));
     }
     if now < record.command.deadline {
         return Ok(DeadlineCheck::Early(record.command.deadline));
@@ -562,6 +562,9 @@ pub async fn check_deadline(
 pub enum DeadlineCheck {
     /// Checked: the command it failed, if it was still pending.
     Done(Option<Box<CommandRecord>>),
+    /// The command had ended before its deadline (answered, refused or failed): nothing to do,
+    /// but its outcome can be passed on again.
+    Ended(Box<CommandRecord>),
     /// The deadline is still ahead (the check came early): check again then.
     Early(DateTime<Utc>),
 }
