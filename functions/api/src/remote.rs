@@ -61,7 +61,7 @@ impl CommandView {
         }
     }
 
-    fn submitted(command: &command::Command) -> Self {
+    pub(crate) fn submitted(command: &command::Command) -> Self {
         Self {
             command_id: command.id.to_string(),
             station_id: command.station.to_string(),

@@ -64,7 +64,13 @@ async fn fixture() -> Fixture {
         organisation: None,
     };
     services.charging.tokens.put(&unassigned).await.unwrap();
-    let router = api::router(Arc::new(App { services, verifier }));
+    let reservations = csms_domain::reservation::memory::MemoryReservationWorld::default()
+        .services(csms_domain::reservation::ReservationSettings::default());
+    let router = api::router(Arc::new(App {
+        services,
+        reservations,
+        verifier,
+    }));
     Fixture { world, issuer, router }
 }
 

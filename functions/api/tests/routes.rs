@@ -52,7 +52,13 @@ async fn fixture() -> Fixture {
         };
         services.charging.tokens.put(&record).await.unwrap();
     }
-    let router = api::router(Arc::new(App { services, verifier }));
+    let reservations = csms_domain::reservation::memory::MemoryReservationWorld::default()
+        .services(csms_domain::reservation::ReservationSettings::default());
+    let router = api::router(Arc::new(App {
+        services,
+        reservations,
+        verifier,
+    }));
     Fixture { world, issuer, router }
 }
 
