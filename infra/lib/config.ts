@@ -25,6 +25,8 @@ import { Node } from 'constructs';
  * | `webAclArn` | none | an existing WAF web ACL (scope CLOUDFRONT) for the pile door |
  * | `priceClass` | `100` | CloudFront price class: `100`, `200` or `All` (edge locations piles connect through) |
  * | `apiGatewayCloudWatchRole` | `true` | set API Gateway's account-wide CloudWatch Logs role (needed once per account and region for WebSocket access logs) |
+ * | `reservationMaxMinutes` | `30` | the longest reservation a driver may make (1..1440) |
+ * | `reservationOnePerDriver` | `true` | at most one active reservation per driver |
  */
 export interface CsmsConfig {
   readonly environment: string;
@@ -42,6 +44,8 @@ export interface CsmsConfig {
   readonly webAclArn?: string;
   readonly priceClass: cloudfront.PriceClass;
   readonly apiGatewayCloudWatchRole: boolean;
+  readonly reservationMaxMinutes: number;
+  readonly reservationOnePerDriver: boolean;
 }
 
 export interface CustomDomain {
@@ -71,6 +75,8 @@ export function configFromContext(node: Node): CsmsConfig {
     webAclArn: webAclFromContext(get('webAclArn')),
     priceClass: priceClassFromContext(get('priceClass')),
     apiGatewayCloudWatchRole: booleanFromContext('apiGatewayCloudWatchRole', get('apiGatewayCloudWatchRole'), true),
+    reservationMaxMinutes: reservationMaxMinutesFromContext(get('reservationMaxMinutes')),
+    reservationOnePerDriver: booleanFromContext('reservationOnePerDriver', get('reservationOnePerDriver'), true),
   };
 }
 
@@ -110,6 +116,15 @@ function heartbeatFromContext(value: unknown): number {
     throw new Error(`context heartbeatIntervalSeconds must be an integer in 1..599, got ${JSON.stringify(value)}`);
   }
   return seconds;
+}
+
+function reservationMaxMinutesFromContext(value: unknown): number {
+  const minutes = value === undefined ? 30 : Number(value);
+  // A longer hold keeps a connector from every other driver for more than a day.
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    throw new Error(`context reservationMaxMinutes must be an integer in 1..1440, got ${JSON.stringify(value)}`);
+  }
+  return minutes;
 }
 
 function logRetentionFromContext(value: unknown): logs.RetentionDays {

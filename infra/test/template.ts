@@ -60,17 +60,17 @@ export function referencedIds(value: unknown): Set<string> {
 
 export const FUNCTIONS = [
   'ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction', 'SessionsFunction',
-  'CommandsFunction', 'ApiFunction',
+  'CommandsFunction', 'ApiFunction', 'ReservationsFunction',
 ];
 
 /** Construct ids of the dead-letter queues. */
 export const DEAD_LETTER_QUEUES = [
   'StatusDeadLetterQueue', 'SessionEventsDeadLetterQueue', 'SessionCompletedDeadLetterQueue', 'CommandsDeadLetterQueue',
-  'CommandDeadlinesDeadLetterQueue',
+  'CommandDeadlinesDeadLetterQueue', 'ReservationEventsDeadLetterQueue', 'ReservationExpiryDeadLetterQueue',
 ];
 
 /** Construct ids of the tables. */
 export const TABLE_IDS = [
   'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'StationEventsTable', 'TokensTable',
-  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable',
+  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable', 'ReservationsTable',
 ];
