@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use csms_domain::reservation::{self, LifecycleError, ReservationId, ReservationServices, Signal, Spot, StartSeen};
-use csms_domain::{Component, SessionError, StationId, StoreError};
+use csms_domain::{SessionError, StationId, StoreError};
 
 fn session_error(e: LifecycleError) -> SessionError {
     match e {
@@ -33,16 +33,15 @@ pub(crate) async fn started(
 /// hold a reservation that ended here.
 pub(crate) async fn reported(
     reservations: &ReservationServices,
-    station: &StationId,
-    component: Component,
-    status: &str,
+    report: &csms_domain::StatusReport,
 ) -> Result<(), SessionError> {
-    if status != "Reserved" {
+    if report.status != "Reserved" {
         return Ok(());
     }
     let signal = Signal::ReportedReserved {
-        station: station.clone(),
-        component,
+        station: report.station_id.clone(),
+        component: report.component,
+        at: report.timestamp,
     };
     Ok(reservations.signals.publish(&signal).await?)
 }

@@ -71,7 +71,7 @@ pub(crate) async fn answer(
                 received_at: now,
             };
             publish_status(services, &report).await?;
-            crate::reservations::reported(reservations, &report.station_id, report.component, &report.status).await?;
+            crate::reservations::reported(reservations, &report).await?;
             Answer::result(StatusNotificationResponse {})
         }
         Request::NotifyReport(req) => {

@@ -108,7 +108,8 @@ async fn a_connector_reported_reserved_and_a_201_status_update_are_passed_on() {
                 component: Component {
                     evse: Some(1),
                     connector: 1
-                }
+                },
+                at: "2026-11-24T05:00:02Z".parse().unwrap(),
             },
             Signal::StationEnded {
                 station: station(),

@@ -606,6 +606,8 @@ pub struct StationEndedV1 {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReportedReservedV1 {
     pub station_id: String,
+    /// The report's time: two reports are two messages.
+    pub at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evse_id: Option<u32>,
     pub connector_id: u32,
@@ -670,8 +672,9 @@ impl From<&Signal> for SignalV1 {
                 reservation_id: id.get(),
                 removed: *removed,
             }),
-            Signal::ReportedReserved { station, component } => SignalV1::ReportedReserved(ReportedReservedV1 {
+            Signal::ReportedReserved { station, component, at } => SignalV1::ReportedReserved(ReportedReservedV1 {
                 station_id: station.to_string(),
+                at: *at,
                 evse_id: component.evse,
                 connector_id: component.connector,
             }),
@@ -742,6 +745,7 @@ impl TryFrom<&SignalV1> for Signal {
             },
             SignalV1::ReportedReserved(x) => Signal::ReportedReserved {
                 station: station_of(&x.station_id)?,
+                at: x.at,
                 component: Component {
                     evse: x.evse_id,
                     connector: x.connector_id,
@@ -963,6 +967,9 @@ mod tests {
                     evse: Some(1),
                     connector: 1,
                 },
+                at: DateTime::parse_from_rfc3339("2026-05-01T10:00:00.123Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
             },
             Signal::AnyConnector {
                 station: station.clone(),

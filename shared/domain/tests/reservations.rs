@@ -505,6 +505,7 @@ async fn expiry_ends_it_here_and_a_pile_that_still_holds_it_is_told_when_it_show
             evse: None,
             connector: 1,
         },
+        at: after(12),
     };
     f.signal(reported.clone(), after(12)).await.unwrap();
     // THEN it is sent CancelReservation for that reservation

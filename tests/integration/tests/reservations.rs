@@ -201,6 +201,7 @@ async fn signals_travel_in_the_stations_group_and_read_back() {
             evse: Some(1),
             connector: 2,
         },
+        at: now(),
     };
     stack.reservations.signals.publish(&signal).await.unwrap();
     // The same signal again within the deduplication window is one message.

@@ -206,7 +206,7 @@ pub async fn on_signal(ports: LifecyclePorts<'_>, signal: &Signal, now: DateTime
             }
             Ok(())
         }
-        Signal::ReportedReserved { station, component } => {
+        Signal::ReportedReserved { station, component, .. } => {
             let ours = store
                 .holds(station)
                 .await?

@@ -422,8 +422,13 @@ pub enum Signal {
         id: ReservationId,
         removed: bool,
     },
-    /// The station reports a connector Reserved.
-    ReportedReserved { station: StationId, component: Component },
+    /// The station reports a connector Reserved (`at`: the report's own time, which tells one
+    /// report from the next on a deduplicating queue).
+    ReportedReserved {
+        station: StationId,
+        component: Component,
+        at: DateTime<Utc>,
+    },
     /// A configuration answer says whether the station reserves any connector.
     AnyConnector { station: StationId, supported: bool },
 }
