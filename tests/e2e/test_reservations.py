@@ -8,6 +8,7 @@ refusals reach the driver; of twenty drivers racing for one connector exactly on
 
 import asyncio
 import concurrent.futures
+import subprocess
 import uuid
 from datetime import datetime, timezone
 
@@ -19,7 +20,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
-from conftest import charge_point, eventually, registry
+from conftest import REGISTRY, charge_point, eventually, registry
 from test_api import http, token_for
 from test_commands import now
 
@@ -231,6 +232,10 @@ def test_ocpp16_the_holder_starts_remotely_and_by_card_and_nobody_else_can():
             assert code == 409 and "reserved for someone else" in problem["detail"], problem
             code, problem = reserve(bob, station_id, bob_tag, connector=1)
             assert code == 409, problem
+            # Nor through the operator's tool, which starts charging by the same use case.
+            out = await asyncio.to_thread(subprocess.run, [REGISTRY, "start", "--id", station_id, "--token", bob_tag, "--connector", "1"],
+                                          capture_output=True, text=True, timeout=60)
+            assert out.returncode != 0 and "reserved for someone else" in out.stderr, out
             # Alice starts without naming the connector: the remote start goes to hers, the pile
             # starts for the reservation, and it is Consumed.
             code, command, _ = http("POST", "/v1/charging/start", alice, {"stationId": station_id, "idToken": alice_tag})
