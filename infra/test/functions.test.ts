@@ -167,11 +167,11 @@ describe('IAM', () => {
     }
   });
 
-  test('the only other roles: the reservation scheduler\'s and API Gateway\'s account-wide CloudWatch Logs role, kept on deletion', () => {
+  test('the only other roles: the reservation scheduler\'s, API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 2);
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 3);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
-    expect(role.DeletionPolicy).toBe('Retain');
+    expect(role.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
       'policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     ]);
@@ -183,7 +183,7 @@ describe('IAM', () => {
     // Without it (an account that has the setting already), no role and no account resource.
     const without = synth({ apiGatewayCloudWatchRole: 'false' });
     without.resourceCountIs('AWS::ApiGateway::Account', 0);
-    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 1);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 2);
   });
 
   // Resources each function's role may touch, by construct path.
@@ -369,14 +369,14 @@ describe('reservation expiry', () => {
     expect(onTable).not.toContain('dynamodb:PutItem');
   });
 
-  test('reservation settings: 30 minutes and one per driver by default, from context, checked', () => {
+  test('reservation settings: 30 minutes and one per driver by default, from the settings file, checked', () => {
     const api = (t: Template) => resource(t, 'ApiFunction/Resource').Properties.Environment.Variables;
     expect(api(template).RESERVATION_MAX_MINUTES).toBe('30');
     expect(api(template).RESERVATION_ONE_PER_DRIVER).toBe('true');
-    const set = synth({ reservationMaxMinutes: '90', reservationOnePerDriver: 'false' });
+    const set = synth({ reservationMaxMinutes: 90, reservationOnePerDriver: false });
     expect(api(set).RESERVATION_MAX_MINUTES).toBe('90');
     expect(api(set).RESERVATION_ONE_PER_DRIVER).toBe('false');
-    for (const bad of ['0', '1441', 'long']) {
+    for (const bad of [0, 1441, 'long', 2.5]) {
       expect(() => synth({ reservationMaxMinutes: bad })).toThrow(/reservationMaxMinutes/);
     }
     expect(() => synth({ reservationOnePerDriver: 'maybe' })).toThrow(/reservationOnePerDriver/);
@@ -390,7 +390,7 @@ describe('WebSocket API', () => {
       .filter((r) => r.Properties.ApiId.Ref === apiId)
       .map((r) => r.Properties.RouteKey);
 
-  test('the three routes, each a Lambda proxy integration of its function', () => {
+  test('the three routes, each a Lambda proxy integration of its function\'s live alias', () => {
     expect(routeKeys().sort()).toEqual(['$connect', '$default', '$disconnect']);
     const target: Record<string, string> = {
       '$connect-Route/ConnectIntegration': 'ConnectFunction',
@@ -401,7 +401,7 @@ describe('WebSocket API', () => {
       const integration = resource(template, `WebSocketApi/${path}/Resource`).Properties;
       // AWS_PROXY passes the $connect function's Sec-WebSocket-Protocol header to the handshake.
       expect(integration.IntegrationType).toBe('AWS_PROXY');
-      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Resource`)]));
+      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Live/Resource`)]));
     }
   });
 

@@ -14,6 +14,9 @@
 //!
 //! Reservations ([`reservation`]): a driver holds a connector until they start, cancel, or time
 //! runs out; its own ports ([`reservation::ReservationServices`]).
+//!
+//! A driver's data on request ([`privacy`]): export, and erasure that keeps billed sessions under
+//! a pseudonym.
 
 pub mod anomaly;
 pub mod boot;
@@ -29,6 +32,7 @@ pub mod order;
 pub mod organisation;
 pub mod page;
 pub mod ports;
+pub mod privacy;
 pub mod registry;
 pub mod remote_charging;
 pub mod reservation;
