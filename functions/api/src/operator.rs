@@ -180,8 +180,9 @@ pub struct OperatorStationView {
 impl OperatorStationView {
     async fn of(app: &App, station: &Station) -> Result<Self, Problem> {
         let availability = app.services.availability.list(&station.id).await?;
+        let holds = crate::stations::live_holds(app, &station.id).await?;
         Ok(Self {
-            station: StationView::new(station, availability),
+            station: StationView::new(station, availability, &holds, None),
             protocols: station.protocols.iter().map(|p| p.as_str().to_owned()).collect(),
             registration: station.registration.as_str().to_owned(),
             boot: station.boot.as_ref().map(|b| BootView {
