@@ -660,3 +660,84 @@ async fn a_reserved_connector_starts_only_for_its_holder() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_card_of_the_reservations_group_consumes_it_and_any_connector_once_the_station_says_so() {
+    // GIVEN alice's card belongs to the fleet FLEET-1, and carol's card too
+    let f = fixture().await;
+    for (tag, owner) in [("CARD-A", "alice"), ("CARD-C", "carol")] {
+        let record = TokenRecord {
+            token: IdToken::parse_16(tag).unwrap(),
+            status: AuthorizationStatus::Accepted,
+            expiry: None,
+            group: Some(IdToken::parse_16("FLEET-1").unwrap()),
+            owner: Some(owner.into()),
+            organisation: None,
+        };
+        f.services.charging.tokens.put(&record).await.unwrap();
+    }
+    // WHEN alice reserves connector 2, the ReserveNow names her group (1.6 parentIdTag)
+    let r = f
+        .reserve("alice", "CARD-A", SpotRequest::Numbered(2), 20)
+        .await
+        .unwrap();
+    assert_eq!(r.group, Some(IdToken::parse_16("FLEET-1").unwrap()));
+    // AND carol, of the same group, starts on connector 2 without a reservationId (1.6 section 5.13)
+    let carol = IdToken::parse_16("CARD-C").unwrap();
+    let fleet = IdToken::parse_16("FLEET-1").unwrap();
+    let start = StartSeen {
+        station: &cp("CP1"),
+        reservation: None,
+        spot: Some(Spot::Connector(2)),
+        token: Some(&carol),
+        group: Some(&fleet),
+        transaction: "21".into(),
+    };
+    // THEN that start consumes alice's reservation
+    let used = start_seen(&*f.reservations.store, &*f.reservations.signals, &start, after(2))
+        .await
+        .unwrap();
+    assert_eq!(used, Some(r.id));
+    f.drain(after(2)).await;
+    assert_eq!(f.get(r.id).await.state, State::Consumed);
+    f.orders.take();
+
+    // GIVEN the station said in its configuration answer that it reserves any connector
+    // (1.6 ReserveConnectorZeroSupported), which it had not: refused before
+    assert!(matches!(
+        f.reserve("alice", "CARD-A", SpotRequest::AnyConnector, 10)
+            .await
+            .unwrap_err(),
+        ReserveError::AnyConnectorUnsupported(_)
+    ));
+    f.signal(
+        Signal::AnyConnector {
+            station: cp("CP1"),
+            supported: true,
+        },
+        after(3),
+    )
+    .await
+    .unwrap();
+    // WHEN alice reserves any connector
+    let any = f
+        .reserve("alice", "CARD-A", SpotRequest::AnyConnector, 10)
+        .await
+        .unwrap();
+    // THEN the whole station is held for her and the pile is sent ReserveNow naming no connector
+    // (csms-ocpp writes it as 1.6 connectorId 0, 2.0.1 without evseId)
+    assert_eq!(any.spot, Spot::Station);
+    assert_eq!(f.held().await, vec![(Spot::Station, any.id)]);
+    f.drain(after(3)).await;
+    let sent = f.orders.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        (sent[0].action, sent[0].reservation, sent[0].spot),
+        ("ReserveNow", Some(any.id), None)
+    );
+    // AND a station-wide hold is the pile's to keep (1.6 section 5.13: it keeps a connector free
+    // for it and answers a reservation that would take the last one Occupied): the CSMS still
+    // lets bob ask for a connector, and holds it for him
+    let bobs = f.reserve("bob", "CARD-B", SpotRequest::Pick, 10).await.unwrap();
+    assert_eq!(bobs.spot, Spot::Connector(1));
+}
