@@ -9,11 +9,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::App;
+use crate::problem::Problem;
 use async_trait::async_trait;
 use commands::orders::OcppOrders;
-use csms_domain::order::{Envelope, Order, OrderError, Orders};
-use crate::problem::Problem;
 use csms_domain::limits::{self, PendingCommand};
+use csms_domain::order::{Envelope, Order, OrderError, Orders};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
