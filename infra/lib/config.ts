@@ -47,6 +47,8 @@ export const SETTINGS = {
   budgetScope: '"environment" (default: costs tagged Environment=<env>; activate the tag for cost allocation) or "account"',
   fleetSize: 'how many piles you expect; sets the thresholds of the fleet alarms (default 100)',
   subjectRequestsPerMinute: 'app API requests one user may make a minute, then 429 (default 600, a tenth of the HTTP stage\'s 100 a second)',
+  reservationMaxMinutes: 'the longest reservation a driver may make, 1-1440 minutes (default 30)',
+  reservationOnePerDriver: 'at most one active reservation per driver (default true)',
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -84,6 +86,8 @@ export interface CsmsConfig {
   readonly budget?: Budget;
   readonly fleetSize: number;
   readonly subjectRequestsPerMinute: number;
+  readonly reservationMaxMinutes: number;
+  readonly reservationOnePerDriver: boolean;
 }
 
 export interface CustomDomain {
@@ -156,6 +160,8 @@ export function configFromSettings(environment: string, settings: Record<string,
       budget: budgetFromSettings(get('monthlyBudgetUsd'), get('budgetScope')),
       fleetSize: optionalWholeNumber('fleetSize', get('fleetSize'), 1, 10_000_000) ?? 100,
       subjectRequestsPerMinute: optionalWholeNumber('subjectRequestsPerMinute', get('subjectRequestsPerMinute'), 1, 1_000_000) ?? 600,
+      reservationMaxMinutes: reservationMaxMinutesFromContext(get('reservationMaxMinutes')),
+      reservationOnePerDriver: booleanFromContext('reservationOnePerDriver', get('reservationOnePerDriver'), true),
     };
   } catch (e) {
     if (e instanceof SettingsError) throw e;
@@ -285,6 +291,15 @@ function heartbeatFromContext(value: unknown): number {
     throw new Error(`heartbeatIntervalSeconds must be an integer in 1..599, got ${JSON.stringify(value)}`);
   }
   return seconds;
+}
+
+function reservationMaxMinutesFromContext(value: unknown): number {
+  const minutes = value === undefined ? 30 : Number(value);
+  // A longer hold keeps a connector from every other driver for more than a day.
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    throw new Error(`reservationMaxMinutes must be an integer in 1..1440, got ${JSON.stringify(value)}`);
+  }
+  return minutes;
 }
 
 function logRetentionFromContext(value: unknown): logs.RetentionDays {

@@ -7,6 +7,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RustFunction } from 'cargo-lambda-cdk';
@@ -44,6 +45,9 @@ export const SESSION_SUMMARY_ATTRIBUTES = ['summary', 'completed'];
 export const BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** Global secondary index of OrganisationsTable: an organisation's operators (csms-aws `OPERATORS_BY_ORGANISATION`). */
 export const OPERATORS_BY_ORGANISATION_INDEX = 'ByOrganisation';
+/** ReservationsTable's indexes: a driver's reservations, an organisation's (csms-aws `RESERVATIONS_BY_*`). */
+export const RESERVATIONS_BY_DRIVER_INDEX = 'ByDriver';
+export const RESERVATIONS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 
 export interface CsmsStackProps extends StackProps {
   /** The environment's settings (infra/env/<name>.json, checked by lib/config.ts). */
@@ -176,6 +180,23 @@ export class CsmsStack extends Stack {
     // Limits against abuse: shared rate counts per station or user and window (`<key>#<window>`)
     // and each driver's pending remote command (`pending#<subject>`); everything expires.
     const limits = table('LimitsTable', 'pk', undefined, 'expiresAt');
+    // Reservations: per station (`pk = <stationId>`) its reservation id counter, reservations,
+    // holds on connectors (the conditional items that let exactly one driver have a connector),
+    // and reservations the pile may still hold; per driver (`pk = driver#<subject>`) the lock
+    // that allows one active reservation. Reservations carry `driver` and `organisation` for the
+    // two lists, newest first.
+    const reservations = table('ReservationsTable', 'pk', 'sk', 'expiresAt');
+    for (const [indexName, partition] of [
+      [RESERVATIONS_BY_DRIVER_INDEX, 'driver'],
+      [RESERVATIONS_BY_ORGANISATION_INDEX, 'organisation'],
+    ]) {
+      reservations.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: partition, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'createdAt', type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
     const tables = {
       StationsTable: stations,
       ConnectionsTable: connections,
@@ -189,6 +210,7 @@ export class CsmsStack extends Stack {
       CommandsTable: commands,
       OrganisationsTable: organisations,
       LimitsTable: limits,
+      ReservationsTable: reservations,
     };
 
     // ---- Functions -----------------------------------------------------------------------------
@@ -220,7 +242,7 @@ export class CsmsStack extends Stack {
         },
         {
           id: 'CKV_AWS_117',
-          reason: 'Reaches only AWS APIs (DynamoDB, SQS, API Gateway); a VPC would add NAT or endpoint costs and nothing to protect.',
+          reason: 'Reaches only AWS APIs (DynamoDB, SQS, API Gateway, EventBridge Scheduler); a VPC would add NAT or endpoint costs and nothing to protect.',
         },
         {
           id: 'CKV_AWS_173',
@@ -263,6 +285,10 @@ export class CsmsStack extends Stack {
     // few DynamoDB calls or one SQS send per request; 10 s leaves room for a cold start's JWKS
     // fetch, well within the HTTP API's 30 s integration timeout.
     const apiFn = rustFunction('ApiFunction', 'api', 256, Duration.seconds(10));
+    // reservations consumes the reservations queue: a few DynamoDB calls, a schedule and a
+    // command per signal, batches of up to 10.
+    const reservationsTimeout = Duration.seconds(30);
+    const reservationsFn = rustFunction('ReservationsFunction', 'reservations', 256, reservationsTimeout);
 
     // ---- Queues --------------------------------------------------------------------------------
     // FIFO with MessageGroupId = station id keeps each station's status changes in order.
@@ -354,9 +380,36 @@ export class CsmsStack extends Stack {
       deadLetterQueue: { queue: commandDeadlinesDlq, maxReceiveCount: 5 },
     });
 
+    // Reservation signals, FIFO per station (the API's new reservations, the pile's answers and
+    // transactions, expiries). Content-based deduplication: the expiry schedules deliver here and
+    // EventBridge Scheduler sets a message group but no deduplication id; the body identifies a
+    // signal, and handling one twice changes nothing.
+    const reservationEventsDlq = new sqs.Queue(this, 'ReservationEventsDeadLetterQueue', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const reservationEventsQueue = new sqs.Queue(this, 'ReservationEventsQueue', {
+      fifo: true,
+      contentBasedDeduplication: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(reservationsTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: reservationEventsDlq, maxReceiveCount: 5 },
+    });
+    // Where the scheduler puts an expiry it could not deliver (standard: Scheduler's dead-letter
+    // queues cannot be FIFO).
+    const reservationExpiryDlq = new sqs.Queue(this, 'ReservationExpiryDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
     for (const queue of [
       statusQueue, statusDlq, sessionEventsQueue, sessionEventsDlq, sessionCompletedQueue, sessionCompletedDlq,
-      commandsQueue, commandsDlq, commandDeadlinesQueue, commandDeadlinesDlq,
+      commandsQueue, commandsDlq, commandDeadlinesQueue, commandDeadlinesDlq, reservationEventsQueue,
+      reservationEventsDlq, reservationExpiryDlq,
     ]) {
       skipCheckov(queue, {
         id: 'CKV_AWS_27',
@@ -365,6 +418,27 @@ export class CsmsStack extends Stack {
           'only recognises KmsMasterKeyId, and a KMS key would add a KMS request to every send and receive.',
       });
     }
+
+    // ---- Reservation expiry --------------------------------------------------------------------
+    // One one-time schedule per reservation (`at(<expiry>)`, deleted after it fires or when the
+    // reservation ends first), in a group of their own, delivering the expiry signal to the
+    // reservations queue with a role that may do only that: no periodic scan of reservations.
+    // The L1 resource: CloudFormation names it (the L2 would fix a name at synth time), like
+    // every table and queue, so the local stand-in resolves it the same way.
+    const reservationSchedules = new scheduler.CfnScheduleGroup(this, 'ReservationSchedules', {});
+    reservationSchedules.applyRemovalPolicy(config.removalPolicy);
+    const reservationScheduleGroupName = reservationSchedules.ref;
+    const reservationSchedulerRole = new iam.Role(this, 'ReservationSchedulerRole', {
+      description: 'EventBridge Scheduler: delivers reservation expiries to the reservations queue',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${reservationScheduleGroupName}/*` }) },
+        },
+      }),
+    });
+    reservationEventsQueue.grantSendMessages(reservationSchedulerRole);
+    reservationExpiryDlq.grantSendMessages(reservationSchedulerRole);
 
     // ---- WebSocket API -------------------------------------------------------------------------
     // Routes are added after the functions exist; the functions need the API id for their callback URL.
@@ -486,6 +560,12 @@ export class CsmsStack extends Stack {
     sessionEventsQueue.grantSendMessages(messageFn);
     // CALLRESULT / CALLERROR frames complete pending commands.
     commands.grantReadWriteData(messageFn);
+    // Reservations: a 1.6 start reads its connector's hold (is it the holder's?); starts for a
+    // reservation, Reserved reports and ReservationStatusUpdate are signalled to the reservations queue.
+    messageFn.addEnvironment('RESERVATIONS_TABLE', reservations.tableName);
+    messageFn.addEnvironment('RESERVATION_EVENTS_QUEUE_URL', reservationEventsQueue.queueUrl);
+    reservations.grantReadData(messageFn);
+    reservationEventsQueue.grantSendMessages(messageFn);
 
     disconnectFn.addEnvironment('STATIONS_TABLE', stations.tableName);
     disconnectFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
@@ -545,6 +625,46 @@ export class CsmsStack extends Stack {
     live(commandsFn).addEventSource(
       new SqsEventSource(commandDeadlinesQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
+    // A ReserveNow / CancelReservation that fails (or ends before its deadline check) is
+    // signalled to the reservations queue.
+    commandsFn.addEnvironment('RESERVATION_EVENTS_QUEUE_URL', reservationEventsQueue.queueUrl);
+    reservationEventsQueue.grantSendMessages(commandsFn);
+
+    // The reservations function: records and holds, the station's live state, commands out,
+    // and one schedule per reservation (create and delete only, in its own group), which it
+    // hands the scheduler role for.
+    reservationsFn.addEnvironment('RESERVATIONS_TABLE', reservations.tableName);
+    reservationsFn.addEnvironment('STATIONS_TABLE', stations.tableName);
+    reservationsFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
+    reservationsFn.addEnvironment('AVAILABILITY_TABLE', availability.tableName);
+    reservationsFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
+    reservationsFn.addEnvironment('RESERVATION_SCHEDULE_GROUP', reservationScheduleGroupName);
+    reservationsFn.addEnvironment('RESERVATION_EVENTS_QUEUE_ARN', reservationEventsQueue.queueArn);
+    reservationsFn.addEnvironment('RESERVATION_SCHEDULER_ROLE_ARN', reservationSchedulerRole.roleArn);
+    reservationsFn.addEnvironment('RESERVATION_EXPIRY_DLQ_ARN', reservationExpiryDlq.queueArn);
+    reservations.grantReadWriteData(reservationsFn);
+    stations.grantReadData(reservationsFn);
+    connections.grantReadData(reservationsFn);
+    availability.grantReadData(reservationsFn);
+    commandsQueue.grantSendMessages(reservationsFn);
+    reservationsFn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [
+          this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${reservationScheduleGroupName}/*` }),
+        ],
+      }),
+    );
+    reservationsFn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [reservationSchedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    live(reservationsFn).addEventSource(
+      new SqsEventSource(reservationEventsQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
 
     // ---- Doors ---------------------------------------------------------------------------------
     const pileDoor = addPileDoor(this, api, config);
@@ -584,6 +704,14 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('LIMITS_TABLE', limits.tableName);
     apiFn.addEnvironment('SUBJECT_REQUESTS_PER_MINUTE', String(config.subjectRequestsPerMinute));
     limits.grant(apiFn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Reservations: the hold is written here (one conditional transaction) and the rest is
+    // signalled to the reservations function; the settings are the operator's.
+    apiFn.addEnvironment('RESERVATIONS_TABLE', reservations.tableName);
+    apiFn.addEnvironment('RESERVATION_EVENTS_QUEUE_URL', reservationEventsQueue.queueUrl);
+    apiFn.addEnvironment('RESERVATION_MAX_MINUTES', String(config.reservationMaxMinutes));
+    apiFn.addEnvironment('RESERVATION_ONE_PER_DRIVER', String(config.reservationOnePerDriver));
+    reservations.grantReadWriteData(apiFn);
+    reservationEventsQueue.grantSendMessages(apiFn);
     // Writes: stations (registration, location), tokens, commands (the API records what it
     // submits) and organisations (admins); everything else it only reads. Reads on stations
     // include the ByGeoCell index.

@@ -36,7 +36,7 @@ export function inventory(stack: Stack): Inventory {
   const queues: Record<string, sqs.Queue> = {};
   const deadLetterQueues: Record<string, sqs.Queue> = {};
   for (const [id, q] of Object.entries(allQueues)) {
-    (deadLetterTargets.has(q) ? deadLetterQueues : queues)[id] = q;
+    (isDeadLetterQueue(id, deadLetterTargets.has(q)) ? deadLetterQueues : queues)[id] = q;
   }
 
   // A queue is consumed when an event source mapping reads from it.
@@ -56,4 +56,13 @@ export function inventory(stack: Stack): Inventory {
     tables[id] = { table, indexes: indexes.map((i) => i.indexName) };
   }
   return { functions, tables, queues, consumedQueues, deadLetterQueues };
+}
+
+/**
+ * A dead-letter queue is the redrive target of another queue, or one another service dead-letters
+ * into (EventBridge Scheduler's, which no queue names): those are known by their construct id,
+ * `<Something>DeadLetterQueue`, the name every dead-letter queue of the stack has.
+ */
+export function isDeadLetterQueue(constructId: string, isRedriveTarget: boolean): boolean {
+  return isRedriveTarget || constructId.endsWith('DeadLetterQueue');
 }

@@ -108,10 +108,14 @@ resources() {
         | [.key, ((.value.Metadata["aws:cdk:path"] // ("x/" + .key)) | split("/") | .[1])] | @tsv' <<<"$OPS_TEMPLATE_JSON"
 }
 
-# dead_letter_queues: logical ids of the queues another queue's RedrivePolicy names.
+# dead_letter_queues: logical ids of the dead-letter queues: those another queue's RedrivePolicy
+# names, and those another service dead-letters into (EventBridge Scheduler's), known by their
+# construct id, which ends in DeadLetterQueue like every dead-letter queue's.
 dead_letter_queues() {
-    jq -r '[.Resources[] | select(.Type == "AWS::SQS::Queue") | .Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0]
-        | select(. != null)] | unique[]' <<<"$OPS_TEMPLATE_JSON"
+    jq -r '([.Resources[] | select(.Type == "AWS::SQS::Queue") | .Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0]
+        | select(. != null)] + [.Resources | to_entries[] | select(.value.Type == "AWS::SQS::Queue")
+        | select((.value.Metadata["aws:cdk:path"] // "") | split("/") | (.[1] // "") | endswith("DeadLetterQueue")) | .key])
+        | unique[]' <<<"$OPS_TEMPLATE_JSON"
 }
 
 # is_fifo LOGICAL_ID

@@ -17,6 +17,7 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
   ['OrganisationsTable', 'pk', 'sk', undefined],
   ['LimitsTable', 'pk', undefined, 'expiresAt'],
+  ['ReservationsTable', 'pk', 'sk', 'expiresAt'],
 ];
 
 describe('tables', () => {
@@ -38,6 +39,7 @@ describe('tables', () => {
       TokensTable: ['owner', 'organisation'],
       SessionsTable: ['owner', 'startedAt', 'organisation'],
       OrganisationsTable: ['organisation', 'subject'],
+      ReservationsTable: ['driver', 'createdAt', 'organisation'],
     };
     expect(p.AttributeDefinitions).toEqual(
       [pk, sk, ...(indexKeys[id] ?? [])].filter(Boolean).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
@@ -82,7 +84,8 @@ describe('tables', () => {
       },
     ]);
     expect(p.AttributeDefinitions).toEqual(expect.arrayContaining([{ AttributeName: 'organisation', AttributeType: 'S' }]));
-    for (const [id] of TABLES.filter(([id]) => !['StationsTable', 'TokensTable', 'SessionsTable', 'OrganisationsTable'].includes(id))) {
+    const indexed = ['StationsTable', 'TokensTable', 'SessionsTable', 'OrganisationsTable', 'ReservationsTable'];
+    for (const [id] of TABLES.filter(([id]) => !indexed.includes(id))) {
       expect(resource(template, `${id}/Resource`).Properties.GlobalSecondaryIndexes).toBeUndefined();
     }
   });
@@ -137,6 +140,21 @@ describe('tables', () => {
     ]);
   });
 
+  test('ReservationsTable: ByDriver and ByOrganisation, newest first by creation, all attributes', () => {
+    const index = (name: string, partition: string) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: partition, KeyType: 'HASH' },
+        { AttributeName: 'createdAt', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(resource(template, 'ReservationsTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
+      index('ByDriver', 'driver'),
+      index('ByOrganisation', 'organisation'),
+    ]);
+  });
+
   test('deletion protection only when set, whatever the removal policy', () => {
     const protectedWhenDestroyed = synth({ removalPolicy: 'destroy', deletionProtection: true });
     const destroyable = synth({ removalPolicy: 'destroy' });
@@ -163,24 +181,26 @@ describe('tables', () => {
 });
 
 // [queue, dead-letter queue, consuming function (none yet for SessionCompletedQueue), FIFO,
-// receives before dead-lettering]
-const QUEUES: Array<[string, string, string | undefined, boolean, number]> = [
-  ['StatusQueue', 'StatusDeadLetterQueue', 'StatusFunction', true, 5],
-  ['SessionEventsQueue', 'SessionEventsDeadLetterQueue', 'SessionsFunction', true, 5],
-  ['SessionCompletedQueue', 'SessionCompletedDeadLetterQueue', undefined, true, 5],
+// receives before dead-lettering, content-based deduplication]
+const QUEUES: Array<[string, string, string | undefined, boolean, number, boolean]> = [
+  ['StatusQueue', 'StatusDeadLetterQueue', 'StatusFunction', true, 5, false],
+  ['SessionEventsQueue', 'SessionEventsDeadLetterQueue', 'SessionsFunction', true, 5, false],
+  ['SessionCompletedQueue', 'SessionCompletedDeadLetterQueue', undefined, true, 5, false],
   // A busy station's command is handed back up to ~35 times within the 15 min command timeout.
-  ['CommandsQueue', 'CommandsDeadLetterQueue', 'CommandsFunction', true, 60],
+  ['CommandsQueue', 'CommandsDeadLetterQueue', 'CommandsFunction', true, 60, false],
   // Standard: only standard queues delay single messages.
-  ['CommandDeadlinesQueue', 'CommandDeadlinesDeadLetterQueue', 'CommandsFunction', false, 5],
+  ['CommandDeadlinesQueue', 'CommandDeadlinesDeadLetterQueue', 'CommandsFunction', false, 5, false],
+  // Content-based: EventBridge Scheduler delivers expiries here without a deduplication id.
+  ['ReservationEventsQueue', 'ReservationEventsDeadLetterQueue', 'ReservationsFunction', true, 5, true],
 ];
 
-describe.each(QUEUES)('%s', (queueId, dlqId, consumer, fifo, maxReceives) => {
+describe.each(QUEUES)('%s', (queueId, dlqId, consumer, fifo, maxReceives, contentDedup) => {
   const queue = resource(template, `${queueId}/Resource`);
 
-  test('FIFO as designed, no content-based dedup, SSE, generated name', () => {
+  test('FIFO as designed, content-based dedup only where asked, SSE, generated name', () => {
     expect(queue.Type).toBe('AWS::SQS::Queue');
     expect(queue.Properties.FifoQueue).toBe(fifo ? true : undefined);
-    expect(queue.Properties.ContentBasedDeduplication).not.toBe(true);
+    expect(queue.Properties.ContentBasedDeduplication === true).toBe(contentDedup);
     expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     expect(queue.Properties.QueueName).toBeUndefined();
   });
@@ -224,8 +244,13 @@ describe.each(QUEUES)('%s', (queueId, dlqId, consumer, fifo, maxReceives) => {
 });
 
 describe('queues', () => {
-  test('exactly the queues above and their dead-letter queues', () => {
-    template.resourceCountIs('AWS::SQS::Queue', QUEUES.length * 2);
+  test('exactly the queues above, their dead-letter queues, and the scheduler\'s dead-letter queue', () => {
+    template.resourceCountIs('AWS::SQS::Queue', QUEUES.length * 2 + 1);
+    const expiryDlq = resource(template, 'ReservationExpiryDeadLetterQueue/Resource').Properties;
+    // EventBridge Scheduler's dead-letter queues are standard queues.
+    expect(expiryDlq.FifoQueue).toBeUndefined();
+    expect(expiryDlq.SqsManagedSseEnabled).toBe(true);
+    expect(expiryDlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
   test('exactly one event source mapping per consumed queue', () => {

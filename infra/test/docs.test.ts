@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/app';
 import { SETTINGS } from '../lib/config';
+import { isDeadLetterQueue } from '../lib/inventory';
 
 /**
  * The documentation against the code, so that they cannot drift apart again: the settings, the
@@ -34,7 +35,9 @@ const deadLetterQueues = (t: { Resources: Resources }) => {
   const targets = new Set(
     ofType(t, 'AWS::SQS::Queue').map((q) => q.Properties?.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0]).filter(Boolean),
   );
-  return Object.entries(t.Resources).filter(([logical]) => targets.has(logical)).map(([, r]) => constructId(r));
+  return Object.entries(t.Resources)
+    .filter(([logical, r]) => r.Type === 'AWS::SQS::Queue' && isDeadLetterQueue(constructId(r), targets.has(logical)))
+    .map(([, r]) => constructId(r));
 };
 const tables = ids(local.main, 'AWS::DynamoDB::Table');
 // Our Rust functions (the CDK's own deploy-time handlers, such as the web apps' upload, are not ours to document).

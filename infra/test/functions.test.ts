@@ -35,10 +35,10 @@ describe('functions', () => {
   );
 
   test('the queue consumers: 256 MB, 30 s per batch; commands 10 s (a few calls per command)', () => {
-    for (const fn of ['StatusFunction', 'SessionsFunction', 'CommandsFunction']) {
+    for (const fn of ['StatusFunction', 'SessionsFunction', 'CommandsFunction', 'ReservationsFunction']) {
       expect(resource(template, `${fn}/Resource`).Properties.MemorySize).toBe(256);
     }
-    for (const fn of ['StatusFunction', 'SessionsFunction']) {
+    for (const fn of ['StatusFunction', 'SessionsFunction', 'ReservationsFunction']) {
       expect(resource(template, `${fn}/Resource`).Properties.Timeout).toBe(30);
     }
     expect(resource(template, 'CommandsFunction/Resource').Properties.Timeout).toBe(10);
@@ -66,19 +66,26 @@ describe('environment', () => {
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'STATION_EVENTS_TABLE', 'STATUS_QUEUE_URL',
       'HEARTBEAT_INTERVAL_SECONDS',
       'TOKENS_TABLE', 'TRANSACTIONS_TABLE', 'ANOMALIES_TABLE', 'SESSION_EVENTS_QUEUE_URL', 'COMMANDS_TABLE',
+      'RESERVATIONS_TABLE', 'RESERVATION_EVENTS_QUEUE_URL',
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'STATIONS_TABLE', 'ANOMALIES_TABLE'],
     SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
-      'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
+      'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'RESERVATION_EVENTS_QUEUE_URL',
     ],
     ApiFunction: [
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
       'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
       'LIMITS_TABLE', 'SUBJECT_REQUESTS_PER_MINUTE',
+      'RESERVATIONS_TABLE', 'RESERVATION_EVENTS_QUEUE_URL', 'RESERVATION_MAX_MINUTES', 'RESERVATION_ONE_PER_DRIVER',
+    ],
+    ReservationsFunction: [
+      'RESERVATIONS_TABLE', 'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'COMMANDS_QUEUE_URL',
+      'RESERVATION_SCHEDULE_GROUP', 'RESERVATION_EVENTS_QUEUE_ARN', 'RESERVATION_SCHEDULER_ROLE_ARN',
+      'RESERVATION_EXPIRY_DLQ_ARN',
     ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
@@ -176,11 +183,10 @@ describe('IAM', () => {
     }
   });
 
-  test('the only other roles: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
+  test('the only other roles: the reservation scheduler\'s, API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    // The functions', this one, CodeDeploy's, and the web apps' upload and clean-up handlers'
-    // (test/web-door.test.ts).
-    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 4);
+    // Main's three others, and the web apps' upload and clean-up handlers' (test/web-door.test.ts).
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 5);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
     expect(role.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
@@ -194,7 +200,7 @@ describe('IAM', () => {
     // Without it (an account that has the setting already), no role and no account resource.
     const without = synth({ apiGatewayCloudWatchRole: 'false' });
     without.resourceCountIs('AWS::ApiGateway::Account', 0);
-    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 3);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 4);
   });
 
   // Resources each function's role may touch, by construct path.
@@ -203,23 +209,32 @@ describe('IAM', () => {
     MessageFunction: [
       'StationsTable', 'ConnectionsTable', 'StationEventsTable', 'StatusQueue',
       'TokensTable', 'TransactionsTable', 'AnomaliesTable', 'SessionEventsQueue', 'CommandsTable',
+      'ReservationsTable', 'ReservationEventsQueue',
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue', 'StationsTable', 'AnomaliesTable'],
     SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
+      'ReservationEventsQueue',
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable',
+      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable', 'ReservationsTable',
+      'ReservationEventsQueue',
+    ],
+    ReservationsFunction: [
+      'ReservationsTable', 'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'CommandsQueue',
+      'ReservationEventsQueue', 'ReservationSchedules', 'ReservationSchedulerRole',
     ],
   };
+  // CloudFormation-level constructs (no L2 wrapper): found by their own path.
+  const pathOf = (c: string) => (c === 'ReservationSchedules' ? c : `${c}/Resource`);
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
 
   test.each(Object.entries(ACCESS))('%s reaches only its own resources', (fn, allowed) => {
     const touched = referencedIds(policyOf(fn).Properties.PolicyDocument);
-    expect([...touched].sort()).toEqual(allowed.map((c) => id(`${c}/Resource`)).sort());
+    expect([...touched].sort()).toEqual(allowed.map((c) => id(pathOf(c))).sort());
   });
 
   const actionsOn = (fn: string, construct: string): string[] => {
@@ -319,6 +334,86 @@ describe('IAM', () => {
     expect(JSON.stringify(apiManage)).toContain('/ocpp/DELETE/@connections/*');
     expect(actionsOn('ConnectFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
     expect(actionsOn('CommandsFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
+  });
+});
+
+describe('reservation expiry', () => {
+  const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
+  const group = id('ReservationSchedules');
+  const role = id('ReservationSchedulerRole/Resource');
+
+  test('one schedule group, named by CloudFormation, handed to the function', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    expect(resource(template, 'ReservationSchedules').Properties?.Name).toBeUndefined();
+    const e = resource(template, 'ReservationsFunction/Resource').Properties.Environment.Variables;
+    expect(e.RESERVATION_SCHEDULE_GROUP).toEqual({ Ref: group });
+    expect(e.RESERVATION_SCHEDULER_ROLE_ARN).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
+    expect(e.RESERVATION_EVENTS_QUEUE_ARN).toEqual({ 'Fn::GetAtt': [id('ReservationEventsQueue/Resource'), 'Arn'] });
+    expect(e.RESERVATION_EXPIRY_DLQ_ARN).toEqual({ 'Fn::GetAtt': [id('ReservationExpiryDeadLetterQueue/Resource'), 'Arn'] });
+  });
+
+  test('the scheduler role: assumed by EventBridge Scheduler for this account\'s group only; sends only to the reservations queue and its own dead-letter queue', () => {
+    const r = resource(template, 'ReservationSchedulerRole/Resource').Properties;
+    const [trust] = r.AssumeRolePolicyDocument.Statement;
+    expect(trust.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(trust.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(JSON.stringify(trust.Condition.ArnLike)).toContain(`{"Ref":"${group}"}`);
+    expect(r.ManagedPolicyArns).toBeUndefined();
+    const policy = resource(template, 'ReservationSchedulerRole/DefaultPolicy/Resource').Properties.PolicyDocument;
+    expect([...referencedIds(policy)].sort()).toEqual(
+      [id('ReservationEventsQueue/Resource'), id('ReservationExpiryDeadLetterQueue/Resource')].sort(),
+    );
+    const actions = (policy.Statement as any[]).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.every((a: string) => a.startsWith('sqs:Send') || a === 'sqs:GetQueueAttributes' || a === 'sqs:GetQueueUrl')).toBe(true);
+  });
+
+  test('the function creates and deletes schedules of its group only, and passes only the scheduler role, only to the scheduler', () => {
+    const statements = policyOf('ReservationsFunction').Properties.PolicyDocument.Statement as any[];
+    const schedules = statements.filter((s) => JSON.stringify(s.Action).includes('scheduler:'));
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0].Action).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
+    expect(JSON.stringify(schedules[0].Resource)).toContain(`:schedule/",{"Ref":"${group}"},"/*"`);
+    const pass = statements.filter((s) => JSON.stringify(s.Action).includes('iam:PassRole'));
+    expect(pass).toEqual([
+      expect.objectContaining({
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [role, 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    ]);
+    // No other function touches the scheduler.
+    for (const fn of FUNCTIONS.filter((f) => f !== 'ReservationsFunction')) {
+      expect(JSON.stringify(policyOf(fn).Properties.PolicyDocument)).not.toMatch(/scheduler:|iam:PassRole/);
+    }
+  });
+
+  test('the message, commands and api functions may send reservation signals, never receive them', () => {
+    for (const fn of ['MessageFunction', 'CommandsFunction', 'ApiFunction']) {
+      const onQueue = (policyOf(fn).Properties.PolicyDocument.Statement as any[])
+        .filter((s) => referencedIds(s.Resource).has(id('ReservationEventsQueue/Resource')))
+        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+      expect(onQueue).toContain('sqs:SendMessage');
+      expect(onQueue).not.toContain('sqs:ReceiveMessage');
+    }
+    // The message function only reads holds.
+    const onTable = (policyOf('MessageFunction').Properties.PolicyDocument.Statement as any[])
+      .filter((s) => referencedIds(s.Resource).has(id('ReservationsTable/Resource')))
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(onTable).toContain('dynamodb:GetItem');
+    expect(onTable).not.toContain('dynamodb:PutItem');
+  });
+
+  test('reservation settings: 30 minutes and one per driver by default, from the settings file, checked', () => {
+    const api = (t: Template) => resource(t, 'ApiFunction/Resource').Properties.Environment.Variables;
+    expect(api(template).RESERVATION_MAX_MINUTES).toBe('30');
+    expect(api(template).RESERVATION_ONE_PER_DRIVER).toBe('true');
+    const set = synth({ reservationMaxMinutes: 90, reservationOnePerDriver: false });
+    expect(api(set).RESERVATION_MAX_MINUTES).toBe('90');
+    expect(api(set).RESERVATION_ONE_PER_DRIVER).toBe('false');
+    for (const bad of [0, 1441, 'long', 2.5]) {
+      expect(() => synth({ reservationMaxMinutes: bad })).toThrow(/reservationMaxMinutes/);
+    }
+    expect(() => synth({ reservationOnePerDriver: 'maybe' })).toThrow(/reservationOnePerDriver/);
   });
 });
 

@@ -106,8 +106,11 @@ describe('alarms', () => {
     const metrics = (a.Metrics as any[]).filter((m) => m.MetricStat);
     const names = metrics.map((m) => m.MetricStat.Metric.MetricName).sort();
     // The table itself, and each of its indexes (StationsTable: ByGeoCell, ByOrganisation; TokensTable:
-    // ByOwner, ByOrganisation; SessionsTable: ByOwner, ByOrganisation; OrganisationsTable: ByOrganisation).
-    const indexes = ['StationsTable', 'TokensTable', 'SessionsTable'].includes(table) ? 3 : table === 'OrganisationsTable' ? 2 : 1;
+    // ByOwner, ByOrganisation; SessionsTable: ByOwner, ByOrganisation; OrganisationsTable: ByOrganisation;
+    // ReservationsTable: ByDriver, ByOrganisation).
+    const indexes = ['StationsTable', 'TokensTable', 'SessionsTable', 'ReservationsTable'].includes(table)
+      ? 3
+      : table === 'OrganisationsTable' ? 2 : 1;
     expect(names).toEqual([...Array(indexes).fill('ReadThrottleEvents'), ...Array(indexes).fill('WriteThrottleEvents')].sort());
     for (const m of metrics) {
       expect(m.MetricStat.Metric.Namespace).toBe('AWS/DynamoDB');
@@ -121,6 +124,10 @@ describe('alarms', () => {
     }
     if (table === 'SessionsTable') {
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOwner"');
+      expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOrganisation"');
+    }
+    if (table === 'ReservationsTable') {
+      expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByDriver"');
       expect(JSON.stringify(metrics)).toContain('"GlobalSecondaryIndexName","Value":"ByOrganisation"');
     }
     if (table === 'TokensTable') {

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synth } from './template';
+import { DEAD_LETTER_QUEUES, synth } from './template';
 
 /**
  * The operations scripts (infra/ops) against a synthesized template, dry: what they would do, in
@@ -34,14 +34,14 @@ describe('teardown.sh --template --dry-run', () => {
   const lines = dryRun('teardown.sh', '--template', templateFile, '--dry-run');
 
   test('counts what the template holds', () => {
-    expect(lines[1]).toContain(`${count('AWS::DynamoDB::Table')} tables, ${count('AWS::SQS::Queue')} queues (5 of them dead-letter queues)`);
+    expect(lines[1]).toContain(`${count('AWS::DynamoDB::Table')} tables, ${count('AWS::SQS::Queue')} queues (${DEAD_LETTER_QUEUES.length} of them dead-letter queues)`);
     expect(lines[1]).toContain(`${count('AWS::CloudWatch::Alarm')} alarms, ${count('AWS::Logs::LogGroup')} log groups`);
   });
 
   test('in order: dead-letter queues checked, tables backed up, edge stack then stack deleted, then what they keep', () => {
     const dlqChecks = lines.filter((l) => /get-queue-attributes/.test(l));
     const backups = lines.filter((l) => /create-backup/.test(l));
-    expect(dlqChecks).toHaveLength(5);
+    expect(dlqChecks).toHaveLength(DEAD_LETTER_QUEUES.length);
     expect(backups).toHaveLength(count('AWS::DynamoDB::Table'));
     const order = [
       index(lines, /get-queue-attributes/),

@@ -76,20 +76,21 @@ export function referencedIds(value: unknown): Set<string> {
 
 export const FUNCTIONS = [
   'ConnectFunction', 'MessageFunction', 'DisconnectFunction', 'StatusFunction', 'SessionsFunction',
-  'CommandsFunction', 'ApiFunction',
+  'CommandsFunction', 'ApiFunction', 'ReservationsFunction',
 ];
 
 /** Construct ids of the dead-letter queues. */
 export const DEAD_LETTER_QUEUES = [
   'StatusDeadLetterQueue', 'SessionEventsDeadLetterQueue', 'SessionCompletedDeadLetterQueue', 'CommandsDeadLetterQueue',
-  'CommandDeadlinesDeadLetterQueue',
+  'CommandDeadlinesDeadLetterQueue', 'ReservationEventsDeadLetterQueue', 'ReservationExpiryDeadLetterQueue',
 ];
 
 /** Construct ids of the queues a function consumes (SessionCompletedQueue waits for billing). */
-export const CONSUMED_QUEUES = ['StatusQueue', 'SessionEventsQueue', 'CommandsQueue', 'CommandDeadlinesQueue'];
+export const CONSUMED_QUEUES = ['StatusQueue', 'SessionEventsQueue', 'CommandsQueue', 'CommandDeadlinesQueue', 'ReservationEventsQueue'];
 
 /** Construct ids of the tables. */
 export const TABLE_IDS = [
   'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'StationEventsTable', 'TokensTable',
   'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable', 'LimitsTable',
+  'ReservationsTable',
 ];

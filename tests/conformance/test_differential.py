@@ -520,12 +520,12 @@ COMMANDS = {
     "ocpp1.6": [
         "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector", "ChangeAvailability",
         "ChangeConfiguration", "GetConfiguration", "ClearCache", "TriggerMessage", "DataTransfer", "SendLocalList",
-        "GetLocalListVersion",
+        "GetLocalListVersion", "ReserveNow", "CancelReservation",
     ],
     "ocpp2.0.1": [
         "RequestStartTransaction", "RequestStopTransaction", "Reset", "UnlockConnector", "ChangeAvailability",
         "SetVariables", "GetVariables", "GetBaseReport", "TriggerMessage", "ClearCache", "SendLocalList",
-        "GetLocalListVersion",
+        "GetLocalListVersion", "ReserveNow", "CancelReservation",
     ],
 }
 

@@ -31,6 +31,7 @@ PATH_VALUES = {
     "idToken": "id_token",
     "organisationId": "organisation",
     "subject": "driver",
+    "reservationId": "reservation",
 }
 # Query parameters lists need (not objects of anyone): name -> value.
 QUERY_VALUES = {"latitude": "latitude", "longitude": "longitude", "radius": 2000, "limit": 100}
@@ -161,7 +162,8 @@ def now() -> str:
 
 @pytest.fixture(scope="module")
 def world_a() -> dict:
-    """Driver A, organisation A and their objects: a station, an id token, a command, a session."""
+    """Driver A, organisation A and their objects: a station, an id token, a command, a session, a
+    reservation."""
     organisation = f"org-a-{uuid.uuid4().hex[:6]}"
     lat, lon = -41.28 + (uuid.uuid4().int % 1000) / 1e5, 174.77
     station, password = register_at(lat, lon, organisation=organisation)
@@ -174,15 +176,20 @@ def world_a() -> dict:
         async with charge_point(Pile16, station, password, "ocpp1.6") as (cp, _):
             await cp.call(call16.BootNotification(charge_point_model="Authz", charge_point_vendor="Judge"), suppress=False)
             started = await cp.call(call16.StartTransaction(connector_id=1, id_tag=tag, meter_start=0, timestamp=now()), suppress=False)
-            return started.transaction_id
+            # A's reservation, made while the station is online.
+            status, reserved, _ = http("POST", "/v1/me/reservations", driver_token,
+                                       {"stationId": station, "idToken": tag, "connector": 2, "minutes": 5})
+            assert status == 201, reserved
+            return started.transaction_id, reserved["reservationId"]
 
-    transaction = asyncio.run(charge())
+    transaction, reservation = asyncio.run(charge())
     asyncio.run(eventually(lambda: registry("sessions", "--id", station)["sessions"]))
     status, started, _ = http("POST", "/v1/charging/start", driver_token, {"stationId": station, "idToken": tag})
     assert status == 202, started
     return {
         "organisation": organisation, "station": station, "latitude": lat, "longitude": lon,
         "driver": driver, "id_token": tag, "command": started["commandId"], "transaction": str(transaction),
+        "reservation": str(reservation),
         "driver_token": driver_token,
         "operator_token": token_for(f"op-a-{uuid.uuid4().hex[:6]}", ["operator"], organisation=organisation),
         "admin_token": token_for(f"admin-{uuid.uuid4().hex[:6]}", ["admin"]),

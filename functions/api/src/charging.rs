@@ -5,11 +5,13 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use commands::orders::OcppOrders;
 use csms_auth::Role;
 use csms_domain::command::CommandId;
-use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, TransactionKey};
+use csms_domain::order::OrderError;
+use csms_domain::remote_charging::{self, StartCharging as StartRequest, StartError, StartPorts};
+use csms_domain::{IdToken, IdTokenType};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -17,11 +19,8 @@ use crate::App;
 use crate::caller::Caller;
 use crate::paging::{self, PageQuery};
 use crate::problem::{JsonBody, Problem};
-use crate::remote::{self, CommandView};
+use crate::remote::{CommandView, DriverOrders};
 use crate::stations::station_id;
-
-/// How long a station has to answer a driver's start or stop.
-const TIMEOUT_SECONDS: i64 = 30;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -29,7 +28,8 @@ pub struct StartCharging {
     pub station_id: String,
     /// One of your id tokens, as registered.
     pub id_token: String,
-    /// 1.6: the connector; 2.0.1: the EVSE. Left out, the station picks.
+    /// 1.6: the connector; 2.0.1: the EVSE. Left out: the one reserved for you at this station,
+    /// else the station picks.
     pub connector: Option<u32>,
 }
 
@@ -58,7 +58,8 @@ async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain:
 
 /// Start charging: sends the station a remote start (1.6 RemoteStartTransaction, 2.0.1
 /// RequestStartTransaction) for your token. 202: the command is on its way; follow it at
-/// `/v1/commands/{stationId}/{commandId}`.
+/// `/v1/commands/{stationId}/{commandId}`. A connector reserved for someone else is refused (409);
+/// your own reservation is used when you name no connector.
 #[utoipa::path(
     post,
     path = "/v1/charging/start",
@@ -69,7 +70,7 @@ async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain:
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver, or the token may not charge", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station or token of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another command of yours is still pending", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connector is reserved for someone else, or another command of yours is still pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start(
@@ -80,43 +81,53 @@ pub async fn start(
     caller.require(Role::Driver)?;
     let station = station_id(&body.station_id)?;
     let token = own_token(&app, &caller, &body.id_token).await?;
-    let authorization = token.authorization(&token.token, chrono::Utc::now());
-    if authorization.status != AuthorizationStatus::Accepted {
-        return Err(Problem::forbidden(format!(
-            "id token {} is {}",
-            token.token,
-            authorization.status.as_str()
-        )));
-    }
-    let protocol = remote::protocol_of(&app.services, &station).await?;
-    let (action, payload) = match protocol {
-        ProtocolVersion::Ocpp16 => {
-            let mut p = json!({"idTag": token.token.as_str()});
-            if let Some(c) = body.connector {
-                p["connectorId"] = json!(c);
-            }
-            ("RemoteStartTransaction", p)
-        }
-        ProtocolVersion::Ocpp201 => {
-            let kind = token.token.kind().unwrap_or(IdTokenType::Central);
-            let mut p = json!({"idToken": {"idToken": token.token.as_str(), "type": kind.as_str()}});
-            if let Some(evse) = body.connector {
-                p["evseId"] = json!(evse);
-            }
-            ("RequestStartTransaction", p)
-        }
+    let orders = orders(&app);
+    let ports = StartPorts {
+        stations: &*app.services.stations,
+        connections: &*app.services.connections,
+        reservations: &*app.reservations.store,
+        orders: &orders,
     };
-    let view = remote::submit_for_driver(
-        &app,
-        station,
-        protocol,
-        action,
-        payload,
-        TIMEOUT_SECONDS,
-        caller.subject(),
-    )
-    .await?;
-    Ok((StatusCode::ACCEPTED, Json(view)))
+    let request = StartRequest {
+        station: &station,
+        token: &token,
+        spot: body.connector,
+        requested_by: Some(caller.subject()),
+    };
+    let command = remote_charging::start(ports, &request, chrono::Utc::now())
+        .await
+        .map_err(|e| match e {
+            StartError::TokenNotAccepted { .. } => Problem::forbidden(e.to_string()),
+            StartError::UnknownStation(_) => Problem::not_found(e.to_string()),
+            StartError::AmbiguousProtocol { .. } => Problem::bad_request(e.to_string()),
+            StartError::Reserved { .. } => Problem::conflict(e.to_string()),
+            StartError::Store(e) => e.into(),
+            StartError::Order(e) => order_problem(e),
+        })?;
+    Ok((StatusCode::ACCEPTED, Json(CommandView::submitted(&command))))
+}
+
+/// The commands queue, reached through orders written by csms-ocpp, one pending command per
+/// driver.
+fn orders(app: &App) -> DriverOrders<'_> {
+    DriverOrders {
+        app,
+        orders: OcppOrders {
+            queue: app.services.commands.queue.clone(),
+        },
+    }
+}
+
+fn order_problem(e: OrderError) -> Problem {
+    match e {
+        // A value the station's version cannot carry (a 2.0.1 token too long for 1.6, ...).
+        OrderError::Unwritable(why) => Problem::bad_request(why),
+        OrderError::Command(e) => Problem::internal(&e),
+        OrderError::Pending(ref p) => Problem::conflict(format!(
+            "{e}: follow it at /v1/commands/{}/{} and send the next when it has ended",
+            p.station, p.id
+        )),
+    }
 }
 
 /// Stop charging: sends the station a remote stop for a session of one of your tokens.
@@ -150,29 +161,16 @@ pub async fn stop(
         return Err(not_found());
     }
     // The transaction's own version: no lookup needed.
-    let (protocol, action, payload): (_, &str, Value) = match &session.transaction {
-        TransactionKey::Ocpp16(id) => (
-            ProtocolVersion::Ocpp16,
-            "RemoteStopTransaction",
-            json!({"transactionId": id.get()}),
-        ),
-        TransactionKey::Ocpp201(id) => (
-            ProtocolVersion::Ocpp201,
-            "RequestStopTransaction",
-            json!({"transactionId": id.as_str()}),
-        ),
-    };
-    let view = remote::submit_for_driver(
-        &app,
-        station,
-        protocol,
-        action,
-        payload,
-        TIMEOUT_SECONDS,
-        caller.subject(),
+    let command = remote_charging::stop(
+        &orders(&app),
+        &station,
+        &session.transaction,
+        Some(caller.subject()),
+        chrono::Utc::now(),
     )
-    .await?;
-    Ok((StatusCode::ACCEPTED, Json(view)))
+    .await
+    .map_err(order_problem)?;
+    Ok((StatusCode::ACCEPTED, Json(CommandView::submitted(&command))))
 }
 
 /// A command you submitted, with the station's answer once it came.

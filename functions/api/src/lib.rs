@@ -9,7 +9,8 @@
 //! Anything else is answered 404, so ids of other people's objects are not confirmed.
 //!
 //! The domain does the work (the same code `csms-registry` calls): remote commands go through
-//! `commands::request` and the commands queue like every other sender.
+//! `commands::request` and the commands queue like every other sender; starting charging and
+//! reservations are domain use cases (`remote_charging`, `reservation`).
 
 mod admin;
 pub mod caller;
@@ -20,6 +21,7 @@ mod operator_tokens;
 pub mod paging;
 pub mod problem;
 mod remote;
+mod reservations;
 mod sessions;
 mod stations;
 
@@ -27,6 +29,7 @@ use axum::Router;
 use axum::routing::get;
 use csms_auth::Verifier;
 use csms_domain::Services;
+use csms_domain::reservation::ReservationServices;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -38,6 +41,8 @@ pub use problem::Problem;
 /// What every handler may use, built once per process.
 pub struct App {
     pub services: Services,
+    /// The reservation ports (their own deps, apart from [`Services`]).
+    pub reservations: ReservationServices,
     pub verifier: Verifier,
     /// What one caller may make the API do.
     pub limits: Limits,
@@ -100,6 +105,7 @@ impl Limits {
     tags(
         (name = "stations", description = "Charging stations and their live availability"),
         (name = "charging", description = "A driver starts and stops charging"),
+        (name = "reservations", description = "A driver holds a connector on the way"),
         (name = "operator", description = "Operators run their organisation's stations"),
         (name = "admin", description = "Admins manage organisations and their operators"),
     )
@@ -131,6 +137,13 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(charging::stop))
         .routes(routes!(charging::command))
         .routes(routes!(charging::my_tokens))
+        .routes(routes!(reservations::reserve, reservations::my_reservations))
+        .routes(routes!(reservations::my_reservation, reservations::cancel_mine))
+        .routes(routes!(reservations::operator_reservations))
+        .routes(routes!(
+            reservations::operator_reservation,
+            reservations::operator_cancel
+        ))
         .routes(routes!(operator::stations, operator::register))
         .routes(routes!(operator::station, operator::change, operator::decommission))
         .routes(routes!(operator::rotate_password))

@@ -223,9 +223,10 @@ impl OperatorStationView {
                 protocol: c.protocol.as_str().to_owned(),
                 connected_at: c.connected_at,
             });
+        let holds = crate::stations::live_holds(app, &station.id).await?;
         Ok(Self {
             connection,
-            station: StationView::new(station, availability),
+            station: StationView::new(station, availability, &holds, None),
             protocols: station.protocols.iter().map(|p| p.as_str().to_owned()).collect(),
             registration: station.registration.as_str().to_owned(),
             boot: station.boot.as_ref().map(|b| BootView {

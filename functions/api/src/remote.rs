@@ -10,7 +10,10 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::problem::Problem;
+use async_trait::async_trait;
+use commands::orders::OcppOrders;
 use csms_domain::limits::{self, PendingCommand};
+use csms_domain::order::{Envelope, Order, OrderError, Orders};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -63,7 +66,7 @@ impl CommandView {
         }
     }
 
-    fn submitted(command: &command::Command) -> Self {
+    pub(crate) fn submitted(command: &command::Command) -> Self {
         Self {
             command_id: command.id.to_string(),
             station_id: command.station.to_string(),
@@ -108,43 +111,41 @@ pub async fn submit(
     send(services, &command).await
 }
 
-/// Like [`submit`], for a driver: at most one of their commands is pending at a time (409 with
-/// the pending one's id otherwise), so a driver cannot queue up commands at a station.
-pub async fn submit_for_driver(
-    app: &App,
-    station: StationId,
-    protocol: ProtocolVersion,
-    action: &str,
-    payload: Value,
-    timeout_seconds: i64,
-    driver: &str,
-) -> Result<CommandView, Problem> {
-    let command = prepare(station, protocol, action, payload, timeout_seconds, driver)?;
-    let next = PendingCommand {
-        station: command.station.clone(),
-        id: command.id.clone(),
-        deadline: command.deadline,
-    };
-    let claimed = limits::claim_pending(
-        &*app.limits.ports.pending,
-        &*app.services.commands.store,
-        driver,
-        &next,
-        command.created_at,
-    )
-    .await?;
-    if let Err(pending) = claimed {
-        return Err(Problem::conflict(format!(
-            "your command {} to station {} is still pending (until {} at the latest): follow it at \
-             /v1/commands/{}/{} and send the next when it has ended",
-            pending.id,
-            pending.station,
-            pending.deadline.to_rfc3339(),
-            pending.station,
-            pending.id
-        )));
+/// Orders sent on a driver's behalf, at most one pending at a time (`OrderError::Pending`
+/// otherwise), so a driver cannot queue up commands at a station. The command's id and deadline
+/// are fixed first and claimed as the driver's pending command; then the order is sent under
+/// that id. Orders for nobody in particular (the CSMS's own) pass straight through.
+pub struct DriverOrders<'a> {
+    pub app: &'a App,
+    pub orders: OcppOrders,
+}
+
+#[async_trait]
+impl Orders for DriverOrders<'_> {
+    async fn send(&self, order: &Order<'_>, envelope: Envelope) -> Result<command::Command, OrderError> {
+        let Some(driver) = envelope.requested_by.clone() else {
+            return self.orders.send(order, envelope).await;
+        };
+        let id = envelope.id.clone().unwrap_or_else(request::new_id);
+        let next = PendingCommand {
+            station: envelope.station.clone(),
+            id: id.clone(),
+            deadline: envelope.now + envelope.timeout,
+        };
+        let claimed = limits::claim_pending(
+            &*self.app.limits.ports.pending,
+            &*self.app.services.commands.store,
+            &driver,
+            &next,
+            envelope.now,
+        )
+        .await
+        .map_err(|e| OrderError::Command(e.into()))?;
+        if let Err(pending) = claimed {
+            return Err(OrderError::Pending(pending));
+        }
+        self.orders.send(order, envelope.with_id(id)).await
     }
-    send(&app.services, &command).await
 }
 
 fn prepare(

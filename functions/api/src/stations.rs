@@ -5,7 +5,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use csms_domain::geo::{self, NearError};
-use csms_domain::{Availability, GeoPoint, Station, StationId};
+use csms_domain::reservation::{Hold, Spot};
+use csms_domain::{Availability, Component, GeoPoint, Station, StationId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -38,11 +39,39 @@ pub struct ConnectorStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_power_w: Option<u32>,
     /// As the station last reported it, e.g. Available, Charging, Faulted; Unknown before its
-    /// first report.
+    /// first report. Reserved also while a reservation holds it and the station still says
+    /// Available.
     pub status: String,
     /// Since when the status holds; absent before the first report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<DateTime<Utc>>,
+    /// Held by a reservation until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_until: Option<DateTime<Utc>>,
+    /// The reservation holding it is yours (shown to drivers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_for_you: Option<bool>,
+}
+
+impl ConnectorStatus {
+    /// Marks the connector held by `hold`, if one covers it; `viewer` is the driver looking.
+    fn held(mut self, holds: &[Hold], viewer: Option<&str>) -> Self {
+        let component = Component {
+            evse: self.evse_id,
+            connector: self.connector_id,
+        };
+        let hold = holds
+            .iter()
+            .find(|h| h.spot != Spot::Station && h.spot.covers(component) && component.connector > 0);
+        if let Some(hold) = hold {
+            self.reserved_until = Some(hold.expiry);
+            self.reserved_for_you = viewer.map(|v| v == hold.driver);
+            if matches!(self.status.as_str(), "Available" | "Unknown") {
+                self.status = "Reserved".to_owned();
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,9 +88,10 @@ pub struct StationView {
 }
 
 impl StationView {
-    /// The declared connectors with their live status, and any other component the station
-    /// reports on (such as 1.6's connector 0, the station itself), by EVSE and connector.
-    pub fn new(station: &Station, availability: Vec<Availability>) -> Self {
+    /// The declared connectors with their live status and holds, and any other component the
+    /// station reports on (such as 1.6's connector 0, the station itself), by EVSE and connector.
+    /// `holds` are the station's live ones; `viewer` is the driver looking, if a driver is.
+    pub fn new(station: &Station, availability: Vec<Availability>, holds: &[Hold], viewer: Option<&str>) -> Self {
         let mut live: std::collections::BTreeMap<_, _> = availability.into_iter().map(|a| (a.component, a)).collect();
         let mut connectors: Vec<ConnectorStatus> = station
             .connectors
@@ -75,6 +105,8 @@ impl StationView {
                     max_power_w: Some(c.max_power_w),
                     since: status.as_ref().map(|a| a.since),
                     status: status.map_or_else(|| "Unknown".to_owned(), |a| a.status),
+                    reserved_until: None,
+                    reserved_for_you: None,
                 }
             })
             .collect();
@@ -85,7 +117,10 @@ impl StationView {
             max_power_w: None,
             status: a.status,
             since: Some(a.since),
+            reserved_until: None,
+            reserved_for_you: None,
         }));
+        let mut connectors: Vec<ConnectorStatus> = connectors.into_iter().map(|c| c.held(holds, viewer)).collect();
         connectors.sort_by_key(|c| (c.evse_id, c.connector_id));
         Self {
             station_id: station.id.to_string(),
@@ -143,7 +178,7 @@ pub struct NearbyStations {
 )]
 pub async fn near(
     State(app): State<Arc<App>>,
-    _caller: Caller,
+    caller: Caller,
     query: Result<Query<NearQuery>, QueryRejection>,
 ) -> Result<Json<NearbyStations>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
@@ -167,9 +202,10 @@ pub async fn near(
             continue;
         };
         let availability = app.services.availability.list(&nearby.station).await?;
+        let holds = live_holds(&app, &nearby.station).await?;
         stations.push(NearbyStation {
             distance: (nearby.distance_m * 10.0).round() / 10.0,
-            station: StationView::new(&station, availability),
+            station: StationView::new(&station, availability, &holds, Some(caller.subject())),
         });
     }
     Ok(Json(NearbyStations { stations }))
@@ -193,7 +229,7 @@ pub(crate) fn station_id(raw: &str) -> Result<StationId, Problem> {
 )]
 pub async fn station(
     State(app): State<Arc<App>>,
-    _caller: Caller,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Json<StationView>, Problem> {
     let id = station_id(&raw)?;
@@ -204,5 +240,24 @@ pub async fn station(
         .await?
         .ok_or_else(|| Problem::not_found(format!("no station {id}")))?;
     let availability = app.services.availability.list(&id).await?;
-    Ok(Json(StationView::new(&station, availability)))
+    let holds = live_holds(&app, &id).await?;
+    Ok(Json(StationView::new(
+        &station,
+        availability,
+        &holds,
+        Some(caller.subject()),
+    )))
+}
+
+/// The reservations holding the station's connectors now.
+pub(crate) async fn live_holds(app: &App, station: &StationId) -> Result<Vec<Hold>, Problem> {
+    let now = Utc::now();
+    Ok(app
+        .reservations
+        .store
+        .holds(station)
+        .await?
+        .into_iter()
+        .filter(|h| h.is_live(now))
+        .collect())
 }

@@ -32,8 +32,11 @@ fn fixture_with(limits: api::Limits) -> Fixture {
     let services = world.services(BootPolicy::default());
     let issuer = DevIssuer::generate("http://127.0.0.1:1/issuer");
     let verifier = Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer.clone()));
+    let reservations = csms_domain::reservation::memory::MemoryReservationWorld::default()
+        .services(csms_domain::reservation::ReservationSettings::default());
     let router = api::router(Arc::new(App {
         services,
+        reservations,
         verifier,
         limits,
     }));

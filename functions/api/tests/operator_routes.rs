@@ -64,8 +64,11 @@ async fn fixture() -> Fixture {
         organisation: None,
     };
     services.charging.tokens.put(&unassigned).await.unwrap();
+    let reservations = csms_domain::reservation::memory::MemoryReservationWorld::default()
+        .services(csms_domain::reservation::ReservationSettings::default());
     let router = api::router(Arc::new(App {
         services,
+        reservations,
         verifier,
         limits: api::Limits::memory(),
     }));

@@ -52,8 +52,11 @@ async fn fixture() -> Fixture {
         };
         services.charging.tokens.put(&record).await.unwrap();
     }
+    let reservations = csms_domain::reservation::memory::MemoryReservationWorld::default()
+        .services(csms_domain::reservation::ReservationSettings::default());
     let router = api::router(Arc::new(App {
         services,
+        reservations,
         verifier,
         limits: api::Limits::memory(),
     }));

@@ -14,10 +14,12 @@ use chrono::{Duration, Utc};
 use csms_aws::commands::CommandMessage;
 use csms_aws::lambda::fifo_batch;
 use csms_domain::command::{self, Command, CommandId, DeadlineCheck, DispatchOutcome, FailureReason};
+use csms_domain::reservation::ReservationServices;
 use csms_domain::{Services, StationId};
 
 pub mod effects;
 pub mod links;
+pub mod orders;
 pub mod request;
 
 use request::call_frame;
@@ -34,11 +36,24 @@ enum Retry {
     Early(chrono::DateTime<Utc>),
 }
 
-pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    Ok(fifo_batch(event, |record| async move { process(services, record).await }).await)
+pub async fn handle(
+    services: &Services,
+    reservations: &ReservationServices,
+    event: SqsEvent,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    Ok(fifo_batch(
+        event,
+        |record| async move { process(services, reservations, record).await },
+    )
+    .await)
 }
 
-async fn process(services: &Services, record: SqsMessage) -> Result<(), lambda_runtime::Error> {
+async fn process(
+    services: &Services,
+    reservations: &ReservationServices,
+    record: SqsMessage,
+) -> Result<(), lambda_runtime::Error> {
+    let signals = &*reservations.signals;
     let body = record.body.as_deref().unwrap_or_default();
     // A body that is not a command message can never succeed: after its retries the redrive
     // policy moves it to the dead-letter queue, where it stays for an operator.
@@ -47,7 +62,7 @@ async fn process(services: &Services, record: SqsMessage) -> Result<(), lambda_r
     match message {
         CommandMessage::Submitted(wire) => {
             let command = Command::try_from(&wire)?;
-            submitted(services, command, &record).await
+            submitted(services, signals, command, &record).await
         }
         CommandMessage::DeadlineCheck { station_id, command_id } => {
             let station = StationId::parse(&station_id)?;
@@ -56,17 +71,25 @@ async fn process(services: &Services, record: SqsMessage) -> Result<(), lambda_r
                 DeadlineCheck::Done(failed) => {
                     if let Some(record) = failed {
                         tracing::info!(station = %station, command = %id, action = %record.command.action, "command failed: no answer before its deadline");
-                        effects::on_completed(services, &record, Utc::now()).await;
+                        effects::on_completed(services, signals, &record, Utc::now()).await;
                     }
                     Ok(())
                 }
+                // Ended in time: its outcome may not have reached reservations (the answer's
+                // path has no retry), so it is passed on again; a failure here is retried.
+                DeadlineCheck::Ended(record) => Ok(effects::pass_on(signals, &record).await?),
                 DeadlineCheck::Early(deadline) => Err(Retry::Early(deadline).into()),
             }
         }
     }
 }
 
-async fn submitted(services: &Services, command: Command, record: &SqsMessage) -> Result<(), lambda_runtime::Error> {
+async fn submitted(
+    services: &Services,
+    signals: &dyn csms_domain::reservation::ReservationSignals,
+    command: Command,
+    record: &SqsMessage,
+) -> Result<(), lambda_runtime::Error> {
     let (station, id, action) = (command.station.clone(), command.id.clone(), command.action.clone());
     let now = Utc::now();
     let outcome = match call_frame(&command) {
@@ -94,7 +117,7 @@ async fn submitted(services: &Services, command: Command, record: &SqsMessage) -
             if let DispatchOutcome::Failed(_) = outcome
                 && let Some(record) = services.commands.store.get(&station, &id).await?
             {
-                effects::on_completed(services, &record, now).await;
+                effects::on_completed(services, signals, &record, now).await;
             }
             Ok(())
         }

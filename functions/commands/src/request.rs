@@ -118,9 +118,11 @@ pub fn new_command_with_id(
 
 /// A random positive 31-bit integer (remoteStartId is an integer; ids only need to differ
 /// between the station's recent remote starts).
-fn remote_start_id() -> i64 {
+pub fn remote_start_id() -> i32 {
     let bytes = uuid::Uuid::new_v4().into_bytes();
-    i64::from(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) >> 1).max(1)
+    i32::try_from(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) >> 1)
+        .unwrap_or(i32::MAX)
+        .max(1)
 }
 
 /// The CALL frame of a command, after checking its payload against the action's schema again

@@ -5,11 +5,13 @@
 
 use chrono::{DateTime, Utc};
 use csms_domain::command::{self, Answer, Command};
+use csms_domain::reservation::ReservationServices;
 use csms_domain::{Connection, Services};
 use csms_ocpp::{Frame, OcppVersion};
 
 pub async fn on_answer(
     services: &Services,
+    reservations: &ReservationServices,
     connection: &Connection,
     version: OcppVersion,
     frame: Frame,
@@ -41,7 +43,7 @@ pub async fn on_answer(
     match command::answered(&*services.commands.store, station, &message_id, classify, now).await {
         Ok(Some(record)) => {
             tracing::info!(station = %station, command = %message_id, action = %record.command.action, state = record.state.kind().as_str(), "command answered");
-            commands::effects::on_completed(services, &record, now).await;
+            commands::effects::on_completed(services, &*reservations.signals, &record, now).await;
         }
         Ok(None) => {}
         Err(e) => {

@@ -9,12 +9,14 @@
 //! Invariant: every CALL gets exactly one answer, a CALLRESULT or a CALLERROR.
 
 mod answers;
+mod reservations;
 mod v16;
 mod v201;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use chrono::{DateTime, SubsecRound, Utc};
 use csms_aws::lambda::route_response;
+use csms_domain::reservation::ReservationServices;
 use csms_domain::{
     Authorization, Connection, IdToken, IdTokenError, Measurand, MeterSample, Phase, ProtocolVersion, ReadingContext,
     Services, SessionError, StoreError, boot, id_token,
@@ -37,13 +39,14 @@ impl Answer {
 #[tracing::instrument(skip_all, fields(connection = event.request_context.connection_id.as_deref().unwrap_or("")))]
 pub async fn handle(
     services: &Services,
+    reservations: &ReservationServices,
     event: ApiGatewayWebsocketProxyRequest,
 ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
     let connection_id = event.request_context.connection_id.as_deref().unwrap_or_default();
     let body = event.body.as_deref().unwrap_or_default();
     let now = Utc::now().trunc_subsecs(3);
     let reply = match connection(services, connection_id).await {
-        Ok(Some(connection)) => on_frame(services, &connection, body, now).await,
+        Ok(Some(connection)) => on_frame(services, reservations, &connection, body, now).await,
         Ok(None) => {
             // $connect always records the connection first; without it we do not know the version.
             // "InternalError" is spelled alike in 1.6 and 2.0.1.
@@ -67,7 +70,13 @@ async fn connection(services: &Services, connection_id: &str) -> Result<Option<C
     }
 }
 
-async fn on_frame(services: &Services, connection: &Connection, body: &str, now: DateTime<Utc>) -> Option<String> {
+async fn on_frame(
+    services: &Services,
+    reservations: &ReservationServices,
+    connection: &Connection,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Option<String> {
     let version = ocpp_version(connection.protocol);
     match csms_ocpp::parse_frame(version, body) {
         // OCPP 1.6 section 4.1.3: a message with an unknown MessageTypeId is ignored.
@@ -79,9 +88,9 @@ async fn on_frame(services: &Services, connection: &Connection, body: &str, now:
             tracing::warn!(station = %connection.station_id, code = error.code.as_str(version), description = %error.description, "malformed frame");
             Some(error.to_frame(version))
         }
-        Ok(Frame::Call(call)) => Some(on_call(services, connection, version, &call, now).await),
+        Ok(Frame::Call(call)) => Some(on_call(services, reservations, connection, version, &call, now).await),
         Ok(frame) => {
-            answers::on_answer(services, connection, version, frame, now).await;
+            answers::on_answer(services, reservations, connection, version, frame, now).await;
             None
         }
     }
@@ -90,6 +99,7 @@ async fn on_frame(services: &Services, connection: &Connection, body: &str, now:
 #[tracing::instrument(skip_all, fields(station = %connection.station_id, action = %csms_ocpp::for_log(&call.action), message = %call.message_id))]
 async fn on_call(
     services: &Services,
+    reservations: &ReservationServices,
     connection: &Connection,
     version: OcppVersion,
     call: &Call,
@@ -100,7 +110,7 @@ async fn on_call(
             tracing::warn!(code = error.code.as_str(version), description = %error.description, "invalid request");
             return error.to_frame(version);
         }
-        Ok(request) => answer(services, connection, request, call, now).await,
+        Ok(request) => answer(services, reservations, connection, request, call, now).await,
     };
     match answer {
         Ok(Answer::Result(payload)) => csms_ocpp::call_result_frame(&call.message_id, &payload),
@@ -122,6 +132,7 @@ async fn on_call(
 
 async fn answer(
     services: &Services,
+    reservations: &ReservationServices,
     connection: &Connection,
     request: Request,
     call: &Call,
@@ -133,8 +144,8 @@ async fn answer(
         return Ok(Answer::Error(ErrorCode::SecurityError, description.into()));
     }
     let answer = match request {
-        Request::V16(request) => v16::answer(services, connection, request, call, now).await?,
-        Request::V201(request) => v201::answer(services, connection, request, call, now).await?,
+        Request::V16(request) => v16::answer(services, reservations, connection, request, call, now).await?,
+        Request::V201(request) => v201::answer(services, reservations, connection, request, call, now).await?,
     };
     if !is_boot {
         // Any accepted request shows the station is alive, not only Heartbeat.

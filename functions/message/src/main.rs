@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    csms_aws::lambda::serve(message::handle).await
+    csms_aws::lambda::serve_with_reservations(message::handle).await
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use csms_domain::connection::{self, BootReport};
+use csms_domain::reservation::{ReservationServices, StartSeen};
 use csms_domain::transaction::{self, MeterValues, StartTransaction, StopTransaction};
 use csms_domain::{
     Authorization, AuthorizationStatus, Component, Connection, IdToken, MeterSample, Registration, Services,
@@ -21,6 +22,7 @@ use crate::{Answer, WireSample, authorize, publish_status, unusable_token, wire_
 
 pub(crate) async fn answer(
     services: &Services,
+    reservations: &ReservationServices,
     connection: &Connection,
     request: Request,
     _call: &Call,
@@ -62,6 +64,7 @@ pub(crate) async fn answer(
                 received_at: now,
             };
             publish_status(services, &report).await?;
+            crate::reservations::reported(reservations, &report).await?;
             Answer::result(StatusNotificationResponse {})
         }
         // No vendor extensions are known: the specified answer is UnknownVendorId.
@@ -97,6 +100,16 @@ pub(crate) async fn answer(
                 reservation_id: req.reservation_id,
             };
             let started = transaction::start_transaction(&services.charging.ports(), &request, now).await?;
+            // 1.6 section 5.13: the reservation named, or the one on this connector for this tag.
+            let start = StartSeen {
+                station: &request.station,
+                reservation: request.reservation_id,
+                spot: crate::reservations::spot_16(request.connector),
+                token: Some(&request.id_tag),
+                group: started.id_tag_info.group.as_ref(),
+                transaction: started.transaction_id.get().to_string(),
+            };
+            crate::reservations::started(reservations, &start, now).await?;
             Answer::result(StartTransactionResponse {
                 id_tag_info: id_tag_info(&started.id_tag_info),
                 transaction_id: started.transaction_id.get(),

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use csms_domain::connection::{self, BootReport};
+use csms_domain::reservation::{ReservationServices, StartSeen};
 use csms_domain::transaction_event::{self, TransactionEvent};
 use csms_domain::{
     Authorization, AuthorizationStatus, Component, Connection, IdToken, IdTokenError, IdTokenType, MeterSample,
@@ -18,13 +19,15 @@ use rust_ocpp::v2_0_1::enumerations::transaction_event_enum_type::TransactionEve
 use rust_ocpp::v2_0_1::messages::{
     authorize::AuthorizeResponse, boot_notification::BootNotificationResponse, heartbeat::HeartbeatResponse,
     meter_values::MeterValuesResponse, notify_event::NotifyEventResponse, notify_report::NotifyReportResponse,
-    status_notification::StatusNotificationResponse, transaction_event::TransactionEventResponse,
+    reservation_status_update::ReservationStatusUpdateResponse, status_notification::StatusNotificationResponse,
+    transaction_event::TransactionEventResponse,
 };
 
 use crate::{Answer, WireSample, authorize, publish_status, unusable_token, wire_name};
 
 pub(crate) async fn answer(
     services: &Services,
+    reservations: &ReservationServices,
     connection: &Connection,
     request: Request,
     call: &Call,
@@ -68,6 +71,7 @@ pub(crate) async fn answer(
                 received_at: now,
             };
             publish_status(services, &report).await?;
+            crate::reservations::reported(reservations, &report).await?;
             Answer::result(StatusNotificationResponse {})
         }
         Request::NotifyReport(req) => {
@@ -140,6 +144,18 @@ pub(crate) async fn answer(
                 meter_values: samples(req.meter_value.as_deref().unwrap_or_default()),
             };
             let answer = transaction_event::transaction_event(&services.charging.ports(), &event, now).await?;
+            // H01: a station that starts a transaction for a reservation names it.
+            if req.reservation_id.is_some() {
+                let start = StartSeen {
+                    station: &event.station,
+                    reservation: req.reservation_id,
+                    spot: None,
+                    token: event.id_token.as_ref(),
+                    group: None,
+                    transaction: event.transaction_id.to_string(),
+                };
+                crate::reservations::started(reservations, &start, now).await?;
+            }
             tracing::info!(event = event.event_type.as_str(), seq_no, seq = ?answer.seq, "transaction event taken");
             let authorization = match token {
                 // A token was sent that the domain cannot hold: it is no valid token.
@@ -152,6 +168,12 @@ pub(crate) async fn answer(
                 id_token_info: authorization.as_ref().map(id_token_info),
                 updated_personal_message: None,
             })
+        }
+        Request::ReservationStatusUpdate(req) => {
+            let removed = wire_name(&req.reservation_update_status) == "Removed";
+            crate::reservations::station_ended(reservations, &connection.station_id, req.reservation_id, removed)
+                .await?;
+            Answer::result(ReservationStatusUpdateResponse {})
         }
         Request::MeterValues(req) => {
             // Readings outside a transaction (2.0.1 J01): the domain keeps no station metering

@@ -6,6 +6,7 @@ use crate::http_api;
 use crate::poller::{self, EventSource};
 use crate::provision;
 use crate::routes::{Function, LambdaConsumer, LambdaRoutes};
+use crate::scheduler::LocalScheduler;
 use crate::sign_in::AppOrigins;
 use crate::template::{Plan, Pseudo, ResolvedEnvironment};
 use crate::web;
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Local stand-in for API Gateway's WebSocket API and Lambda's SQS event source mappings.
+/// Local stand-in for API Gateway's WebSocket API, Lambda's SQS event source mappings and
+/// EventBridge Scheduler.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "csms-local", version)]
 pub struct Args {
@@ -33,6 +35,9 @@ pub struct Args {
     /// HTTP API (the app door) and development issuer port on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub api_port: u16,
+    /// EventBridge Scheduler endpoint port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub scheduler_port: u16,
     /// Write shell `export` lines (CSMS_OCPP_URL, CONNECTIONS_ENDPOINT, the functions'
     /// resolved environment) here once everything runs; removed on exit.
     #[arg(long)]
@@ -95,6 +100,8 @@ pub fn deploy_time_only(construct_id: &str) -> bool {
     construct_id.starts_with("Custom::")
 }
 pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
+/// The standard variable that points Scheduler clients at an endpoint (here: the stand-in's).
+pub const SCHEDULER_ENDPOINT: &str = "AWS_ENDPOINT_URL_SCHEDULER";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -149,9 +156,15 @@ fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The clients a function is built with; the scheduler's points at the stand-in's scheduler.
+struct Clients<'a> {
+    sdk: &'a aws_config::SdkConfig,
+    scheduler: aws_sdk_scheduler::Client,
+}
+
 fn function(
     plan: &Plan,
-    sdk: &aws_config::SdkConfig,
+    clients: &Clients,
     env: &BTreeMap<String, String>,
     construct_id: &str,
 ) -> Result<Function, BoxError> {
@@ -160,9 +173,16 @@ fn function(
         .ok_or_else(|| format!("the template has no {construct_id} (AWS::Lambda::Function)"))?;
     let config =
         csms_aws::Config::from_lookup(|name| env.get(name).cloned()).map_err(|e| format!("{construct_id}: {e}"))?;
+    let sdk = clients.sdk;
     Ok(Function {
         name: construct_id.to_string(),
         services: csms_aws::services(sdk, &config),
+        reservations: csms_aws::reservation_services(
+            aws_sdk_dynamodb::Client::new(sdk),
+            aws_sdk_sqs::Client::new(sdk),
+            clients.scheduler.clone(),
+            &config,
+        ),
         timeout: Duration::from_secs(spec.timeout_seconds.max(1)),
     })
 }
@@ -217,14 +237,38 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         max_frame_bytes: args.max_frame_bytes,
         ..GatewayConfig::default()
     };
+    // The scheduler: this stack's groups, sending to its queues.
+    let scheduler_listener = tokio::net::TcpListener::bind(("127.0.0.1", args.scheduler_port)).await?;
+    let queue_urls = provisioned
+        .queues
+        .values()
+        .map(|q| (q.arn.clone(), q.url.clone()))
+        .collect();
+    let scheduler = LocalScheduler::start(
+        scheduler_listener,
+        plan.schedule_groups.iter().map(|g| g.name.clone()),
+        queue_urls,
+        sqs.clone(),
+        region.clone(),
+        "000000000000".into(),
+    )?;
+    let clients = Clients {
+        sdk: &sdk,
+        scheduler: aws_sdk_scheduler::Client::from_conf(
+            aws_sdk_scheduler::config::Builder::from(&sdk)
+                .endpoint_url(&scheduler.url)
+                .build(),
+        ),
+    };
+
     let (ws_listener, management_listener) = gateway::bind(args.ws_port, args.management_port).await?;
     let endpoint = gateway::connections_endpoint(&management_listener, &config.stage)?;
     let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &endpoint);
 
     let routes = LambdaRoutes {
-        connect: function(&plan, &sdk, &env_of(CONNECT_FUNCTION), CONNECT_FUNCTION)?,
-        message: function(&plan, &sdk, &env_of(MESSAGE_FUNCTION), MESSAGE_FUNCTION)?,
-        disconnect: function(&plan, &sdk, &env_of(DISCONNECT_FUNCTION), DISCONNECT_FUNCTION)?,
+        connect: function(&plan, &clients, &env_of(CONNECT_FUNCTION), CONNECT_FUNCTION)?,
+        message: function(&plan, &clients, &env_of(MESSAGE_FUNCTION), MESSAGE_FUNCTION)?,
+        disconnect: function(&plan, &clients, &env_of(DISCONNECT_FUNCTION), DISCONNECT_FUNCTION)?,
     };
 
     // Build every consumer before starting anything, so a template the stand-in cannot run
@@ -240,7 +284,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         }
         let consumer = LambdaConsumer::for_function(
             &target.construct_id,
-            function(&plan, &sdk, &env_of(&target.construct_id), &target.construct_id)?,
+            function(&plan, &clients, &env_of(&target.construct_id), &target.construct_id)?,
         )
         .ok_or_else(|| {
             format!(
@@ -272,8 +316,10 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
                 .map_err(|e| format!("{API_FUNCTION}: {e}"))?;
             let limits = api::Limits::from_lookup(csms_aws::limit_ports(&sdk, &config), |name| env.get(name).cloned())
                 .map_err(|e| format!("{API_FUNCTION}: {e}"))?;
+            let api = function(&plan, &clients, &env, API_FUNCTION)?;
             Some(Arc::new(api::App {
-                services: function(&plan, &sdk, &env, API_FUNCTION)?.services,
+                services: api.services,
+                reservations: api.reservations,
                 verifier: http_api::verifier(&issuer),
                 limits,
             }))
@@ -360,6 +406,8 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         state.insert("CSMS_DRIVER_URL".into(), format!("{url}/"));
         state.insert("CSMS_CONSOLE_URL".into(), format!("{url}/console/"));
     }
+    // Tools and tests that source the state file reach the same scheduler.
+    state.insert(SCHEDULER_ENDPOINT.into(), scheduler.url.clone());
     if let Some(path) = &args.state_file {
         write_atomically(path, &state_file_contents(&state))?;
         tracing::info!(path = %path.display(), "state file written");
@@ -379,6 +427,11 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     {
         tracing::warn!("the web door did not stop in time");
     }
+    let pending = scheduler.pending();
+    if pending > 0 {
+        tracing::info!(pending, "schedules that had not fired are dropped with the stand-in");
+    }
+    scheduler.stop();
     stop_pollers.send_replace(true);
     for poller in pollers {
         if tokio::time::timeout(Duration::from_secs(40), poller).await.is_err() {

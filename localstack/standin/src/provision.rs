@@ -75,6 +75,15 @@ pub async fn provision(
             .map_err(|e| queue_error(&queue.name, "SetQueueAttributes(RedrivePolicy)", e))?;
         tracing::info!(queue = %queue.name, dead_letter_queue = %target.name, max_receive_count = redrive.max_receive_count, "redrive policy set");
     }
+    // Served by the stand-in's own scheduler; roles exist only as names.
+    for group in &plan.schedule_groups {
+        provisioned
+            .schedule_groups
+            .insert(group.logical_id.clone(), group.name.clone());
+    }
+    for role in &plan.roles {
+        provisioned.roles.insert(role.logical_id.clone(), role.name.clone());
+    }
     Ok(provisioned)
 }
 

@@ -5,6 +5,7 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use csms_domain::Services;
+use csms_domain::reservation::ReservationServices;
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -25,11 +26,12 @@ pub trait QueueConsumer: Send + Sync + 'static {
     fn consume(&self, event: SqsEvent) -> impl Future<Output = BatchResult> + Send;
 }
 
-/// One Lambda function as the stand-in runs it: its own services (built from its own
-/// environment) and its timeout.
+/// One Lambda function as the stand-in runs it: its own services and reservation ports (built
+/// from its own environment) and its timeout.
 pub struct Function {
     pub name: String,
     pub services: Services,
+    pub reservations: ReservationServices,
     pub timeout: Duration,
 }
 
@@ -38,12 +40,12 @@ impl Function {
     /// timeout is a failed invocation (an `Err`), not a crash of the stand-in.
     pub async fn invoke<'a, T, F>(
         &'a self,
-        invocation: impl FnOnce(&'a Services) -> F,
+        invocation: impl FnOnce(&'a Services, &'a ReservationServices) -> F,
     ) -> Result<T, lambda_runtime::Error>
     where
         F: Future<Output = Result<T, lambda_runtime::Error>>,
     {
-        let run = AssertUnwindSafe(invocation(&self.services)).catch_unwind();
+        let run = AssertUnwindSafe(invocation(&self.services, &self.reservations)).catch_unwind();
         match tokio::time::timeout(self.timeout, run).await {
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => {
@@ -77,15 +79,15 @@ pub struct LambdaRoutes {
 
 impl WebSocketRoutes for LambdaRoutes {
     async fn connect(&self, event: ApiGatewayWebsocketProxyRequest) -> RouteResult {
-        self.connect.invoke(|s| connect::handle(s, event)).await
+        self.connect.invoke(|s, _| connect::handle(s, event)).await
     }
 
     async fn message(&self, event: ApiGatewayWebsocketProxyRequest) -> RouteResult {
-        self.message.invoke(|s| message::handle(s, event)).await
+        self.message.invoke(|s, r| message::handle(s, r, event)).await
     }
 
     async fn disconnect(&self, event: ApiGatewayWebsocketProxyRequest) -> RouteResult {
-        self.disconnect.invoke(|s| disconnect::handle(s, event)).await
+        self.disconnect.invoke(|s, _| disconnect::handle(s, event)).await
     }
 }
 
@@ -94,17 +96,24 @@ pub enum LambdaConsumer {
     Status(Function),
     Sessions(Function),
     Commands(Function),
+    Reservations(Function),
 }
 
 impl LambdaConsumer {
     /// Construct ids of the functions the stand-in can run behind a queue.
-    pub const FUNCTIONS: &'static [&'static str] = &["StatusFunction", "SessionsFunction", "CommandsFunction"];
+    pub const FUNCTIONS: &'static [&'static str] = &[
+        "StatusFunction",
+        "SessionsFunction",
+        "CommandsFunction",
+        "ReservationsFunction",
+    ];
 
     pub fn for_function(construct_id: &str, function: Function) -> Option<Self> {
         match construct_id {
             "StatusFunction" => Some(Self::Status(function)),
             "SessionsFunction" => Some(Self::Sessions(function)),
             "CommandsFunction" => Some(Self::Commands(function)),
+            "ReservationsFunction" => Some(Self::Reservations(function)),
             _ => None,
         }
     }
@@ -113,9 +122,10 @@ impl LambdaConsumer {
 impl QueueConsumer for LambdaConsumer {
     async fn consume(&self, event: SqsEvent) -> BatchResult {
         match self {
-            Self::Status(f) => f.invoke(|s| status::handle(s, event)).await,
-            Self::Sessions(f) => f.invoke(|s| sessions::handle(s, event)).await,
-            Self::Commands(f) => f.invoke(|s| commands::handle(s, event)).await,
+            Self::Status(f) => f.invoke(|s, _| status::handle(s, event)).await,
+            Self::Sessions(f) => f.invoke(|s, _| sessions::handle(s, event)).await,
+            Self::Commands(f) => f.invoke(|s, r| commands::handle(s, r, event)).await,
+            Self::Reservations(f) => f.invoke(|s, r| reservations::handle(s, r, event)).await,
         }
     }
 }

@@ -54,6 +54,8 @@ pub const TABLE: &str = "AWS::DynamoDB::Table";
 pub const QUEUE: &str = "AWS::SQS::Queue";
 pub const FUNCTION: &str = "AWS::Lambda::Function";
 pub const EVENT_SOURCE_MAPPING: &str = "AWS::Lambda::EventSourceMapping";
+pub const SCHEDULE_GROUP: &str = "AWS::Scheduler::ScheduleGroup";
+pub const ROLE: &str = "AWS::IAM::Role";
 pub const ALIAS: &str = "AWS::Lambda::Alias";
 
 /// Everything the stand-in needs from the template.
@@ -63,6 +65,18 @@ pub struct Plan {
     pub queues: Vec<QueueSpec>,
     pub functions: Vec<FunctionSpec>,
     pub mappings: Vec<MappingSpec>,
+    /// EventBridge Scheduler groups (the stand-in's scheduler serves them).
+    pub schedule_groups: Vec<NamedSpec>,
+    /// IAM roles, only so that their ARNs resolve (nothing checks them locally).
+    pub roles: Vec<NamedSpec>,
+}
+
+/// A resource the stand-in only names: `<prefix>-<ConstructId>` locally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedSpec {
+    pub logical_id: String,
+    pub construct_id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +159,9 @@ pub enum Expr {
 pub struct Provisioned {
     pub tables: HashMap<String, TableInfo>,
     pub queues: HashMap<String, QueueInfo>,
+    /// Schedule groups and roles by logical id: their local names.
+    pub schedule_groups: HashMap<String, String>,
+    pub roles: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +219,8 @@ impl Plan {
             queues: vec![],
             functions: vec![],
             mappings: vec![],
+            schedule_groups: vec![],
+            roles: vec![],
         };
         let mut construct_ids: HashMap<(String, String), String> = HashMap::new();
         // Functions are deployed behind aliases (a gradual deployment moves the alias), and event
@@ -223,7 +242,7 @@ impl Plan {
                 };
                 continue;
             }
-            if ![TABLE, QUEUE, FUNCTION, EVENT_SOURCE_MAPPING].contains(&kind) {
+            if ![TABLE, QUEUE, FUNCTION, EVENT_SOURCE_MAPPING, SCHEDULE_GROUP, ROLE].contains(&kind) {
                 continue;
             }
             let empty = Map::new();
@@ -242,6 +261,16 @@ impl Plan {
                 TABLE => plan.tables.push(table(logical_id, construct_id, props, prefix)?),
                 QUEUE => plan.queues.push(queue(logical_id, construct_id, props, prefix)?),
                 FUNCTION => plan.functions.push(function(logical_id, construct_id, props)?),
+                SCHEDULE_GROUP => plan.schedule_groups.push(NamedSpec {
+                    logical_id: logical_id.clone(),
+                    name: local_name(prefix, &construct_id),
+                    construct_id,
+                }),
+                ROLE => plan.roles.push(NamedSpec {
+                    logical_id: logical_id.clone(),
+                    name: local_name(prefix, &construct_id),
+                    construct_id,
+                }),
                 _ => plan.mappings.push(mapping(logical_id, props)?),
             }
         }
@@ -779,9 +808,22 @@ pub fn resolve(expr: &Expr, provisioned: &Provisioned, pseudo: &Pseudo) -> Optio
                 .tables
                 .get(id)
                 .map(|t| t.name.clone())
-                .or_else(|| provisioned.queues.get(id).map(|q| q.url.clone())),
+                .or_else(|| provisioned.queues.get(id).map(|q| q.url.clone()))
+                .or_else(|| provisioned.schedule_groups.get(id).cloned())
+                .or_else(|| provisioned.roles.get(id).cloned()),
         },
         Expr::GetAtt(id, attribute) => {
+            if let Some(group) = provisioned.schedule_groups.get(id) {
+                let arn = format!(
+                    "arn:aws:scheduler:{}:{}:schedule-group/{group}",
+                    pseudo.region, pseudo.account_id
+                );
+                return (attribute == "Arn").then_some(arn);
+            }
+            if let Some(role) = provisioned.roles.get(id) {
+                let arn = format!("arn:aws:iam::{}:role/{role}", pseudo.account_id);
+                return (attribute == "Arn").then_some(arn);
+            }
             if let Some(table) = provisioned.tables.get(id) {
                 return (attribute == "Arn").then(|| table.arn.clone());
             }

@@ -24,12 +24,21 @@ pub struct Config {
     pub organisations_table: Option<String>,
     /// Rate counts and pending commands (issue 10's limits).
     pub limits_table: Option<String>,
+    pub reservations_table: Option<String>,
+    pub reservation_events_queue_url: Option<String>,
+    /// Where the expiry schedules go and whom they signal.
+    pub reservation_schedules: crate::reservations::ScheduleTarget,
+    pub reservation_settings: csms_domain::reservation::ReservationSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds from 1 to 599, got {0:?}")]
     HeartbeatInterval(String),
+    #[error("RESERVATION_MAX_MINUTES must be a whole number of minutes from 1 to {max}, got {0:?}", max = csms_domain::reservation::ReservationSettings::MAX_MAX_MINUTES)]
+    ReservationMaxMinutes(String),
+    #[error("RESERVATION_ONE_PER_DRIVER must be true or false, got {0:?}")]
+    ReservationOnePerDriver(String),
 }
 
 impl Config {
@@ -48,6 +57,24 @@ impl Config {
                 .ok()
                 .filter(|s| (1..600).contains(s))
                 .ok_or(ConfigError::HeartbeatInterval(raw))?,
+        };
+        let defaults = csms_domain::reservation::ReservationSettings::default();
+        let max_duration = match lookup("RESERVATION_MAX_MINUTES") {
+            None => defaults.max_duration,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (1..=csms_domain::reservation::ReservationSettings::MAX_MAX_MINUTES).contains(m))
+                .map(chrono::Duration::minutes)
+                .ok_or(ConfigError::ReservationMaxMinutes(raw))?,
+        };
+        let one_per_driver = match lookup("RESERVATION_ONE_PER_DRIVER") {
+            None => defaults.one_per_driver,
+            Some(raw) => match raw.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(ConfigError::ReservationOnePerDriver(raw)),
+            },
         };
         Ok(Self {
             stations_table: lookup("STATIONS_TABLE"),
@@ -69,6 +96,18 @@ impl Config {
             command_deadlines_queue_url: lookup("COMMAND_DEADLINES_QUEUE_URL"),
             organisations_table: lookup("ORGANISATIONS_TABLE"),
             limits_table: lookup("LIMITS_TABLE"),
+            reservations_table: lookup("RESERVATIONS_TABLE"),
+            reservation_events_queue_url: lookup("RESERVATION_EVENTS_QUEUE_URL"),
+            reservation_schedules: crate::reservations::ScheduleTarget {
+                group: lookup("RESERVATION_SCHEDULE_GROUP"),
+                queue_arn: lookup("RESERVATION_EVENTS_QUEUE_ARN"),
+                role_arn: lookup("RESERVATION_SCHEDULER_ROLE_ARN"),
+                dead_letter_arn: lookup("RESERVATION_EXPIRY_DLQ_ARN"),
+            },
+            reservation_settings: csms_domain::reservation::ReservationSettings {
+                max_duration,
+                one_per_driver,
+            },
         })
     }
 }
@@ -92,5 +131,22 @@ mod tests {
         for bad in ["0", "600", "-1", "abc"] {
             assert!(config(&[("HEARTBEAT_INTERVAL_SECONDS", bad)]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn reservation_settings_are_checked_at_start() {
+        let c = config(&[
+            ("RESERVATION_MAX_MINUTES", "45"),
+            ("RESERVATION_ONE_PER_DRIVER", "false"),
+        ])
+        .unwrap();
+        assert_eq!(c.reservation_settings.max_duration, chrono::Duration::minutes(45));
+        assert!(!c.reservation_settings.one_per_driver);
+        assert_eq!(config(&[]).unwrap().reservation_settings, Default::default());
+        for bad in ["0", "1441", "ten"] {
+            let e = config(&[("RESERVATION_MAX_MINUTES", bad)]).unwrap_err();
+            assert!(e.to_string().starts_with("RESERVATION_MAX_MINUTES"), "{e}");
+        }
+        assert!(config(&[("RESERVATION_ONE_PER_DRIVER", "yes")]).is_err());
     }
 }

@@ -30,6 +30,28 @@ where
     .await
 }
 
+/// Like [`serve`], for a function that also uses the reservation ports (its own deps, apart
+/// from [`csms_domain::Services`]).
+pub async fn serve_with_reservations<E, R, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(&'static csms_domain::Services, &'static csms_domain::reservation::ReservationServices, E) -> Fut
+        + Send
+        + Sync
+        + 'static,
+    Fut: std::future::Future<Output = Result<R, lambda_runtime::Error>> + Send + 'static,
+{
+    lambda_runtime::tracing::init_default_subscriber();
+    let services: &'static csms_domain::Services = Box::leak(Box::new(crate::services_from_env().await?));
+    let reservations: &'static csms_domain::reservation::ReservationServices =
+        Box::leak(Box::new(crate::reservation_services_from_env().await?));
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<E>| handler(services, reservations, event.payload),
+    ))
+    .await
+}
+
 /// Runs `process` on each record, in order, for a consumer of a FIFO queue. A failed
 /// record fails every record after it too, so that the order within a message group holds; all of
 /// them are reported as batch item failures (retried, then dead-lettered), the rest is deleted.

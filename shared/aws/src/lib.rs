@@ -15,12 +15,14 @@ pub mod limits;
 pub mod local_list;
 pub mod organisations;
 mod page;
+pub mod reservations;
 pub mod sqs;
 pub mod wire;
 
 pub use config::Config;
 
 use csms_domain::ports::{ChargingServices, CommandServices};
+use csms_domain::reservation::{NoFees, ReservationServices};
 use csms_domain::{BootPolicy, Services};
 use std::sync::Arc;
 
@@ -114,6 +116,50 @@ pub fn limit_ports_with(dynamodb: &aws_sdk_dynamodb::Client, config: &Config) ->
     csms_domain::limits::LimitPorts {
         counters: table.clone(),
         pending: table,
+    }
+}
+
+/// Loads the SDK configuration from the environment and builds the reservation adapters.
+pub async fn reservation_services_from_env() -> Result<ReservationServices, config::ConfigError> {
+    let (sdk, config) = environment().await?;
+    Ok(reservation_services_for(&sdk, &config))
+}
+
+/// The reservation adapters for a loaded SDK configuration.
+pub fn reservation_services_for(sdk: &aws_config::SdkConfig, config: &Config) -> ReservationServices {
+    reservation_services(
+        aws_sdk_dynamodb::Client::new(sdk),
+        aws_sdk_sqs::Client::new(sdk),
+        aws_sdk_scheduler::Client::new(sdk),
+        config,
+    )
+}
+
+/// The reservation adapters, with clients built by the caller (the stand-in points the
+/// scheduler client at its own scheduler).
+pub fn reservation_services(
+    dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    scheduler: aws_sdk_scheduler::Client,
+    config: &Config,
+) -> ReservationServices {
+    ReservationServices {
+        store: Arc::new(reservations::Reservations(dynamo::Table::new(
+            dynamodb,
+            config.reservations_table.clone(),
+            "RESERVATIONS_TABLE",
+        ))),
+        schedules: Arc::new(reservations::Schedules {
+            client: scheduler,
+            target: config.reservation_schedules.clone(),
+        }),
+        signals: Arc::new(reservations::ReservationQueue {
+            client: sqs,
+            url: config.reservation_events_queue_url.clone(),
+        }),
+        // Billing (issue 11) plugs in here to price reservations and no-shows.
+        fees: Arc::new(NoFees),
+        settings: config.reservation_settings,
     }
 }
 

@@ -323,22 +323,16 @@ pub async fn fail_unsent(
     finish(store, &command, reason, now).await
 }
 
-/// The station's live connection: its connection, if the record exists and has not outlived
-/// API Gateway's limit.
+/// The station's live connection, if any.
 async fn live_connection(
     ports: CommandPorts<'_>,
     station: &StationId,
     now: DateTime<Utc>,
 ) -> Result<Option<Connection>, StoreError> {
-    let Some(connection_id) = ports.stations.get(station).await?.and_then(|s| s.connection_id) else {
-        return Ok(None);
-    };
-    // Strongly consistent: the pile may have connected a moment ago.
-    Ok(ports
-        .connections
-        .get_latest(&connection_id)
-        .await?
-        .filter(|c| &c.station_id == station && now < c.expires_at()))
+    match ports.stations.get(station).await? {
+        Some(record) => crate::connection::live(ports.connections, &record, now).await,
+        None => Ok(None),
+    }
 }
 
 /// Fails a pending command (Queued or Sent) and frees its slot. Returns the failed record, None
@@ -546,7 +540,7 @@ pub async fn disconnected(
 }
 
 /// The deadline check of one command: fails it `DeadlineExpired` if it is still pending and its
-/// deadline has passed. Idempotent; a check for an answered command changes nothing.
+/// deadline has passed. Idempotent; a check for an ended command changes nothing and returns it.
 pub async fn check_deadline(
     store: &dyn CommandStore,
     station: &StationId,
@@ -557,7 +551,7 @@ pub async fn check_deadline(
         return Ok(DeadlineCheck::Done(None));
     };
     if record.state.is_final() {
-        return Ok(DeadlineCheck::Done(None));
+        return Ok(DeadlineCheck::Ended(Box::new(record)));
     }
     if now < record.command.deadline {
         return Ok(DeadlineCheck::Early(record.command.deadline));
@@ -573,6 +567,9 @@ pub async fn check_deadline(
 pub enum DeadlineCheck {
     /// Checked: the command it failed, if it was still pending.
     Done(Option<Box<CommandRecord>>),
+    /// The command had ended before its deadline (answered, refused or failed): nothing to do,
+    /// but its outcome can be passed on again.
+    Ended(Box<CommandRecord>),
     /// The deadline is still ahead (the check came early): check again then.
     Early(DateTime<Utc>),
 }

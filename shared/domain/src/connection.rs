@@ -35,6 +35,22 @@ impl Connection {
     }
 }
 
+/// The station's live connection: the one its record names, if that record exists and has not
+/// outlived API Gateway's limit. Read strongly consistent: the pile may have connected a moment ago.
+pub async fn live(
+    connections: &dyn crate::ports::ConnectionRepository,
+    station: &crate::station::Station,
+    now: DateTime<Utc>,
+) -> Result<Option<Connection>, crate::ports::StoreError> {
+    let Some(connection_id) = &station.connection_id else {
+        return Ok(None);
+    };
+    Ok(connections
+        .get_latest(connection_id)
+        .await?
+        .filter(|c| c.station_id == station.id && now < c.expires_at()))
+}
+
 /// Picks the subprotocol: the first the pile offers (its order of preference) that the
 /// station is registered for. None means the handshake must be refused.
 pub fn choose_protocol(offered: &str, allowed: &[ProtocolVersion]) -> Option<ProtocolVersion> {

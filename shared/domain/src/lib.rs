@@ -9,7 +9,11 @@
 //! Organisations and their operators ([`organisation`]): who operates for which organisation.
 //!
 //! Remote commands ([`command`]): CALLs the CSMS sends, one outstanding per station, completed by
-//! the pile's answer or failed with a reason.
+//! the pile's answer or failed with a reason. What the domain asks of a station before it is
+//! written in OCPP ([`order`]); starting and stopping charging from afar ([`remote_charging`]).
+//!
+//! Reservations ([`reservation`]): a driver holds a connector until they start, cancel, or time
+//! runs out; its own ports ([`reservation::ReservationServices`]).
 //!
 //! A driver's data on request ([`privacy`]): export, and erasure that keeps billed sessions under
 //! a pseudonym.
@@ -25,11 +29,14 @@ pub mod limits;
 pub mod local_list;
 pub mod memory;
 pub mod meter;
+pub mod order;
 pub mod organisation;
 pub mod page;
 pub mod ports;
 pub mod privacy;
 pub mod registry;
+pub mod remote_charging;
+pub mod reservation;
 pub mod session;
 pub mod station;
 pub mod status;

@@ -115,7 +115,7 @@ mod tests {
     #[test]
     fn every_command_is_an_action_of_its_version() {
         for v in OcppVersion::ALL {
-            assert_eq!(command_actions(v).len(), 12);
+            assert_eq!(command_actions(v).len(), 14);
             for action in command_actions(v) {
                 assert!(crate::is_known_action(v, action), "{v:?} {action}");
             }

@@ -7,13 +7,15 @@
 //!   rust-ocpp type, giving a typed [`Request`].
 //! - [`call_result_frame`], [`call_frame`] and [`CallError::to_frame`] write frames.
 //! - [`validate_command_request`] and [`validate_command_response`] check the remote commands the
-//!   CSMS sends ([`command_actions`]) and the piles' CALLRESULTs to them ([`command`]).
+//!   CSMS sends ([`command_actions`]) and the piles' CALLRESULTs to them ([`command`]);
+//!   [`outgoing`] writes those commands from typed messages and reads their answers back.
 //!
 //! Invariant: no input panics; every failure is a [`CallError`] whose code the version defines.
 
 pub mod command;
 pub mod error;
 pub mod frame;
+pub mod outgoing;
 pub mod schema;
 pub mod v16;
 pub mod v201;

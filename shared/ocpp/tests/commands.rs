@@ -183,6 +183,23 @@ fn valid_cases() -> Vec<(OcppVersion, &'static str, Value, Value, Value, Value)>
             json!({"listVersion": 17}),
         ),
         (
+            V16,
+            "ReserveNow",
+            json!({"connectorId": 1, "expiryDate": "2026-05-01T10:30:00Z", "idTag": "04E91C5A", "reservationId": 1}),
+            json!({"connectorId": 0, "expiryDate": "2026-05-01T10:30:00.123+02:00", "idTag": "t".repeat(20),
+                   "parentIdTag": "p".repeat(20), "reservationId": 2147483647}),
+            json!({"status": "Accepted"}),
+            json!({"status": "Unavailable"}),
+        ),
+        (
+            V16,
+            "CancelReservation",
+            json!({"reservationId": 1}),
+            json!({"reservationId": -7}),
+            json!({"status": "Accepted"}),
+            json!({"status": "Rejected"}),
+        ),
+        (
             V201,
             "RequestStartTransaction",
             json!({"idToken": id_token, "remoteStartId": 1}),
@@ -368,6 +385,24 @@ fn valid_cases() -> Vec<(OcppVersion, &'static str, Value, Value, Value, Value)>
             json!({"customData": {"vendorId": "v"}}),
             json!({"versionNumber": 0}),
             json!({"versionNumber": 5, "customData": {"vendorId": "v"}}),
+        ),
+        (
+            V201,
+            "ReserveNow",
+            json!({"id": 1, "expiryDateTime": "2026-05-01T10:30:00Z", "idToken": id_token}),
+            json!({"id": 2, "expiryDateTime": "2026-05-01T10:30:00Z", "connectorType": "s309-1P-16A",
+                   "idToken": full_id_token, "evseId": 3, "groupIdToken": id_token,
+                   "customData": {"vendorId": "v"}}),
+            json!({"status": "Occupied"}),
+            json!({"status": "Faulted", "statusInfo": status_info}),
+        ),
+        (
+            V201,
+            "CancelReservation",
+            json!({"reservationId": 1}),
+            json!({"reservationId": 9, "customData": {"vendorId": "v"}}),
+            json!({"status": "Rejected"}),
+            json!({"status": "Accepted", "statusInfo": status_info}),
         ),
     ]
 }
@@ -766,6 +801,8 @@ fn deserializes(v: OcppVersion, action: &str, kind: Kind, payload: Value) -> Res
                 "SendLocalList" => send_local_list::SendLocalListRequest, SendLocalListResponse;
                 "GetLocalListVersion" => get_local_list_version::GetLocalListVersionRequest,
                     GetLocalListVersionResponse;
+                "ReserveNow" => reserve_now::ReserveNowRequest, ReserveNowResponse;
+                "CancelReservation" => cancel_reservation::CancelReservationRequest, CancelReservationResponse;
             }
         }
         V201 => {
@@ -786,6 +823,8 @@ fn deserializes(v: OcppVersion, action: &str, kind: Kind, payload: Value) -> Res
                 "SendLocalList" => send_local_list::SendLocalListRequest, SendLocalListResponse;
                 "GetLocalListVersion" => get_local_list_version::GetLocalListVersionRequest,
                     GetLocalListVersionResponse;
+                "ReserveNow" => reserve_now::ReserveNowRequest, ReserveNowResponse;
+                "CancelReservation" => cancel_reservation::CancelReservationRequest, CancelReservationResponse;
             }
         }
     };

@@ -2,12 +2,16 @@
 //! CDK template (the same definition AWS gets), under a prefix unique to each test.
 
 use csms_aws::Config;
+use csms_domain::reservation::ReservationServices;
 use csms_domain::{BootPolicy, Services};
 use standin::template::{Plan, Pseudo};
 use std::path::PathBuf;
 
 pub struct Stack {
     pub services: Services,
+    /// The reservation ports (their schedules reach whatever AWS_ENDPOINT_URL_SCHEDULER names;
+    /// these tests do not schedule).
+    pub reservations: ReservationServices,
     pub config: Config,
     pub sqs: aws_sdk_sqs::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -41,11 +45,18 @@ pub async fn fresh_stack() -> Stack {
     let env = plan.resolve_environment(&provisioned, &pseudo).expect("environment");
     let config = Config::from_lookup(|name| env.shared.get(name).cloned()).expect("config");
     let services = csms_aws::services_with(&sdk, dynamodb.clone(), sqs.clone(), &config);
+    let reservations = csms_aws::reservation_services(
+        dynamodb.clone(),
+        sqs.clone(),
+        aws_sdk_scheduler::Client::new(&sdk),
+        &config,
+    );
     Stack {
         services: Services {
             boot_policy: BootPolicy::default(),
             ..services
         },
+        reservations,
         config,
         sqs,
         dynamodb,

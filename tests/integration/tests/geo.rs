@@ -122,6 +122,8 @@ async fn geo_table() -> GeoTable {
         queues: vec![],
         functions: vec![],
         mappings: vec![],
+        schedule_groups: vec![],
+        roles: vec![],
     };
     // No queues in the plan: the SQS client is never called.
     standin::provision::provision(&dynamodb, &aws_sdk_sqs::Client::new(&sdk), &only_stations)

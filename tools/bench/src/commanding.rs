@@ -72,7 +72,7 @@ pub async fn section_command_calls(rig: &Rig, url: &str, prefix: &str, reps: usi
         let id = command.id.clone();
         let submitted = CommandMessage::Submitted(CommandV1::from(&command)).to_json();
         calls.take();
-        let response = commands::handle(&rig.services, sqs_event(submitted)).await?;
+        let response = commands::handle(&rig.services, &rig.reservations, sqs_event(submitted)).await?;
         dispatch.samples.push(calls.take());
         if !response.batch_item_failures.is_empty() {
             return Err("the commands consumer failed the message".into());
@@ -86,16 +86,26 @@ pub async fn section_command_calls(rig: &Rig, url: &str, prefix: &str, reps: usi
         }
         let reply = json!([3, id.as_str(), {"status": "Accepted"}]).to_string();
         calls.take();
-        message::handle(&rig.services, frames::default_event(&connection_id, reply.clone())).await?;
+        message::handle(
+            &rig.services,
+            &rig.reservations,
+            frames::default_event(&connection_id, reply.clone()),
+        )
+        .await?;
         answer.samples.push(calls.take());
-        message::handle(&rig.services, frames::default_event(&connection_id, reply)).await?;
+        message::handle(
+            &rig.services,
+            &rig.reservations,
+            frames::default_event(&connection_id, reply),
+        )
+        .await?;
         duplicate.samples.push(calls.take());
         let check = CommandMessage::DeadlineCheck {
             station_id: station.clone(),
             command_id: id.to_string(),
         }
         .to_json();
-        commands::handle(&rig.services, sqs_event(check)).await?;
+        commands::handle(&rig.services, &rig.reservations, sqs_event(check)).await?;
         deadline.samples.push(calls.take());
         let record = rig.services.commands.store.get(&station_id, &id).await?;
         if !matches!(record.map(|r| r.state), Some(CommandState::Answered { .. })) {

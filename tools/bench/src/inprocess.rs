@@ -58,6 +58,7 @@ enum Queue {
 /// Everything the in-process sections share.
 pub struct Rig {
     pub services: Services,
+    pub reservations: csms_domain::reservation::ReservationServices,
     pub calls: Arc<Calls>,
     pub config: csms_aws::Config,
     /// Uncounted: for the benchmark's own queue handling (what Lambda's event source does).
@@ -93,6 +94,12 @@ impl Rig {
         let session_queue = BenchQueue::create(&admin, &format!("{prefix}-bench-sessions.fifo")).await?;
         config.status_queue_url = Some(status_queue.url.clone());
         config.session_events_queue_url = Some(session_queue.url.clone());
+        let scheduler = aws_sdk_scheduler::Client::from_conf(
+            aws_sdk_scheduler::config::Builder::from(sdk)
+                .interceptor(CountCalls(calls.clone()))
+                .build(),
+        );
+        let reservations = csms_aws::reservation_services(dynamodb.clone(), sqs.clone(), scheduler, &config);
         let services = csms_aws::services_with(sdk, dynamodb, sqs, &config);
         for (token, kind) in [
             (IdToken::parse_16(frames::ID_TAG_16)?, None),
@@ -115,6 +122,7 @@ impl Rig {
         calls.take();
         Ok(Self {
             services,
+            reservations,
             calls,
             config,
             admin,
@@ -200,7 +208,7 @@ impl Rig {
     ) -> Result<(Duration, Value), BoxError> {
         let event = frames::default_event(connection_id, frame);
         let start = Instant::now();
-        let response = message::handle(&self.services, event).await?;
+        let response = message::handle(&self.services, &self.reservations, event).await?;
         let took = start.elapsed();
         let body = match &response.body {
             Some(Body::Text(text)) => Some(text.as_str()),

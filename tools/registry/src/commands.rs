@@ -84,10 +84,56 @@ pub async fn local_list(
 }
 
 async fn submit(services: &Services, command: Command, wait: bool, as_json: bool) -> Result<(), CliError> {
-    let station = command.station.clone();
     command::submit(&*services.commands.queue, &command)
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
+    follow(services, command, wait, as_json).await
+}
+
+/// `start`: a remote start for a registered token, by the same use case as the app API's (the
+/// token must be Accepted; a connector reserved for another token is refused).
+pub async fn start(
+    services: &Services,
+    reservations: &csms_domain::reservation::ReservationServices,
+    station: StationId,
+    token: &str,
+    connector: Option<u32>,
+    wait: bool,
+    as_json: bool,
+) -> Result<(), CliError> {
+    use csms_domain::remote_charging::{self, StartCharging, StartPorts};
+    let presented = csms_domain::IdToken::parse_201(token, csms_domain::IdTokenType::Central)
+        .map_err(|e| CliError::Usage(format!("--token: {e}")))?;
+    let record = services
+        .charging
+        .tokens
+        .get(&presented)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("no id token {token} is registered")))?;
+    let orders = ::commands::orders::OcppOrders {
+        queue: services.commands.queue.clone(),
+    };
+    let ports = StartPorts {
+        stations: &*services.stations,
+        connections: &*services.connections,
+        reservations: &*reservations.store,
+        orders: &orders,
+    };
+    let request = StartCharging {
+        station: &station,
+        token: &record,
+        spot: connector,
+        requested_by: None,
+    };
+    let command = remote_charging::start(ports, &request, Utc::now())
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    follow(services, command, wait, as_json).await
+}
+
+/// Prints a submitted command; with `wait`, its outcome once it has one.
+async fn follow(services: &Services, command: Command, wait: bool, as_json: bool) -> Result<(), CliError> {
+    let station = command.station.clone();
     if !wait {
         if as_json {
             println!(

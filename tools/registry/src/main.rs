@@ -167,9 +167,11 @@ enum Command {
         id: String,
         /// The OCPP action: 1.6 RemoteStartTransaction, RemoteStopTransaction, Reset, UnlockConnector,
         /// ChangeAvailability, ChangeConfiguration, GetConfiguration, ClearCache, TriggerMessage,
-        /// DataTransfer, SendLocalList, GetLocalListVersion; 2.0.1 RequestStartTransaction,
-        /// RequestStopTransaction, Reset, UnlockConnector, ChangeAvailability, SetVariables,
-        /// GetVariables, GetBaseReport, TriggerMessage, ClearCache, SendLocalList, GetLocalListVersion.
+        /// DataTransfer, SendLocalList, GetLocalListVersion, ReserveNow, CancelReservation; 2.0.1
+        /// RequestStartTransaction, RequestStopTransaction, Reset, UnlockConnector, ChangeAvailability,
+        /// SetVariables, GetVariables, GetBaseReport, TriggerMessage, ClearCache, SendLocalList,
+        /// GetLocalListVersion, ReserveNow, CancelReservation. (Reservations are best made through
+        /// the app API, which holds the connector and expires them.)
         action: String,
         /// The request payload as JSON, checked against the action's schema before it is queued.
         #[arg(default_value = "{}")]
@@ -181,6 +183,21 @@ enum Command {
         #[arg(long)]
         protocol: Option<String>,
         /// Wait for the answer and print it; exit non-zero if the command failed.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Start charging with a registered token (the station's remote start), by the app API's
+    /// rules: the token must be Accepted, and a connector reserved for another token is refused.
+    Start {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        token: String,
+        /// 1.6: the connector; 2.0.1: the EVSE. Left out: the token's reserved one, else the
+        /// station picks.
+        #[arg(long)]
+        connector: Option<u32>,
+        /// Wait for the station's answer and print it.
         #[arg(long)]
         wait: bool,
     },
@@ -458,6 +475,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 wait,
             };
             commands::send(&services, args, cli.json).await?
+        }
+        Command::Start {
+            id,
+            token,
+            connector,
+            wait,
+        } => {
+            let reservations = csms_aws::reservation_services_from_env().await?;
+            let station = station_id(&id)?;
+            commands::start(&services, &reservations, station, &token, connector, wait, cli.json).await?
         }
         Command::Commands { id } => commands::list(&services, &station_id(&id)?, cli.json).await?,
         Command::LocalList {

@@ -50,8 +50,18 @@ pub async fn connected(protocol: &str, registration: Registration) -> (MemoryWor
 }
 
 pub async fn send(services: &Services, event_json: &str) -> Option<Value> {
+    let reservations = csms_domain::reservation::memory::MemoryReservationWorld::default();
+    send_with(services, &reservations.services(Default::default()), event_json).await
+}
+
+/// Like [`send`], with the reservation ports the test inspects.
+pub async fn send_with(
+    services: &Services,
+    reservations: &csms_domain::reservation::ReservationServices,
+    event_json: &str,
+) -> Option<Value> {
     let event: ApiGatewayWebsocketProxyRequest = serde_json::from_str(event_json).unwrap();
-    let response = message::handle(services, event).await.unwrap();
+    let response = message::handle(services, reservations, event).await.unwrap();
     assert_eq!(response.status_code, 200);
     match response.body {
         Some(Body::Text(text)) => Some(serde_json::from_str(&text).unwrap()),

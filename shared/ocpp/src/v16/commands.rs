@@ -29,6 +29,8 @@ crate::command::commands! {
     DataTransfer => DATA_TRANSFER, DATA_TRANSFER_RESPONSE;
     SendLocalList => SEND_LOCAL_LIST, SEND_LOCAL_LIST_RESPONSE;
     GetLocalListVersion => GET_LOCAL_LIST_VERSION, GET_LOCAL_LIST_VERSION_RESPONSE;
+    ReserveNow => RESERVE_NOW, RESERVE_NOW_RESPONSE;
+    CancelReservation => CANCEL_RESERVATION, CANCEL_RESERVATION_RESPONSE;
 }
 
 /// ChargingRateUnit-based values: "decimal, at most one digit fraction".
@@ -99,6 +101,17 @@ pub static SEND_LOCAL_LIST: Object = closed(&[
 
 pub static GET_LOCAL_LIST_VERSION: Object = closed(&[]);
 
+/// Section 6.41: connectorId 0 reserves "any connector" (only where ReserveConnectorZeroSupported).
+pub static RESERVE_NOW: Object = closed(&[
+    required("connectorId", U32),
+    required("expiryDate", DATE_TIME),
+    required("idTag", ID_TOKEN),
+    optional("parentIdTag", ID_TOKEN),
+    required("reservationId", I32),
+]);
+
+pub static CANCEL_RESERVATION: Object = closed(&[required("reservationId", I32)]);
+
 // --- Responses --------------------------------------------------------------------------------
 
 pub static REMOTE_START_STOP_RESPONSE: Object = closed(&[required("status", one_of(&["Accepted", "Rejected"]))]);
@@ -156,6 +169,13 @@ pub static SEND_LOCAL_LIST_RESPONSE: Object = closed(&[required(
 )]);
 
 pub static GET_LOCAL_LIST_VERSION_RESPONSE: Object = closed(&[required("listVersion", I32)]);
+
+pub static RESERVE_NOW_RESPONSE: Object = closed(&[required(
+    "status",
+    one_of(&["Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"]),
+)]);
+
+pub static CANCEL_RESERVATION_RESPONSE: Object = closed(&[required("status", one_of(&["Accepted", "Rejected"]))]);
 
 // --- Datatypes --------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ crate::command::commands! {
     ClearCache => CLEAR_CACHE, CLEAR_CACHE_RESPONSE;
     SendLocalList => SEND_LOCAL_LIST, SEND_LOCAL_LIST_RESPONSE;
     GetLocalListVersion => GET_LOCAL_LIST_VERSION, GET_LOCAL_LIST_VERSION_RESPONSE;
+    ReserveNow => RESERVE_NOW, RESERVE_NOW_RESPONSE;
+    CancelReservation => CANCEL_RESERVATION, CANCEL_RESERVATION_RESPONSE;
 }
 
 /// `statusInfo`: StatusInfoType 0..1, on most responses.
@@ -120,6 +122,18 @@ pub static SEND_LOCAL_LIST: Object = class(&[
 
 pub static GET_LOCAL_LIST_VERSION: Object = class(&[]);
 
+/// H01: without `evseId` the station keeps any EVSE (of `connectorType`, if given) free.
+pub static RESERVE_NOW: Object = class(&[
+    required("id", I32),
+    required("expiryDateTime", DATE_TIME),
+    optional("connectorType", one_of(CONNECTOR_TYPES)),
+    required("idToken", object(&ID_TOKEN)),
+    optional("evseId", I32),
+    optional("groupIdToken", object(&ID_TOKEN)),
+]);
+
+pub static CANCEL_RESERVATION: Object = class(&[required("reservationId", I32)]);
+
 // --- Responses --------------------------------------------------------------------------------
 
 pub static REQUEST_START_TRANSACTION_RESPONSE: Object = class(&[
@@ -194,6 +208,43 @@ pub static SEND_LOCAL_LIST_RESPONSE: Object = class(&[
 ]);
 
 pub static GET_LOCAL_LIST_VERSION_RESPONSE: Object = class(&[required("versionNumber", I32)]);
+
+pub static RESERVE_NOW_RESPONSE: Object = class(&[
+    required(
+        "status",
+        one_of(&["Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"]),
+    ),
+    STATUS_INFO_FIELD,
+]);
+
+pub static CANCEL_RESERVATION_RESPONSE: Object =
+    class(&[required("status", one_of(&["Accepted", "Rejected"])), STATUS_INFO_FIELD]);
+
+/// ConnectorEnumType.
+pub const CONNECTOR_TYPES: &[&str] = &[
+    "cCCS1",
+    "cCCS2",
+    "cG105",
+    "cTesla",
+    "cType1",
+    "cType2",
+    "s309-1P-16A",
+    "s309-1P-32A",
+    "s309-3P-16A",
+    "s309-3P-32A",
+    "sBS1361",
+    "sCEE-7-7",
+    "sType2",
+    "sType3",
+    "Other1PhMax16A",
+    "Other1PhOver16A",
+    "Other3Ph",
+    "Pan",
+    "wInductive",
+    "wResonant",
+    "Undetermined",
+    "Unknown",
+];
 
 // --- Datatypes --------------------------------------------------------------------------------
 

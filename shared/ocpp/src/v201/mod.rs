@@ -7,7 +7,8 @@ pub mod schemas;
 pub use rust_ocpp::v2_0_1::messages::{
     authorize::AuthorizeRequest, boot_notification::BootNotificationRequest, heartbeat::HeartbeatRequest,
     meter_values::MeterValuesRequest, notify_event::NotifyEventRequest, notify_report::NotifyReportRequest,
-    status_notification::StatusNotificationRequest, transaction_event::TransactionEventRequest,
+    reservation_status_update::ReservationStatusUpdateRequest, status_notification::StatusNotificationRequest,
+    transaction_event::TransactionEventRequest,
 };
 
 crate::requests! { crate::OcppVersion::V201;
@@ -17,6 +18,7 @@ crate::requests! { crate::OcppVersion::V201;
     MeterValues(MeterValuesRequest) => schemas::METER_VALUES,
     NotifyEvent(NotifyEventRequest) => schemas::NOTIFY_EVENT,
     NotifyReport(NotifyReportRequest) => schemas::NOTIFY_REPORT,
+    ReservationStatusUpdate(ReservationStatusUpdateRequest) => schemas::RESERVATION_STATUS_UPDATE,
     StatusNotification(StatusNotificationRequest) => schemas::STATUS_NOTIFICATION,
     TransactionEvent(TransactionEventRequest) => schemas::TRANSACTION_EVENT,
 }

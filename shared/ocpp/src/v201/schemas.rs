@@ -85,6 +85,11 @@ pub static NOTIFY_REPORT: Object = class(&[
     required("seqNo", I32),
 ]);
 
+pub static RESERVATION_STATUS_UPDATE: Object = class(&[
+    required("reservationId", I32),
+    required("reservationUpdateStatus", one_of(&["Expired", "Removed"])),
+]);
+
 pub static STATUS_NOTIFICATION: Object = class(&[
     required("timestamp", DATE_TIME),
     required(

@@ -89,7 +89,8 @@ export interface paths {
         /**
          * Start charging: sends the station a remote start (1.6 RemoteStartTransaction, 2.0.1
          *     RequestStartTransaction) for your token. 202: the command is on its way; follow it at
-         *     `/v1/commands/{stationId}/{commandId}`.
+         *     `/v1/commands/{stationId}/{commandId}`. A connector reserved for someone else is refused (409);
+         *     your own reservation is used when you name no connector.
          */
         post: operations["start"];
         delete?: never;
@@ -127,6 +128,47 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your reservations, newest first. */
+        get: operations["my_reservations"];
+        put?: never;
+        /**
+         * Reserve a connector: the CSMS holds it for your token at once (or says why not), then asks
+         *     the station to hold it too (ReserveNow); follow the reservation until it is Accepted, or
+         *     Refused with the station's answer. Starting to charge there (with this token, or a card of
+         *     its group) ends it; so does cancelling, or its time running out.
+         */
+        post: operations["reserve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/reservations/{stationId}/{reservationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your reservations, with its history. */
+        get: operations["my_reservation"];
+        put?: never;
+        post?: never;
+        /** Cancel one of your reservations: the connector is free again at once; the station is told. */
+        delete: operations["cancel_mine"];
         options?: never;
         head?: never;
         patch?: never;
@@ -178,6 +220,41 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reservations at your organisation's stations, newest first. */
+        get: operations["operator_reservations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/reservations/{stationId}/{reservationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One reservation at your organisation's stations. */
+        get: operations["operator_reservation"];
+        put?: never;
+        post?: never;
+        /** Cancel a reservation at one of your organisation's stations. */
+        delete: operations["operator_cancel"];
         options?: never;
         head?: never;
         patch?: never;
@@ -428,6 +505,12 @@ export interface components {
             /** @description Accepted, Blocked, Expired or Invalid. */
             status?: string | null;
         };
+        ChangeView: {
+            /** Format: date-time */
+            at: string;
+            note?: string | null;
+            state: string;
+        };
         CommandList: {
             commands: components["schemas"]["CommandView"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
@@ -498,6 +581,13 @@ export interface components {
              * @description The most it delivers, in W; absent when not declared.
              */
             maxPowerW?: number | null;
+            /** @description The reservation holding it is yours (shown to drivers only). */
+            reservedForYou?: boolean | null;
+            /**
+             * Format: date-time
+             * @description Held by a reservation until then.
+             */
+            reservedUntil?: string | null;
             /**
              * Format: date-time
              * @description Since when the status holds; absent before the first report.
@@ -505,7 +595,8 @@ export interface components {
             since?: string | null;
             /**
              * @description As the station last reported it, e.g. Available, Charging, Faulted; Unknown before its
-             *     first report.
+             *     first report. Reserved also while a reservation holds it and the station still says
+             *     Available.
              */
             status: string;
             /**
@@ -650,6 +741,65 @@ export interface components {
             /** @description The id the pile connects with: 1-48 of a-z A-Z 0-9 * - _ = + | @ . */
             stationId: string;
         };
+        ReservationList: {
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            nextCursor?: string | null;
+            reservations: components["schemas"]["ReservationView"][];
+        };
+        ReservationView: {
+            /** @description The station keeps any one connector free. */
+            anyConnector: boolean;
+            /**
+             * Format: int32
+             * @description The reserved 1.6 connector.
+             */
+            connectorId?: number | null;
+            connectorType?: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: int32
+             * @description The reserved 2.0.1 EVSE.
+             */
+            evseId?: number | null;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description Oldest first. */
+            history: components["schemas"]["ChangeView"][];
+            idToken: string;
+            /** @description Why it is in its state, in words: the station's answer, who cancelled, which transaction. */
+            reason?: string | null;
+            /**
+             * Format: int32
+             * @description The OCPP reservationId: unique per station.
+             */
+            reservationId: number;
+            /**
+             * @description Requested (on its way to the station), Accepted (held), Refused (the station said no),
+             *     Consumed (charging started), Cancelled, Expired, Failed (the station never answered).
+             */
+            state: string;
+            stationId: string;
+        };
+        Reserve: {
+            /**
+             * Format: int32
+             * @description 1.6: the connector; 2.0.1: the EVSE; 0: any connector, which the station keeps free (only
+             *     where the station says it supports that). Left out, the CSMS picks a free one (of
+             *     `connectorType`, if given).
+             */
+            connector?: number | null;
+            /** @description The plug you need, in OCPP 2.0.1 ConnectorEnumType words (cType2, cCCS2, ...). */
+            connectorType?: string | null;
+            /** @description One of your id tokens, as registered: the station holds the connector for it (and its group). */
+            idToken: string;
+            /**
+             * Format: int32
+             * @description How long to hold it, in minutes (1 to the operator's maximum).
+             */
+            minutes: number;
+            stationId: string;
+        };
         SampleView: {
             /** @description The OCPP reading context, e.g. Sample.Periodic. */
             context: string;
@@ -716,7 +866,8 @@ export interface components {
         StartCharging: {
             /**
              * Format: int32
-             * @description 1.6: the connector; 2.0.1: the EVSE. Left out, the station picks.
+             * @description 1.6: the connector; 2.0.1: the EVSE. Left out: the one reserved for you at this station,
+             *     else the station picks.
              */
             connector?: number | null;
             /** @description One of your id tokens, as registered. */
@@ -1385,7 +1536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Another command of yours is still pending */
+            /** @description The connector is reserved for someone else, or another command of yours is still pending */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1536,6 +1687,321 @@ export interface operations {
             };
             /** @description No such command of yours (yet: it is recorded within a second of its submission) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_reservations: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1-100 (default 20). */
+                limit?: number;
+                /**
+                 * @description Only reservations in this state (Requested, Accepted, Refused, Consumed, Cancelled,
+                 *     Expired, Failed).
+                 */
+                state?: string;
+                /** @description Only reservations at this station. */
+                stationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your reservations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationList"];
+                };
+            };
+            /** @description Invalid filter, limit or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a driver */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reserve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reserve"];
+            };
+        };
+        responses: {
+            /** @description Held for you; on its way to the station */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationView"];
+                };
+            };
+            /** @description Invalid request or length */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a driver, or the token may not charge */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such station, connector or token of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not now: the station is offline, the connector is busy, faulted, unavailable or reserved, or you have an active reservation */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_reservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reservation's id */
+                reservationId: string;
+                /** @description The reservation's station */
+                stationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reservation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a driver */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reservation of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_mine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reservation's id */
+                reservationId: string;
+                /** @description The reservation's station */
+                stationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a driver */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reservation of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description It has already ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1751,6 +2217,238 @@ export interface operations {
             };
             /** @description Not a driver */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_reservations: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1-100 (default 20). */
+                limit?: number;
+                /**
+                 * @description Only reservations in this state (Requested, Accepted, Refused, Consumed, Cancelled,
+                 *     Expired, Failed).
+                 */
+                state?: string;
+                /** @description Only reservations at this station. */
+                stationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reservations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationList"];
+                };
+            };
+            /** @description Invalid filter, limit or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an operator, or no organisation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_reservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reservation's id */
+                reservationId: string;
+                /** @description The reservation's station */
+                stationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reservation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an operator, or no organisation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reservation in your organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    operator_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reservation's id */
+                reservationId: string;
+                /** @description The reservation's station */
+                stationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an operator, or no organisation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such reservation in your organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description It has already ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
