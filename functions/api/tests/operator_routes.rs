@@ -274,7 +274,16 @@ async fn an_online_station_shows_the_version_its_connection_speaks() {
         last_seen_at: connected_at,
     };
     services.connections.put(&connection).await.unwrap();
-    services.stations.attach_connection(&id, "conn-1").await.unwrap();
+    let station = services.stations.get(&id).await.unwrap().unwrap();
+    let checked = csms_domain::ports::CheckedAgainst {
+        password_hash: &station.password_hash,
+        registration: station.registration,
+    };
+    services
+        .stations
+        .attach_connection(&id, "conn-1", checked)
+        .await
+        .unwrap();
     let one = f.call("GET", "/v1/operator/stations/CP-A", &olga, None).await;
     assert_eq!(one.body["online"], true);
     assert_eq!(one.body["connection"]["protocol"], "ocpp1.6");
