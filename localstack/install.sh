@@ -6,6 +6,8 @@
 #   test-venv   Python venv for tests/ (default python3)                         -> .local/venv/
 #   infra-npm   `npm ci` in infra/ when infra/package-lock.json changed          -> infra/node_modules/
 #               (and jq, which the operations scripts in infra/ops and their tests use: apt-get)
+#   web-npm     `npm ci` in web/ when web/package-lock.json changed              -> web/node_modules/
+#   chromium    Debian's chromium for the browser tests (not in the default set)  -> /usr/bin/chromium
 # The venvs are filled by uv (from PyPI, pinned below): a cold LocalStack venv takes ~10 s instead of ~60 s.
 # Usage: localstack/install.sh [component...]   (default: all). Idempotent: a component whose stamp
 # matches is skipped. Prints one line per component; on failure prints that step's log.
@@ -259,15 +261,60 @@ install_infra_npm() {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# web/ npm dependencies and the browser the tests drive
+# ---------------------------------------------------------------------------------------------------
+
+install_web_npm() {
+    local lock="$ROOT/web/package-lock.json" stampfile="$LOCAL/stamps/web-npm" start stamp
+    start="$(now)"
+    command -v npm >/dev/null || fail "web-npm: npm not found"
+    stamp="node $(node --version) $(sha "$lock" "$ROOT/web/package.json")"
+    if [ -f "$stampfile" ] && [ "$(cat "$stampfile")" = "$stamp" ] &&
+        [ -f "$ROOT/web/node_modules/.package-lock.json" ]; then
+        echo "web-npm: up to date (web/node_modules)"
+        return
+    fi
+    local log="$LOGS/install-web-npm.log"
+    : >"$log"
+    rm -f "$stampfile"
+    # No browser download: Playwright drives Debian's chromium (see the chromium component).
+    (cd "$ROOT/web" && run "$log" env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    echo "$stamp" >"$stampfile"
+    echo "web-npm: npm ci in web/ in $(elapsed "$start")"
+}
+
+# Playwright's own browser download cannot work here (no internet but package registries):
+# the tests use Debian's chromium package.
+install_chromium() {
+    local bin="${CHROMIUM_BIN:-/usr/bin/chromium}"
+    if [ -x "$bin" ]; then
+        echo "chromium: up to date ($("$bin" --version 2>/dev/null || echo "$bin"))"
+        return
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        local log="$LOGS/install-chromium.log" start
+        start="$(now)"
+        : >"$log"
+        run "$log" apt-get update -q
+        run "$log" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+        echo "chromium: installed Debian's chromium in $(elapsed "$start")"
+    else
+        fail "chromium: the browser tests need Chromium at $bin: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_BIN"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------
 
 components=("$@")
-[ "${#components[@]}" -gt 0 ] || components=(dynamodb localstack test-venv infra-npm)
+[ "${#components[@]}" -gt 0 ] || components=(dynamodb localstack test-venv infra-npm web-npm)
 for component in "${components[@]}"; do
     case "$component" in
     dynamodb) install_dynamodb ;;
     localstack) install_localstack ;;
     test-venv) install_test_venv ;;
     infra-npm) install_infra_npm ;;
-    *) fail "unknown component '$component' (dynamodb, localstack, test-venv, infra-npm)" ;;
+    web-npm) install_web_npm ;;
+    chromium) install_chromium ;;
+    *) fail "unknown component '$component' (dynamodb, localstack, test-venv, infra-npm, web-npm, chromium)" ;;
     esac
 done

@@ -15,6 +15,8 @@ prepare() {
     (cd "$ROOT/infra" && npm run --silent synth >/dev/null)
     step "building the workspace"
     (cd "$ROOT" && cargo build --workspace --bins --quiet)
+    step "building the web apps (web/dist)"
+    (cd "$ROOT/web" && npm run --silent build >/dev/null)
 }
 
 # stack_up STATE PREFIX: emulators + csms-local; exports everything into this shell.
@@ -27,8 +29,14 @@ stack_up() {
     source "$state/emulators.env"
     step "starting csms-local (the stand-in for API Gateway and the SQS triggers)"
     rm -f "$state/csms.env"
+    # The web door serves the built apps; CSMS_TILE_URL (tests: generated tiles) and
+    # CSMS_DEV_ORIGIN (run.sh: Vite's dev server) are optional.
+    local web=()
+    [ -f "$ROOT/web/dist/index.html" ] && web+=(--web "$ROOT/web")
+    [ -n "${CSMS_TILE_URL:-}" ] && web+=(--tile-url "$CSMS_TILE_URL")
+    [ -n "${CSMS_DEV_ORIGIN:-}" ] && web+=(--cors-origin "$CSMS_DEV_ORIGIN")
     "${CSMS_LOCAL_BIN:-$ROOT/target/debug/csms-local}" --template "$ROOT/infra/cdk.out/Csms.template.json" --prefix "$prefix" \
-        --state-file "$state/csms.env" >"$state/csms-local.log" 2>&1 &
+        --state-file "$state/csms.env" "${web[@]}" >"$state/csms-local.log" 2>&1 &
     CSMS_LOCAL_PID=$!
     for ((i = 0; i < 300; i++)); do
         [ -s "$state/csms.env" ] && break

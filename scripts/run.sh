@@ -10,6 +10,8 @@ mkdir -p "$STATE"
 prepare
 trap 'stack_down; exit 0' INT TERM
 trap 'stack_down' EXIT
+# Vite's dev server (cd web && npm run dev) may call the API and sign in too.
+export CSMS_DEV_ORIGIN="${CSMS_DEV_ORIGIN:-http://localhost:5173}"
 stack_up "$STATE" csms
 
 # The demo driver's card, so that the app API can start charging with it.
@@ -33,6 +35,11 @@ The CSMS is running.
   OCPP URL:   ${CSMS_OCPP_URL}${DEMO_ID}
   subprotocol ocpp1.6 or ocpp2.0.1, Basic auth user ${DEMO_ID}, password ${DEMO_PASSWORD}
 
+  a demo pile (the Python ocpp library):
+    .local/venv/bin/python web/e2e/pile.py --url ${CSMS_OCPP_URL} --id ${DEMO_ID} --password '${DEMO_PASSWORD}'
+
+  Driver app: ${CSMS_DRIVER_URL:-} (sign in as demo-driver)
+  Console:    ${CSMS_CONSOLE_URL:-} (demo-operator of demo-org, or demo-admin)
   App API:    ${CSMS_API_URL} (OpenAPI: ${CSMS_API_URL}/openapi.json)
   a demo driver's token (local development issuer; also demo-operator of demo-org, demo-admin):
     curl -s -d grant_type=password -d username=demo-driver -d password=local-demo-password ${CSMS_ISSUER_URL}/oauth2/token

@@ -26,7 +26,7 @@ export interface Identity {
  * for the web apps (authorization code grant; no secret, so the apps must use PKCE, which Cognito
  * supports with S256 but cannot be told to require) and a hosted sign-in domain.
  */
-export function addIdentity(stack: Stack, config: CsmsConfig): Identity {
+export function addIdentity(stack: Stack, config: CsmsConfig, web: { callbackUrls: string[]; logoutUrls: string[] }): Identity {
   const userPool = new cognito.UserPool(stack, 'UserPool', {
     userPoolName: `csms-${config.environment}`,
     // Operators invite drivers and staff (AdminCreateUser); open sign-up is a product decision.
@@ -77,8 +77,9 @@ export function addIdentity(stack: Stack, config: CsmsConfig): Identity {
     oAuth: {
       flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
       scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-      callbackUrls: config.oauthCallbackUrls,
-      logoutUrls: config.oauthLogoutUrls,
+      // The web apps' own, and any the operator adds (a local Vite dev server by default).
+      callbackUrls: [...web.callbackUrls, ...config.oauthCallbackUrls],
+      logoutUrls: [...web.logoutUrls, ...config.oauthLogoutUrls],
     },
     supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
     preventUserExistenceErrors: true,
@@ -108,6 +109,8 @@ export interface AppDoor {
   readonly accessLogs: logs.LogGroup;
   /** Base URL of the API (custom domain when configured), ending in '/'. */
   readonly apiUrl: string;
+  /** The API's origin for the web apps' Content Security Policy (a region-wide pattern without a custom domain). */
+  readonly apiOrigin: string;
   readonly domainName?: apigwv2.DomainName;
 }
 
@@ -116,15 +119,15 @@ export interface AppDoor {
  * requires a valid Cognito access token (JWT authorizer: signature against the pool's JWKS,
  * issuer, expiry, and `client_id` against the web app client), routed to the API function.
  */
-export function addAppDoor(stack: Stack, apiFn: lambda.IFunction, identity: Identity, config: CsmsConfig): AppDoor {
+export function addAppDoor(stack: Stack, apiFn: lambda.IFunction, identity: Identity, config: CsmsConfig, webOrigin: string): AppDoor {
   const httpApi = new apigwv2.HttpApi(stack, 'HttpApi', {
     apiName: `csms-${config.environment}-api`,
     description: 'CSMS app API for the driver app, the operator console and third-party apps',
     createDefaultStage: false,
-    // No browser origin may call the API unless the operator names it (-c corsOrigins=...).
-    corsPreflight: config.corsOrigins.length
-      ? {
-          allowOrigins: config.corsOrigins,
+    // Browsers may call the API from the web apps' origin and the origins the operator names
+    // (-c corsOrigins=...), no other.
+    corsPreflight: {
+          allowOrigins: [webOrigin, ...config.corsOrigins],
           allowMethods: [
             apigwv2.CorsHttpMethod.GET,
             apigwv2.CorsHttpMethod.POST,
@@ -136,8 +139,7 @@ export function addAppDoor(stack: Stack, apiFn: lambda.IFunction, identity: Iden
           // Bearer tokens, not cookies.
           allowCredentials: false,
           maxAge: Duration.hours(1),
-        }
-      : undefined,
+        },
   });
 
   const domainName = config.apiDomain
@@ -198,5 +200,9 @@ export function addAppDoor(stack: Stack, apiFn: lambda.IFunction, identity: Iden
   httpApi.addRoutes({ path: '/openapi.json', methods: [apigwv2.HttpMethod.GET], integration });
 
   const apiUrl = domainName ? `https://${config.apiDomain!.domainName}/` : stage.url;
-  return { httpApi, stage, accessLogs, apiUrl, domainName };
+  // Naming the API's own host here would close a loop in the template (the API's CORS names the
+  // web distribution, whose headers would name the API): without a custom domain the policy
+  // allows the region's execute-api hosts.
+  const apiOrigin = domainName ? `https://${config.apiDomain!.domainName}` : `https://*.execute-api.${stack.region}.${Aws.URL_SUFFIX}`;
+  return { httpApi, stage, accessLogs, apiUrl, apiOrigin, domainName };
 }

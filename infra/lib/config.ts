@@ -28,7 +28,12 @@ export const SETTINGS = {
   ocppCertificateArn: 'ACM certificate of ocppDomainName, in us-east-1 (CloudFront reads certificates there)',
   apiDomainName: 'custom domain of the app API (with apiCertificateArn, a certificate in the stack\'s region)',
   apiCertificateArn: 'ACM certificate of apiDomainName, in the stack\'s region',
-  webAclArn: 'an existing WAF web ACL (scope CLOUDFRONT) for the pile door',
+  webDomainName: 'custom domain of the web apps (with webCertificateArn, a us-east-1 certificate)',
+  webCertificateArn: 'ACM certificate of webDomainName, in us-east-1 (CloudFront reads certificates there)',
+  webAclArn: 'an existing WAF web ACL (scope CLOUDFRONT) for the pile door and the web door',
+  tileUrl: 'the driver map\'s raster tiles, an https template with {z}, {x}, {y} (default OpenStreetMap\'s; heavy use needs your own provider)',
+  tileAttribution: 'the credit the tile provider requires, shown on the map (default "© OpenStreetMap contributors")',
+  mapCenter: 'where the driver map starts without the browser\'s position: [latitude, longitude] (default [52.3702, 4.8952])',
   priceClass: 'CloudFront price class: "100" (default), "200" or "All"',
   apiGatewayCloudWatchRole: 'set API Gateway\'s account-wide CloudWatch Logs role (default true; false where the account has one)',
   pileDoorRateLimit: 'WebSocket stage: steady messages per second across the fleet (default 500)',
@@ -65,7 +70,12 @@ export interface CsmsConfig {
   readonly oauthLogoutUrls: string[];
   readonly ocppDomain?: CustomDomain;
   readonly apiDomain?: CustomDomain;
+  readonly webDomain?: CustomDomain;
   readonly webAclArn?: string;
+  readonly tileUrl: string;
+  readonly tileAttribution: string;
+  /** [latitude, longitude] */
+  readonly mapCenter: [number, number];
   readonly priceClass: cloudfront.PriceClass;
   readonly apiGatewayCloudWatchRole: boolean;
   readonly pileDoorThrottle: Throttle;
@@ -135,6 +145,10 @@ export function configFromSettings(environment: string, settings: Record<string,
         .map((url) => checkUrl('oauthLogoutUrls', url)),
       ocppDomain: customDomainFromContext('ocpp', get('ocppDomainName'), get('ocppCertificateArn'), 'us-east-1', account),
       apiDomain: customDomainFromContext('api', get('apiDomainName'), get('apiCertificateArn'), region, account),
+      webDomain: customDomainFromContext('web', get('webDomainName'), get('webCertificateArn'), 'us-east-1', account),
+      tileUrl: tileUrlFromSettings(get('tileUrl')),
+      tileAttribution: attributionFromSettings(get('tileAttribution')),
+      mapCenter: mapCenterFromSettings(get('mapCenter')),
       webAclArn: webAclFromContext(get('webAclArn')),
       priceClass: priceClassFromContext(get('priceClass')),
       apiGatewayCloudWatchRole: booleanFromContext('apiGatewayCloudWatchRole', get('apiGatewayCloudWatchRole'), true),
@@ -360,8 +374,34 @@ function domainPrefixFromContext(value: unknown): string | undefined {
   return prefix;
 }
 
+function tileUrlFromSettings(value: unknown): string {
+  const url = value === undefined ? 'https://tile.openstreetmap.org/{z}/{x}/{y}.png' : String(value);
+  // https (the apps are), the three placeholders, a host the Content Security Policy can name.
+  if (!/^https:\/\/[A-Za-z0-9.{}-]+(:\d{1,5})?\/\S*$/.test(url) || !['{z}', '{x}', '{y}'].every((p) => url.includes(p))) {
+    throw new Error(`tileUrl must be an https URL template with {z}, {x} and {y}, got ${JSON.stringify(value)}`);
+  }
+  return url;
+}
+
+function attributionFromSettings(value: unknown): string {
+  const text = value === undefined ? '© OpenStreetMap contributors' : String(value);
+  if (text.length > 300 || /[<>]/.test(text)) {
+    throw new Error(`tileAttribution must be plain text of at most 300 characters, got ${JSON.stringify(value)}`);
+  }
+  return text;
+}
+
+function mapCenterFromSettings(value: unknown): [number, number] {
+  const parts = value === undefined ? [52.3702, 4.8952] : Array.isArray(value) ? value : String(value).split(',');
+  const [lat, lon] = parts.map((v) => Number(String(v).trim()));
+  if (parts.length !== 2 || !(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180)) {
+    throw new Error(`mapCenter must be [latitude, longitude], got ${JSON.stringify(value)}`);
+  }
+  return [lat, lon];
+}
+
 function customDomainFromContext(
-  which: 'ocpp' | 'api',
+  which: 'ocpp' | 'api' | 'web',
   domainName: unknown,
   certificateArn: unknown,
   certificateRegion: string | undefined,
@@ -381,7 +421,7 @@ function customDomainFromContext(
     throw new Error(`${which}CertificateArn must be an ACM certificate ARN, got ${JSON.stringify(certificateArn)}`);
   }
   if (certificateRegion && match[1] !== certificateRegion) {
-    const why = which === 'ocpp' ? 'CloudFront reads certificates there' : 'a regional API Gateway domain reads its certificate from its own region';
+    const why = which === 'api' ? 'a regional API Gateway domain reads its certificate from its own region' : 'CloudFront reads certificates there';
     throw new Error(`${which}CertificateArn must be in ${certificateRegion} (${why}), got ${match[1]}`);
   }
   if (account && match[2] !== account) {

@@ -21,6 +21,7 @@ import { addMonitoring } from './monitoring';
 import { PileDoor, addPileDoor } from './pile-door';
 import { addGradualDeployments, live } from './releases';
 import { annotateCdkProviderFunctions, ignoreCfnLint, skipCheckov } from './suppressions';
+import { addWebDoor, annotateCdkHandlers, deployWebApps } from './web-door';
 
 // The Cargo workspace root; cargo-lambda builds each binary from there.
 const WORKSPACE_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
@@ -671,8 +672,17 @@ export class CsmsStack extends Stack {
       ...pileDoor,
       rewriteFunctionName: (this.node.findChild('OcppPathRewrite') as cloudfront.Function).functionName,
     };
-    const identity = addIdentity(this, config);
-    const appDoor = addAppDoor(this, live(apiFn), identity, config);
+    const webDoor = addWebDoor(this, config);
+    const identity = addIdentity(this, config, webDoor);
+    const appDoor = addAppDoor(this, live(apiFn), identity, config, webDoor.origin);
+    webDoor.connectTo({ api: appDoor.apiOrigin, auth: identity.domain.baseUrl() });
+    deployWebApps(this, webDoor, config, {
+      apiUrl: appDoor.apiUrl.replace(/\/$/, ''),
+      ocppUrl: pileDoor.ocppUrl,
+      signInUrl: identity.domain.baseUrl(),
+      clientId: identity.webClient.userPoolClientId,
+    });
+    annotateCdkHandlers(this);
 
     // The app API: validates Cognito access tokens itself too (AUTH_*), reads the fleet's state,
     // registers stations and id tokens, and submits remote commands like csms-registry does.
@@ -749,6 +759,13 @@ export class CsmsStack extends Stack {
       new CfnOutput(this, 'ApiDomainTarget', {
         value: appDoor.domainName.regionalDomainName,
         description: `Point ${config.apiDomain!.domainName} here (CNAME, or an alias record in Route 53)`,
+      });
+    }
+    new CfnOutput(this, 'WebUrl', { value: `${webDoor.origin}/`, description: 'The driver app (the operator console is at <this>console/)' });
+    if (config.webDomain) {
+      new CfnOutput(this, 'WebDomainTarget', {
+        value: webDoor.distribution.distributionDomainName,
+        description: `Point ${config.webDomain.domainName} here (CNAME, or an alias record in Route 53)`,
       });
     }
     new CfnOutput(this, 'UserPoolId', { value: identity.userPool.userPoolId, description: 'Cognito user pool of the app users' });

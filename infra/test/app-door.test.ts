@@ -49,15 +49,19 @@ describe('Cognito user pool', () => {
     expect(c.SupportedIdentityProviders).toEqual(['COGNITO']);
     expect(c.PreventUserExistenceErrors).toBe('ENABLED');
     expect(c.EnableTokenRevocation).toBe(true);
-    expect(c.CallbackURLs).toEqual(['http://localhost:5173/auth/callback']);
+    const web = { 'Fn::GetAtt': [id('WebDistribution/Resource'), 'DomainName'] };
+    const on = (suffix: string) => ({ 'Fn::Join': ['', ['https://', web, suffix]] });
+    // The web door's apps (driver, console), then Vite's dev server.
+    expect(c.CallbackURLs).toEqual([on('/auth/callback'), on('/console/auth/callback'), 'http://localhost:5173/auth/callback']);
+    expect(c.LogoutURLs).toEqual([on('/'), on('/console/'), 'http://localhost:5173/']);
     expect(c.ReadAttributes).not.toContain('custom:org');
   });
 
   test('callback and logout URLs from context; http only for localhost', () => {
     const t = synth({ oauthCallbackUrls: 'https://app.example.com/cb,https://console.example.com/cb', oauthLogoutUrls: 'https://app.example.com/' });
     const c = resource(t, 'UserPool/WebAppClient/Resource').Properties;
-    expect(c.CallbackURLs).toEqual(['https://app.example.com/cb', 'https://console.example.com/cb']);
-    expect(c.LogoutURLs).toEqual(['https://app.example.com/']);
+    expect(c.CallbackURLs.slice(2)).toEqual(['https://app.example.com/cb', 'https://console.example.com/cb']);
+    expect(c.LogoutURLs.slice(2)).toEqual(['https://app.example.com/']);
     expect(() => synth({ oauthCallbackUrls: 'http://app.example.com/cb' })).toThrow(/oauthCallbackUrls/);
   });
 
@@ -136,11 +140,12 @@ describe('HTTP API', () => {
     }
   });
 
-  test('CORS: none by default; the configured origins only', () => {
-    expect(resource(template, 'HttpApi/Resource').Properties.CorsConfiguration).toBeUndefined();
+  test('CORS: the web apps\' origin, and the configured origins only', () => {
+    const web = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [id('WebDistribution/Resource'), 'DomainName'] }]] };
+    expect(resource(template, 'HttpApi/Resource').Properties.CorsConfiguration.AllowOrigins).toEqual([web]);
     const t = synth({ corsOrigins: 'https://app.example.com,https://console.example.com' });
     const cors = resource(t, 'HttpApi/Resource').Properties.CorsConfiguration;
-    expect(cors.AllowOrigins).toEqual(['https://app.example.com', 'https://console.example.com']);
+    expect(cors.AllowOrigins.slice(1)).toEqual(['https://app.example.com', 'https://console.example.com']);
     expect(cors.AllowHeaders).toEqual(expect.arrayContaining(['authorization', 'content-type']));
     expect(cors.AllowCredentials).toBe(false);
     expect(() => synth({ corsOrigins: '*' })).toThrow(/corsOrigins/);
@@ -150,6 +155,7 @@ describe('HTTP API', () => {
     expect(() => synth({ corsOrigins: 'http://localhost.example.com' })).toThrow(/corsOrigins/);
     const local = synth({ corsOrigins: 'http://localhost:5173,http://127.0.0.1:8080' });
     expect(resource(local, 'HttpApi/Resource').Properties.CorsConfiguration.AllowOrigins).toEqual([
+      web,
       'http://localhost:5173',
       'http://127.0.0.1:8080',
     ]);

@@ -5,8 +5,15 @@ const template: Template = synth();
 const id = (path: string) => logicalId(template, path);
 
 describe('functions', () => {
-  test('exactly the functions of the contract', () => {
-    template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
+  test('exactly the functions of the contract, and the CDK\'s handlers that upload and clean up the web apps', () => {
+    const functions = Object.values(resourcesOfType(template, 'AWS::Lambda::Function'));
+    const ours = FUNCTIONS.map((fn) => `Csms/${fn}/Resource`);
+    const others = functions.map((f) => f.Metadata['aws:cdk:path']).filter((p: string) => !ours.includes(p));
+    expect(functions).toHaveLength(FUNCTIONS.length + 2);
+    expect(others.sort()).toEqual([
+      expect.stringMatching(/^Csms\/Custom::CDKBucketDeployment/),
+      expect.stringMatching(/^Csms\/Custom::S3AutoDeleteObjectsCustomResourceProvider/),
+    ]);
   });
 
   test.each(FUNCTIONS)('%s: arm64, provided.al2023, JSON logs with retention, X-Ray', (fn) => {
@@ -178,7 +185,9 @@ describe('IAM', () => {
 
   test('the only other roles: the reservation scheduler\'s, API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 3);
+    // The functions', the reservation scheduler's, this one, CodeDeploy's, and the web apps'
+    // upload and clean-up handlers' (test/web-door.test.ts).
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 5);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
     expect(role.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
@@ -192,7 +201,7 @@ describe('IAM', () => {
     // Without it (an account that has the setting already), no role and no account resource.
     const without = synth({ apiGatewayCloudWatchRole: 'false' });
     without.resourceCountIs('AWS::ApiGateway::Account', 0);
-    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 2);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 4);
   });
 
   // Resources each function's role may touch, by construct path.

@@ -12,9 +12,12 @@ const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
 describe('pile door: CloudFront in front of the WebSocket stage', () => {
-  test('one distribution, one function', () => {
-    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
-    template.resourceCountIs('AWS::CloudFront::Function', 1);
+  test('its own distribution and function (the web door has the others)', () => {
+    template.resourceCountIs('AWS::CloudFront::Distribution', 2);
+    template.resourceCountIs('AWS::CloudFront::Function', 2);
+    expect(resource(template, 'OcppDistribution/Resource').Properties.DistributionConfig.DefaultCacheBehavior.FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [logicalId(template, 'OcppPathRewrite/Resource'), 'FunctionARN'] } },
+    ]);
   });
 
   test('the CloudFront Function is the tested file, JS 2.0, published', () => {

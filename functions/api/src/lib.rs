@@ -241,6 +241,23 @@ mod tests {
         panic!("secret detail")
     }
 
+    /// OpenAPI requires it, and client generators name their functions by it.
+    #[test]
+    fn every_operation_has_its_own_id() {
+        let document = serde_json::to_value(super::openapi()).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+                let here = format!("{} {path}", method.to_uppercase());
+                assert!(!id.is_empty(), "{here} has no operationId");
+                if let Some(first) = seen.insert(id.clone(), here.clone()) {
+                    panic!("operationId {id:?} of {here} is also {first}'s");
+                }
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_panicking_handler_answers_a_500_problem_without_its_message() {
         let router = axum::Router::new()

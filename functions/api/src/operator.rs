@@ -10,10 +10,11 @@ use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use csms_domain::registry::{self, NewStation, RegistryError};
 use csms_domain::{
-    Connector, ConnectorType, GeoPoint, ProtocolVersion, Registration, Station, StationChanges, StationId,
+    Connection, Connector, ConnectorType, GeoPoint, ProtocolVersion, Registration, Station, StationChanges, StationId,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -162,6 +163,15 @@ pub struct BootView {
     pub at: DateTime<Utc>,
 }
 
+/// The station's live connection.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    /// The version it speaks on this connection: commands are written in it.
+    pub protocol: String,
+    pub connected_at: DateTime<Utc>,
+}
+
 /// A station as its operator sees it: the drivers' view plus what the operator decides.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -175,13 +185,47 @@ pub struct OperatorStationView {
     /// What it said in its last BootNotification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boot: Option<BootView>,
+    /// Its live connection; absent while it is offline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionView>,
+}
+
+/// The live connections of the online stations among `stations`, by connection id: one batch
+/// read (eventually consistent) for a whole page.
+async fn connections(app: &App, stations: &[&Station]) -> Result<HashMap<String, Connection>, Problem> {
+    let ids: Vec<String> = stations
+        .iter()
+        .filter(|s| s.online)
+        .filter_map(|s| s.connection_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = app.services.connections.get_many(&ids).await?;
+    Ok(found.into_iter().map(|c| (c.connection_id.clone(), c)).collect())
 }
 
 impl OperatorStationView {
     async fn of(app: &App, station: &Station) -> Result<Self, Problem> {
+        let live = connections(app, &[station]).await?;
+        Self::with(app, station, &live).await
+    }
+
+    async fn with(app: &App, station: &Station, live: &HashMap<String, Connection>) -> Result<Self, Problem> {
         let availability = app.services.availability.list(&station.id).await?;
+        let connection = station
+            .connection_id
+            .as_ref()
+            .filter(|_| station.online)
+            .and_then(|id| live.get(id))
+            .filter(|c| c.station_id == station.id)
+            .map(|c| ConnectionView {
+                protocol: c.protocol.as_str().to_owned(),
+                connected_at: c.connected_at,
+            });
         let holds = crate::stations::live_holds(app, &station.id).await?;
         Ok(Self {
+            connection,
             station: StationView::new(station, availability, &holds, None),
             protocols: station.protocols.iter().map(|p| p.as_str().to_owned()).collect(),
             registration: station.registration.as_str().to_owned(),
@@ -270,9 +314,10 @@ pub async fn stations(
     let found = registry::organisation_stations(&app.services, &organisation, &page)
         .await
         .map_err(registry_problem)?;
+    let live = connections(&app, &found.items.iter().collect::<Vec<_>>()).await?;
     let mut stations = Vec::with_capacity(found.items.len());
     for station in &found.items {
-        stations.push(OperatorStationView::of(&app, station).await?);
+        stations.push(OperatorStationView::with(&app, station, &live).await?);
     }
     Ok(Json(StationPage {
         stations,
@@ -284,6 +329,7 @@ pub async fn stations(
 #[utoipa::path(
     post,
     path = "/v1/operator/stations",
+    operation_id = "register_station",
     tag = "operator",
     request_body = RegisterStation,
     responses(
@@ -362,6 +408,7 @@ pub async fn rotate_password(
 #[utoipa::path(
     patch,
     path = "/v1/operator/stations/{stationId}",
+    operation_id = "change_station",
     tag = "operator",
     params(("stationId" = String, Path, description = "The station's id")),
     request_body = ChangeStation,
@@ -493,6 +540,7 @@ pub async fn status_history(
 #[utoipa::path(
     get,
     path = "/v1/operator/stations/{stationId}",
+    operation_id = "operator_station",
     tag = "operator",
     params(("stationId" = String, Path, description = "The station's id")),
     responses(

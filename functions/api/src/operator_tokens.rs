@@ -142,6 +142,7 @@ fn path_token(raw: &str) -> Result<IdToken, Problem> {
 #[utoipa::path(
     get,
     path = "/v1/operator/tokens",
+    operation_id = "operator_tokens",
     tag = "operator",
     params(PageQuery),
     responses(
@@ -170,6 +171,7 @@ pub async fn tokens(
 #[utoipa::path(
     post,
     path = "/v1/operator/tokens",
+    operation_id = "register_token",
     tag = "operator",
     request_body = NewToken,
     responses(
@@ -210,6 +212,7 @@ pub async fn register(
 #[utoipa::path(
     get,
     path = "/v1/operator/tokens/{idToken}",
+    operation_id = "operator_token",
     tag = "operator",
     params(("idToken" = String, Path, description = "The token (case does not matter)")),
     responses(
@@ -235,6 +238,7 @@ pub async fn token(
 #[utoipa::path(
     patch,
     path = "/v1/operator/tokens/{idToken}",
+    operation_id = "change_token",
     tag = "operator",
     params(("idToken" = String, Path, description = "The token (case does not matter)")),
     request_body = ChangeToken,
@@ -276,6 +280,7 @@ pub async fn change(
 #[utoipa::path(
     delete,
     path = "/v1/operator/tokens/{idToken}",
+    operation_id = "delete_token",
     tag = "operator",
     params(("idToken" = String, Path, description = "The token (case does not matter)")),
     responses(

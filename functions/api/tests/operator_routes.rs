@@ -260,6 +260,45 @@ async fn an_organisations_stations_come_in_pages_with_live_status() {
 }
 
 #[tokio::test]
+async fn an_online_station_shows_the_version_its_connection_speaks() {
+    let f = fixture().await;
+    let olga = f.operator("org-a");
+    let id = StationId::parse("CP-A").unwrap();
+    let offline = f.call("GET", "/v1/operator/stations/CP-A", &olga, None).await;
+    assert!(offline.body.get("connection").is_none(), "{}", offline.body);
+    let services = f.world.services(BootPolicy::default());
+    let connected_at = Utc::now();
+    let connection = Connection {
+        connection_id: "conn-1".into(),
+        station_id: id.clone(),
+        protocol: ProtocolVersion::Ocpp16,
+        boot: None,
+        connected_at,
+        last_seen_at: connected_at,
+    };
+    services.connections.put(&connection).await.unwrap();
+    let station = services.stations.get(&id).await.unwrap().unwrap();
+    let checked = csms_domain::ports::CheckedAgainst {
+        password_hash: &station.password_hash,
+        registration: station.registration,
+    };
+    services
+        .stations
+        .attach_connection(&id, "conn-1", checked)
+        .await
+        .unwrap();
+    let one = f.call("GET", "/v1/operator/stations/CP-A", &olga, None).await;
+    assert_eq!(one.body["online"], true);
+    assert_eq!(one.body["connection"]["protocol"], "ocpp1.6");
+    let listed = f.call("GET", "/v1/operator/stations", &olga, None).await;
+    assert_eq!(
+        listed.body["stations"][0]["connection"]["protocol"], "ocpp1.6",
+        "{}",
+        listed.body
+    );
+}
+
+#[tokio::test]
 async fn declared_connectors_show_with_their_live_status() {
     let f = fixture().await;
     let olga = f.operator("org-a");

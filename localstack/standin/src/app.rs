@@ -7,7 +7,9 @@ use crate::poller::{self, EventSource};
 use crate::provision;
 use crate::routes::{Function, LambdaConsumer, LambdaRoutes};
 use crate::scheduler::LocalScheduler;
+use crate::sign_in::AppOrigins;
 use crate::template::{Plan, Pseudo, ResolvedEnvironment};
+use crate::web;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +54,35 @@ pub struct Args {
     /// Close with 1009 on a frame larger than this (API Gateway: 32 KB).
     #[arg(long, default_value_t = GatewayConfig::MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
+    /// Serve the built web apps of this directory (its `dist/` and `security-headers.json`),
+    /// as CloudFront does in AWS.
+    #[arg(long)]
+    pub web: Option<PathBuf>,
+    /// The web door's port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub web_port: u16,
+    /// Another browser origin the apps are served from (e.g. Vite's dev server,
+    /// http://localhost:5173): allowed by CORS and as a sign-in redirect. Repeatable.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+    /// The map's raster tiles, `{z}/{x}/{y}` (the tile provider is the operator's choice).
+    #[arg(long, default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")]
+    pub tile_url: String,
+    #[arg(long, default_value = "© OpenStreetMap contributors")]
+    pub tile_attribution: String,
+    /// Where the driver's map starts without the browser's position: latitude,longitude.
+    #[arg(long, default_value = "52.3702,4.8952", value_parser = parse_center)]
+    pub map_center: (f64, f64),
+}
+
+fn parse_center(raw: &str) -> Result<(f64, f64), String> {
+    let parsed = raw
+        .split_once(',')
+        .and_then(|(lat, lon)| Some((lat.trim().parse::<f64>().ok()?, lon.trim().parse::<f64>().ok()?)));
+    match parsed {
+        Some((lat, lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Ok((lat, lon)),
+        _ => Err(format!("expected latitude,longitude, got {raw:?}")),
+    }
 }
 
 /// Construct ids of the WebSocket route functions.
@@ -63,6 +94,11 @@ pub const API_FUNCTION: &str = "ApiFunction";
 /// Functions the stand-in does not run because its local door does their job (none today: the
 /// Cognito trigger that copied `custom:org` into tokens is gone with the claim).
 pub const NOT_RUN_LOCALLY: &[&str] = &[];
+
+/// The CDK's own custom resource handlers (the web apps' upload): they run at deploy time only.
+pub fn deploy_time_only(construct_id: &str) -> bool {
+    construct_id.starts_with("Custom::")
+}
 pub const CONNECTIONS_ENDPOINT: &str = "CONNECTIONS_ENDPOINT";
 /// The standard variable that points Scheduler clients at an endpoint (here: the stand-in's).
 pub const SCHEDULER_ENDPOINT: &str = "AWS_ENDPOINT_URL_SCHEDULER";
@@ -294,14 +330,50 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         }
     };
     let issuer_url = issuer.issuer().to_owned();
-    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-    let api_router = http_api::router(issuer, api_app);
+    // The web door: its origin is one the API and sign-in serve browsers from.
+    let web_door = match &args.web {
+        Some(dir) => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.web_port)).await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let config = web::WebConfig {
+                api_url: api_url.clone(),
+                ocpp_url: format!("ws://{}/ocpp/", ws_listener.local_addr()?),
+                issuer_url: issuer_url.clone(),
+                client_id: http_api::AUDIENCE.into(),
+                tile_url: args.tile_url.clone(),
+                tile_attribution: args.tile_attribution.clone(),
+                map_center: args.map_center,
+            };
+            Some((listener, url, web::router(dir, &config)?))
+        }
+        None => None,
+    };
+    let origins = AppOrigins::new(
+        web_door
+            .iter()
+            .map(|(_, url, _)| url.clone())
+            .chain(args.cors_origins.iter().cloned()),
+    );
+    let (stop_api, api_stopped) = tokio::sync::watch::channel(false);
+    let api_router = http_api::router(issuer, api_app, origins);
+    let mut api_stopped_rx = api_stopped.clone();
     let api_server = tokio::spawn(async move {
         axum::serve(api_listener, api_router)
-            .with_graceful_shutdown(async {
-                let _ = api_stopped.await;
+            .with_graceful_shutdown(async move {
+                let _ = api_stopped_rx.wait_for(|stop| *stop).await;
             })
             .await
+    });
+    let web_url = web_door.as_ref().map(|(_, url, _)| url.clone());
+    let web_server = web_door.map(|(listener, _, router)| {
+        let mut stopped = api_stopped.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+        })
     });
 
     let known: Vec<&str> = [CONNECT_FUNCTION, MESSAGE_FUNCTION, DISCONNECT_FUNCTION, API_FUNCTION]
@@ -310,7 +382,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         .chain(NOT_RUN_LOCALLY.iter().copied())
         .collect();
     for function in &plan.functions {
-        if !known.contains(&function.construct_id.as_str()) {
+        if !known.contains(&function.construct_id.as_str()) && !deploy_time_only(&function.construct_id) {
             tracing::warn!(function = %function.construct_id, "function is not run by the stand-in");
         }
     }
@@ -331,6 +403,11 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     state.insert("CSMS_API_AUDIENCE".into(), http_api::AUDIENCE.into());
     // Tools and tests that source the state file reach the same scheduler.
     state.insert(SCHEDULER_ENDPOINT.into(), scheduler.url.clone());
+    if let Some(url) = &web_url {
+        state.insert("CSMS_WEB_URL".into(), url.clone());
+        state.insert("CSMS_DRIVER_URL".into(), format!("{url}/"));
+        state.insert("CSMS_CONSOLE_URL".into(), format!("{url}/console/"));
+    }
     if let Some(path) = &args.state_file {
         write_atomically(path, &state_file_contents(&state))?;
         tracing::info!(path = %path.display(), "state file written");
@@ -341,7 +418,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let signal = shutdown_signal().await;
     tracing::info!(signal, "shutting down");
     gateway.shutdown(Duration::from_secs(30)).await;
-    let _ = stop_api.send(());
+    stop_api.send_replace(true);
     if tokio::time::timeout(Duration::from_secs(10), api_server).await.is_err() {
         tracing::warn!("the HTTP API did not stop in time");
     }
@@ -350,6 +427,11 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         tracing::info!(pending, "schedules that had not fired are dropped with the stand-in");
     }
     scheduler.stop();
+    if let Some(server) = web_server
+        && tokio::time::timeout(Duration::from_secs(10), server).await.is_err()
+    {
+        tracing::warn!("the web door did not stop in time");
+    }
     stop_pollers.send_replace(true);
     for poller in pollers {
         if tokio::time::timeout(Duration::from_secs(40), poller).await.is_err() {
@@ -378,6 +460,13 @@ mod tests {
             state_file_contents(&vars),
             "export A='http://x/y'\nexport B='it'\\''s'\n"
         );
+    }
+
+    #[test]
+    fn map_centres_are_checked() {
+        assert_eq!(parse_center("52.37, 4.89"), Ok((52.37, 4.89)));
+        assert!(parse_center("91,0").is_err());
+        assert!(parse_center("52.37").is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! LOCAL DEVELOPMENT ONLY. The issuer at `/local-issuer` has a key made at start-up, publishes it
 //! as a JWKS, and hands out access tokens shaped like Amazon Cognito's: to the seeded demo users
 //! (`demo-driver`, `demo-operator`, `demo-admin`, password [`DEMO_PASSWORD`]) through an OAuth2
-//! password grant, and to any user a test describes through `POST /local-issuer/dev/token`. For
+//! password grant or, for the web apps, the authorization code grant with PKCE ([`sign_in`]),
+//! and to any user a test describes through `POST /local-issuer/dev/token`. For
 //! the tests of the door it also signs any claims a test chooses (`POST /local-issuer/dev/sign`,
 //! with its real key or a key it never publishes) and rotates its key (`POST
 //! /local-issuer/dev/rotate`). In AWS the issuer is the Cognito user pool. Tokens carry no
@@ -12,16 +13,18 @@
 //! (`scripts/run.sh` makes `demo-operator` an operator of `demo-org`).
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use csms_auth::{DevIssuer, Role, Verifier};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::sign_in::{self, AppOrigins, SignIn};
 
 /// Where the development issuer lives under the API's origin.
 pub const ISSUER_PATH: &str = "/local-issuer";
@@ -29,10 +32,10 @@ pub const ISSUER_PATH: &str = "/local-issuer";
 pub const AUDIENCE: &str = "csms-local-app";
 /// The seeded demo users' password. Local only.
 pub const DEMO_PASSWORD: &str = "local-demo-password";
-const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+pub(crate) const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The seeded demo users: (username, roles).
-const DEMO_USERS: &[(&str, &[Role])] = &[
+pub(crate) const DEMO_USERS: &[(&str, &[Role])] = &[
     ("demo-driver", &[Role::Driver]),
     ("demo-operator", &[Role::Operator]),
     ("demo-admin", &[Role::Admin]),
@@ -43,13 +46,6 @@ const PUBLIC_ROUTES: &[&str] = &["/openapi.json"];
 
 #[derive(Clone)]
 struct Issuer(DevIssuer);
-
-#[derive(Deserialize)]
-struct PasswordGrant {
-    grant_type: String,
-    username: String,
-    password: String,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,29 +67,6 @@ fn token_response(
 ) -> Response {
     let token = issuer.mint(subject, roles, email, AUDIENCE, lifetime);
     Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs()})).into_response()
-}
-
-async fn password_grant(State(Issuer(issuer)): State<Issuer>, Form(grant): Form<PasswordGrant>) -> Response {
-    let oauth_error = |status: StatusCode, error: &str, description: &str| {
-        (status, Json(json!({"error": error, "error_description": description}))).into_response()
-    };
-    if grant.grant_type != "password" {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "only the password grant, for the demo users",
-        );
-    }
-    match DEMO_USERS.iter().find(|(name, _)| *name == grant.username) {
-        Some((name, roles)) if grant.password == DEMO_PASSWORD => {
-            token_response(&issuer, name, roles, None, TOKEN_LIFETIME)
-        }
-        _ => oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            "unknown demo user or wrong password",
-        ),
-    }
 }
 
 async fn dev_token(State(Issuer(issuer)): State<Issuer>, Json(request): Json<DevToken>) -> Response {
@@ -176,10 +149,53 @@ async fn authorizer(State(verifier): State<Arc<Verifier>>, request: Request, nex
     response
 }
 
-/// The issuer's routes, and the API behind the authorizer when the template has the function.
-pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>) -> Router {
+/// CORS as the HTTP API's `corsPreflight` answers it, for the apps' origins only: a preflight is
+/// answered before the authorizer (so it needs no token), and every answer to an app origin
+/// names it. Bearer tokens, not cookies: no credentials.
+async fn cors(State(origins): State<AppOrigins>, request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| origins.allows(o))
+        .map(str::to_owned);
+    let preflight =
+        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
+    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        if preflight {
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET,POST,PUT,PATCH,DELETE"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization,content-type"),
+            );
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("3600"));
+        }
+    }
+    response
+}
+
+/// The issuer's routes, and the API behind the authorizer when the template has the function;
+/// `origins` are the web apps' (CORS, and where sign-in may redirect).
+pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>, origins: AppOrigins) -> Router {
     let discovery = issuer.openid_configuration();
     let jwks_issuer = issuer.clone();
+    let sign_in = SignIn::new(issuer.clone(), origins.clone());
+    let browser_routes = Router::new()
+        .route("/oauth2/authorize", get(sign_in::authorize).post(sign_in::choose))
+        .route("/oauth2/token", post(sign_in::token))
+        .route("/logout", get(sign_in::logout))
+        .with_state(sign_in);
     let issuer_routes = Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -189,11 +205,11 @@ pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>) -> Router {
             "/.well-known/jwks.json",
             get(move || async move { Json(jwks_issuer.jwks()) }),
         )
-        .route("/oauth2/token", post(password_grant))
         .route("/dev/token", post(dev_token))
         .route("/dev/sign", post(dev_sign))
         .route("/dev/rotate", post(dev_rotate))
-        .with_state(Issuer(issuer.clone()));
+        .with_state(Issuer(issuer.clone()))
+        .merge(browser_routes);
     let door = match api {
         Some(app) => {
             let verifier = Arc::new(Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer)));
@@ -201,7 +217,10 @@ pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>) -> Router {
         }
         None => Router::new(),
     };
-    Router::new().nest(ISSUER_PATH, issuer_routes).merge(door)
+    Router::new()
+        .nest(ISSUER_PATH, issuer_routes)
+        .merge(door)
+        .layer(middleware::from_fn_with_state(origins, cors))
 }
 
 /// A verifier for the development issuer, as the `api` function uses locally.

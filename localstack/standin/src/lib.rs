@@ -11,4 +11,6 @@ pub mod poller;
 pub mod provision;
 pub mod routes;
 pub mod scheduler;
+pub mod sign_in;
 pub mod template;
+pub mod web;

@@ -104,6 +104,11 @@ impl DevIssuer {
             "issuer": self.issuer,
             "jwks_uri": self.jwks_url(),
             "token_endpoint": format!("{issuer}/oauth2/token"),
+            "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+            "end_session_endpoint": format!("{issuer}/logout"),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "password"],
+            "code_challenge_methods_supported": ["S256"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "subject_types_supported": ["public"],
         })
@@ -232,6 +237,11 @@ mod tests {
             "http://127.0.0.1:4000/dev-issuer/.well-known/jwks.json"
         );
         assert_eq!(doc["token_endpoint"], "http://127.0.0.1:4000/dev-issuer/oauth2/token");
+        assert_eq!(
+            doc["authorization_endpoint"],
+            "http://127.0.0.1:4000/dev-issuer/oauth2/authorize"
+        );
+        assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES256"]));
     }
 
