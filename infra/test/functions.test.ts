@@ -62,7 +62,9 @@ describe('environment', () => {
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
-    SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
+    SessionsFunction: [
+      'SESSIONS_TABLE', 'METER_SERIES_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE',
+    ],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
       'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
@@ -70,7 +72,8 @@ describe('environment', () => {
     ApiFunction: [
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
-      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
+      'SESSIONS_TABLE', 'METER_SERIES_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT',
+      'ORGANISATIONS_TABLE',
     ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
@@ -91,6 +94,8 @@ describe('environment', () => {
     expect(m.SESSION_EVENTS_QUEUE_URL).toEqual({ Ref: id('SessionEventsQueue/Resource') });
     const n = env(template, 'SessionsFunction');
     expect(n.SESSIONS_TABLE).toEqual({ Ref: id('SessionsTable/Resource') });
+    expect(n.METER_SERIES_TABLE).toEqual({ Ref: id('MeterSeriesTable/Resource') });
+    expect(env(template, 'ApiFunction').METER_SERIES_TABLE).toEqual({ Ref: id('MeterSeriesTable/Resource') });
     expect(n.SESSION_COMPLETED_QUEUE_URL).toEqual({ Ref: id('SessionCompletedQueue/Resource') });
     expect(n.TOKENS_TABLE).toEqual({ Ref: id('TokensTable/Resource') });
     expect(n.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
@@ -188,13 +193,15 @@ describe('IAM', () => {
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
-    SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
+    SessionsFunction: [
+      'SessionsTable', 'MeterSeriesTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable',
+    ],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable',
+      'MeterSeriesTable', 'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -238,6 +245,10 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionsTable')).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
     );
+    // The meter series: UpdateItem adds readings, Query pages them and finds the register at a stop.
+    expect(actionsOn('SessionsFunction', 'MeterSeriesTable')).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']),
+    );
     expect(actionsOn('SessionsFunction', 'SessionEventsQueue')).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
@@ -256,7 +267,7 @@ describe('IAM', () => {
     for (const table of ['StationsTable', 'TokensTable', 'CommandsTable', 'OrganisationsTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...writes]));
     }
-    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable']) {
+    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable', 'MeterSeriesTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
       for (const write of writes) expect(actionsOn('ApiFunction', table)).not.toContain(write);
     }

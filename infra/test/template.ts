@@ -72,5 +72,5 @@ export const DEAD_LETTER_QUEUES = [
 /** Construct ids of the tables. */
 export const TABLE_IDS = [
   'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'StationEventsTable', 'TokensTable',
-  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable',
+  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'MeterSeriesTable', 'CommandsTable', 'OrganisationsTable',
 ];
