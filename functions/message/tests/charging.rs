@@ -537,3 +537,51 @@ async fn ocpp201_meter_values_outside_a_transaction_are_accepted() {
     assert_eq!(answer, json!([3, "a7b1e0c2-7f54-4c1e-9a0e-000000000009", {}]));
     assert!(published(&world).is_empty());
 }
+
+/// Keeps every session event as the SQS adapter would send it: its JSON body.
+#[derive(Default)]
+struct QueueBodies(std::sync::Mutex<Vec<String>>);
+
+#[async_trait]
+impl SessionEventBus for QueueBodies {
+    async fn session_event(&self, event: &SessionEvent, _: &str) -> Result<(), PublishError> {
+        let body = csms_aws::events::DomainEvent::SessionEvent(event.into()).to_json();
+        self.0.lock().unwrap().push(body);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stop_with_huge_transaction_data_fits_the_session_queue() {
+    // GIVEN a started 1.6 transaction
+    let (_, mut services) = booted("ocpp1.6").await;
+    send(&services, event!("ws-default-start-transaction-1.6.json")).await;
+    let bodies = Arc::new(QueueBodies::default());
+    services.charging.session_events = bodies.clone();
+
+    // WHEN the stop carries 8,000 bare readings (a ~110 KB frame, under API Gateway's 128 KB)
+    let readings = 8_000;
+    let stop = with_payload(event!("ws-default-stop-transaction-1.6.json"), |p| {
+        p["transactionData"] = json!([{
+            "timestamp": "2026-11-24T05:40:00.000Z",
+            "sampledValue": vec![json!({"value": "1"}); readings],
+        }]);
+    });
+    let frame: Value = serde_json::from_str(&stop).unwrap();
+    assert!(frame["body"].as_str().unwrap().len() < 128 * 1024);
+    let answer = send(&services, &stop).await.unwrap();
+
+    // THEN it is answered, and no message for the queue exceeds SQS's 256 KiB; every reading
+    // is published, the stop last
+    assert_eq!(answer[0], 3, "{answer}");
+    let bodies = bodies.0.lock().unwrap();
+    let largest = bodies.iter().map(String::len).max().unwrap();
+    assert!(largest <= 256 * 1024, "a session event of {largest} bytes");
+    let events: Vec<Value> = bodies.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    let carried: usize = events
+        .iter()
+        .map(|e| e["SessionEvent"]["samples"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(carried, readings);
+    assert!(events.last().unwrap()["SessionEvent"]["event"]["Stopped"].is_object());
+}

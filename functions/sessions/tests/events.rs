@@ -425,3 +425,85 @@ async fn an_earlier_token_arriving_late_replaces_the_owner() {
     assert_eq!(s.id_token.unwrap().token.as_str(), "04E91C5A");
     assert_eq!(s.owner.as_deref(), Some("driver-1"));
 }
+
+/// A session store whose `fail_save`-th save fails (1-based), once.
+struct FailingSave {
+    inner: Arc<csms_domain::memory::MemorySessions>,
+    saves: std::sync::Mutex<usize>,
+    fail_save: usize,
+}
+
+#[async_trait]
+impl csms_domain::ports::SessionRepository for FailingSave {
+    async fn get(&self, station: &StationId, transaction: &TransactionKey) -> Result<Option<Session>, StoreError> {
+        self.inner.get(station, transaction).await
+    }
+    async fn save(&self, session: &Session, expected: Option<u64>) -> Result<bool, StoreError> {
+        let this = {
+            let mut saves = self.saves.lock().unwrap();
+            *saves += 1;
+            *saves
+        };
+        if this == self.fail_save {
+            return Err(StoreError::Backend("ProvisionedThroughputExceededException".into()));
+        }
+        self.inner.save(session, expected).await
+    }
+    async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
+        self.inner.list(station).await
+    }
+    async fn list_by_owner(
+        &self,
+        owner: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        self.inner.list_by_owner(owner, filter, page).await
+    }
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        self.inner.list_by_organisation(organisation, filter, page).await
+    }
+}
+
+/// Every announcement billing receives, with no deduplication: a redelivery after FIFO's
+/// 5-minute window.
+#[derive(Default)]
+struct Billing(std::sync::Mutex<Vec<SessionCompleted>>);
+
+#[async_trait]
+impl SessionCompletedBus for Billing {
+    async fn session_completed(&self, completed: &SessionCompleted, _: &str) -> Result<(), PublishError> {
+        self.0.lock().unwrap().push(completed.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_save_of_the_completion_does_not_reach_billing_twice() {
+    // GIVEN a session store that fails the third save (the one that completes the session)
+    let world = MemoryWorld::default();
+    let mut services = world.services(BootPolicy::default());
+    services.charging.sessions = Arc::new(FailingSave {
+        inner: world.charging.sessions.clone(),
+        saves: Default::default(),
+        fail_save: 3,
+    });
+    let billing = Arc::new(Billing::default());
+    services.charging.session_completed = billing.clone();
+
+    // WHEN start, meter values and stop arrive, the stop fails, and it is redelivered (later
+    // than the queue's deduplication window)
+    let first = sessions::handle(&services, records(&[1, 2, 3])).await.unwrap();
+    assert_eq!(failed(&first), vec![message_id(3)]);
+    let again = sessions::handle(&services, records(&[3])).await.unwrap();
+    assert!(failed(&again).is_empty());
+
+    // THEN billing heard of the session once
+    assert_eq!(billing.0.lock().unwrap().len(), 1);
+    assert!(session(&world, tx16(1)).unwrap().is_completed());
+}

@@ -601,3 +601,131 @@ impl SessionSummaryV1 {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::DomainEvent;
+    use chrono::SubsecRound;
+
+    /// SQS's limit on one message.
+    const SQS_MAX_BYTES: usize = 256 * 1024;
+
+    fn at() -> DateTime<Utc> {
+        // Nanoseconds: the longest timestamp a station can send.
+        DateTime::parse_from_rfc3339("2026-03-01T10:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// The largest reading a validated message can carry: the longest measurand, phase and
+    /// context the schemas allow (with room), a 20-character 2.0.1 unit, the widest value.
+    fn widest_sample() -> MeterSample {
+        let value = -(csms_domain::meter::MAX_MAGNITUDE - Decimal::new(1, csms_domain::meter::DECIMALS));
+        MeterSample::new(at(), Measurand::Other("M".repeat(40)), value, Some(&"u".repeat(20)), 0)
+            .unwrap()
+            .with_phase(Some(Phase::L1N))
+            .with_context(ReadingContext::InterruptionBegin)
+    }
+
+    fn widest_event(samples: usize) -> SessionEvent {
+        SessionEvent {
+            station: StationId::parse(&"S".repeat(48)).unwrap(),
+            transaction: TransactionKey::Ocpp201(StationTransactionId::parse(&"t".repeat(36)).unwrap()),
+            seq_no: Some(u32::MAX),
+            timestamp: at(),
+            offline: true,
+            evse: Some(u32::MAX),
+            connector: Some(u32::MAX),
+            id_token: Some(IdToken::parse_201(&"i".repeat(36), IdTokenType::Iso14443).unwrap()),
+            kind: SessionEventKind::Stopped {
+                meter_stop_wh: Some(widest_sample().value),
+                reason: "ImmediateReset".repeat(3),
+            },
+            samples: vec![widest_sample(); samples],
+        }
+    }
+
+    fn json(event: &SessionEvent) -> String {
+        DomainEvent::SessionEvent(event.into()).to_json()
+    }
+
+    #[test]
+    fn a_split_event_always_fits_a_queue_message() {
+        // The growth from the wire: a bare 1.6 reading is 13 bytes in a frame.
+        let bare = MeterSample::new(at().trunc_subsecs(0), Measurand::parse(None), Decimal::ONE, None, 0).unwrap();
+        let one = json(&widest_event(1)).len() - json(&widest_event(0)).len();
+        let bare_grown = {
+            let mut e = widest_event(0);
+            e.samples = vec![bare; 2];
+            (json(&e).len() - json(&widest_event(0)).len()) / 2
+        };
+        assert!(
+            bare_grown >= 10 * r#"{"value":"1"}"#.len(),
+            "a bare reading grows to {bare_grown} bytes"
+        );
+        // The widest reading, and a whole event of the most readings an event carries.
+        assert!(one < 300, "the widest reading takes {one} bytes");
+        let full = json(&widest_event(SessionEvent::MAX_SAMPLES)).len();
+        assert!(full < 150 * 1024, "{full} bytes");
+        assert!(full < SQS_MAX_BYTES);
+        // What publishing makes of more: parts that each fit.
+        for part in widest_event(3 * SessionEvent::MAX_SAMPLES + 1).split() {
+            assert!(json(&part).len() < SQS_MAX_BYTES);
+        }
+    }
+
+    #[test]
+    fn records_and_events_round_trip() {
+        let event = widest_event(3);
+        let DomainEvent::SessionEvent(wire) = DomainEvent::parse(&json(&event)).unwrap() else {
+            panic!("not a session event");
+        };
+        assert_eq!(SessionEvent::try_from(&wire).unwrap(), event);
+
+        let mut session = Session::new(event.station.clone(), event.transaction.clone());
+        for sample in &event.samples {
+            session.meter.add(sample);
+        }
+        for n in [0, 5, 9, 100] {
+            session.seq_nos.insert(n);
+        }
+        session.announced = true;
+        let stored = serde_json::to_string(&SessionV1::from(&session)).unwrap();
+        let read: SessionV1 = serde_json::from_str(&stored).unwrap();
+        let back = read
+            .into_session(event.station.as_str(), &event.transaction.to_string(), 0)
+            .unwrap();
+        assert_eq!(back, session);
+    }
+
+    #[test]
+    fn records_from_before_the_series_moved_out_are_read() {
+        // A record as the previous version wrote it: the series inline, every seqNo, numbers as
+        // JSON numbers, no announcement flag (it announced before it saved).
+        let old = r#"{"evse":null,"connector":1,"idToken":null,
+            "start":[{"seqNo":null,"timestamp":"2026-03-01T10:00:00Z"},1000.0,null,null],
+            "stop":[{"seqNo":null,"timestamp":"2026-03-01T11:00:00Z"},4500.5,"Local",null],
+            "series":[{"timestamp":"2026-03-01T10:30:00Z","measurand":"Energy.Active.Import.Register",
+                       "context":"Sample.Periodic","value":2500.25,"unit":"Wh"}],
+            "seqNos":[0,1,3],"offline":false,
+            "completion":["2026-03-01T10:00:00Z","2026-03-01T11:00:00Z",3600,3500.5]}"#;
+        let session = serde_json::from_str::<SessionV1>(old)
+            .unwrap()
+            .into_session("CP1", "tx16#7", 3)
+            .unwrap();
+        assert!(session.announced);
+        assert_eq!(session.energy_wh(), Some(Decimal::new(35005, 1)));
+        assert_eq!(session.meter.last_register.unwrap().value, Decimal::new(250025, 2));
+        assert_eq!(session.seq_nos.missing(10), vec![2]);
+    }
+
+    #[test]
+    fn out_of_range_values_on_the_queue_are_refused() {
+        let mut wire = MeterSampleV1::from(&widest_sample());
+        wire.value = Decimal::from(10i64.pow(13));
+        assert!(MeterSample::try_from(&wire).is_err());
+        wire.value = Decimal::new(1, 7);
+        assert!(MeterSample::try_from(&wire).is_err());
+    }
+}

@@ -15,7 +15,8 @@ pub struct Gap {
 }
 
 impl Gap {
-    pub fn len(self) -> u64 {
+    /// How many numbers are missing (never none: a gap holds at least one).
+    pub fn count(self) -> u64 {
         u64::from(self.last - self.first) + 1
     }
 
@@ -139,13 +140,13 @@ impl SeqNos {
     /// Forgets the lowest ranges beyond [`Self::MAX_GAPS`].
     fn bound(&mut self) {
         while self.gaps.len() > Self::MAX_GAPS {
-            self.forgotten += self.gaps.remove(0).len();
+            self.forgotten += self.gaps.remove(0).count();
         }
     }
 
     /// How many numbers are missing between the lowest and the highest, forgotten ones included.
     pub fn missing_count(&self) -> u64 {
-        self.forgotten + self.gaps.iter().map(|g| g.len()).sum::<u64>()
+        self.forgotten + self.gaps.iter().map(|g| g.count()).sum::<u64>()
     }
 
     /// The first `limit` missing numbers still listed, ascending.
@@ -207,7 +208,7 @@ mod tests {
         };
         s.insert(u32::MAX);
         // THEN one range each, counted, the first few listed
-        assert_eq!(opened.len(), (i32::MAX - 1) as u64);
+        assert_eq!(opened.count(), (i32::MAX - 1) as u64);
         assert_eq!(s.missing_count(), u64::from(u32::MAX) - 2);
         assert_eq!(s.missing(3), vec![1, 2, 3]);
         assert_eq!(s.gaps().len(), 2);

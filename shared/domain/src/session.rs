@@ -930,7 +930,7 @@ mod tests {
         assert_eq!(session.version, 4);
         assert!(session.announced);
         assert_eq!(session.energy_wh(), Some(dec!(1000)));
-        let published = world.completions.0.lock().unwrap();
+        let published = world.completions.0.lock().unwrap().clone();
         assert_eq!(published.len(), 1);
         assert_eq!(published[0].1.energy_wh, Some(dec!(1000)));
         assert_eq!(published[0].0, "CP1#tx16#7#completed");
@@ -1052,7 +1052,7 @@ mod tests {
             }
             project(ports, &stop).await.unwrap();
             // THEN billing heard of it exactly once, with no deduplication to help
-            let received = billing.received.lock().unwrap();
+            let received = billing.received.lock().unwrap().clone();
             assert_eq!(
                 received.len(),
                 1,

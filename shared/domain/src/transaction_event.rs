@@ -205,7 +205,7 @@ impl SeqNoLog {
         match opened {
             Some(gap) => check(
                 SeqVerdict::New,
-                gap.len(),
+                gap.count(),
                 (gap.first..=gap.last).take(Self::MISSING_LISTED).collect(),
             ),
             None => check(SeqVerdict::New, 0, Vec::new()),
@@ -524,6 +524,33 @@ mod tests {
         );
         // AND every event reached the session queue once, the restarted one included
         assert_eq!(world.session_events.0.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_jump_in_seq_nos_is_reported_by_its_count_and_first_numbers() {
+        // GIVEN a Started event with seqNo 0
+        let world = MemoryCharging::default();
+        let ports = world.ports();
+        transaction_event(&ports, &event(TransactionEventType::Started, 0), t(1))
+            .await
+            .unwrap();
+        // WHEN the next event says 100,000
+        let mut jump = event(TransactionEventType::Updated, 100_000);
+        jump.timestamp = t(60);
+        transaction_event(&ports, &jump, t(61)).await.unwrap();
+        // THEN one gap anomaly, listing a handful of the missing numbers, not all 99,999
+        let anomalies = world.anomalies.0.lock().unwrap();
+        let gaps: Vec<&AnomalyKind> = anomalies
+            .values()
+            .map(|a| &a.kind)
+            .filter(|k| matches!(k, AnomalyKind::SeqNoGap { .. }))
+            .collect();
+        assert_eq!(gaps.len(), 1);
+        let AnomalyKind::SeqNoGap { missing, .. } = gaps[0] else {
+            unreachable!()
+        };
+        assert!(missing.len() <= 20, "{} missing numbers listed", missing.len());
+        assert_eq!(missing[..3], [1, 2, 3]);
     }
 
     #[tokio::test]
