@@ -112,6 +112,25 @@ impl TokenRepository for Tokens {
         }
     }
 
+    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
+        let result = self
+            .0
+            .client
+            .delete_item()
+            .table_name(self.0.name()?)
+            .key("idToken", s(token.key()))
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     async fn list_by_organisation(
         &self,
         organisation: &str,

@@ -401,6 +401,16 @@ impl TokenRepository for MemoryTokens {
             _ => Err(StoreError::NotFound),
         }
     }
+    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
+        let mut tokens = self.0.lock().unwrap();
+        let owned = tokens
+            .get(&token.key())
+            .is_some_and(|r| r.owner.as_deref() == Some(owner));
+        if owned {
+            tokens.remove(&token.key());
+        }
+        Ok(owned)
+    }
 }
 
 /// The last number handed out (0: none yet).

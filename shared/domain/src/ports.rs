@@ -198,6 +198,15 @@ pub struct CommandServices {
 }
 
 impl Services {
+    /// What a driver's export and erasure take.
+    pub fn privacy_ports(&self) -> crate::privacy::PrivacyPorts<'_> {
+        crate::privacy::PrivacyPorts {
+            tokens: &*self.charging.tokens,
+            sessions: &*self.charging.sessions,
+            organisations: &*self.organisations,
+        }
+    }
+
     /// What the command use cases take.
     pub fn command_ports(&self) -> crate::command::CommandPorts<'_> {
         crate::command::CommandPorts {
@@ -274,6 +283,8 @@ pub trait TokenRepository: Send + Sync {
     async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError>;
     /// Deletes the token if `organisation` registered it; `NotFound` otherwise.
     async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError>;
+    /// Deletes the token if `owner` still owns it (a driver's erasure); true if it did.
+    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.

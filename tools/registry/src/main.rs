@@ -3,6 +3,7 @@
 //! as `scripts/run.sh` writes them for the local stack and the CDK outputs name them in AWS.
 
 mod commands;
+mod drivers;
 mod organisations;
 
 use chrono::{DateTime, Utc};
@@ -144,6 +145,11 @@ enum Command {
         #[command(subcommand)]
         command: organisations::OperatorCommand,
     },
+    /// A driver's data on request: `driver export|erase --subject <sub>`.
+    Driver {
+        #[command(subcommand)]
+        command: drivers::DriverCommand,
+    },
     /// A station's charging sessions, oldest first.
     Sessions {
         #[arg(long)]
@@ -257,6 +263,8 @@ pub(crate) enum CliError {
     Config(#[from] csms_aws::config::ConfigError),
     #[error(transparent)]
     Organisation(#[from] csms_domain::organisation::OrganisationError),
+    #[error(transparent)]
+    Privacy(#[from] csms_domain::privacy::PrivacyError),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -431,6 +439,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         } => tokens(&services, cli.json).await?,
         Command::Org { command } => organisations::org(&services, command, cli.json).await?,
         Command::Operator { command } => organisations::operator(&services, command, cli.json).await?,
+        Command::Driver { command } => drivers::driver(&services, command, cli.json).await?,
         Command::Sessions { id } => sessions(&services, &station_id(&id)?, cli.json).await?,
         Command::Anomalies { id } => anomalies(&services, &station_id(&id)?, cli.json).await?,
         Command::Command {
@@ -682,7 +691,7 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
 }
 
 /// A token record, with the status Authorize would answer for it now.
-fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
+pub(crate) fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
     json!({
         "token": record.token.as_str(),
         "type": record.token.kind().map(IdTokenType::as_str),
@@ -746,7 +755,7 @@ fn number(value: Option<rust_decimal::Decimal>) -> serde_json::Value {
 /// Missing seqNos listed in the registry's output; the rest are counted.
 const MISSING_SHOWN: usize = 20;
 
-fn session_json(s: &Session, readings: usize, commands: &[CommandRecord]) -> serde_json::Value {
+pub(crate) fn session_json(s: &Session, readings: usize, commands: &[CommandRecord]) -> serde_json::Value {
     let (transaction_id, protocol) = transaction(&s.transaction);
     let links = ::commands::links::links(s, commands);
     json!({
