@@ -10,7 +10,7 @@ use csms_domain::privacy::{self, PSEUDONYM_PREFIX};
 use csms_domain::{Services, session};
 use serde_json::json;
 
-use crate::{CliError, session_json, token_json};
+use crate::{CliError, number, session_json, token_json};
 
 #[derive(Subcommand)]
 pub enum DriverCommand {
@@ -45,7 +45,7 @@ fn readings_json(readings: &[MeterSample]) -> serde_json::Value {
                 "measurand": m.measurand.as_str(),
                 "phase": m.phase.map(|p| p.as_str()),
                 "context": m.context.as_str(),
-                "value": m.value,
+                "value": number(Some(m.value)),
                 "unit": m.unit,
             })
         })

@@ -746,7 +746,7 @@ fn transaction(key: &TransactionKey) -> (String, &'static str) {
 }
 
 /// An exact decimal as a JSON number (serde_json keeps its digits: `arbitrary_precision`).
-fn number(value: Option<rust_decimal::Decimal>) -> serde_json::Value {
+pub(crate) fn number(value: Option<rust_decimal::Decimal>) -> serde_json::Value {
     value
         .and_then(|d| d.normalize().to_string().parse().ok())
         .map_or(serde_json::Value::Null, serde_json::Value::Number)
