@@ -148,6 +148,10 @@ export class CsmsStack extends Stack {
     const transactions = table('TransactionsTable', 'pk', undefined, 'expiresAt');
     const anomalies = table('AnomaliesTable', 'stationId', 'entry', 'expiresAt');
     const sessions = table('SessionsTable', 'stationId', 'transaction');
+    // Sessions' meter series, apart from their records (docs/decisions/meter-series-table.md): one
+    // item per session (`session` = `<stationId>#<transaction>`) and instant (`at`, fixed-width
+    // RFC 3339), one attribute per reading; a record stays the same size however long it runs.
+    const meterSeries = table('MeterSeriesTable', 'session', 'at');
     // A driver's sessions (partition `owner`, the subject owning the session's token) and an
     // organisation's (partition `organisation`, the station's), both sorted by `startedAt` so a
     // time range is a key condition. Only the summary the lists show is projected: the record
@@ -207,6 +211,7 @@ export class CsmsStack extends Stack {
       TransactionsTable: transactions,
       AnomaliesTable: anomalies,
       SessionsTable: sessions,
+      MeterSeriesTable: meterSeries,
       CommandsTable: commands,
       OrganisationsTable: organisations,
       LimitsTable: limits,
@@ -593,6 +598,8 @@ export class CsmsStack extends Stack {
     );
 
     sessionsFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    sessionsFn.addEnvironment('METER_SERIES_TABLE', meterSeries.tableName);
+    meterSeries.grantReadWriteData(sessionsFn);
     // Whose session it is: the token's owner and the station's organisation, read once each.
     sessionsFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
     sessionsFn.addEnvironment('STATIONS_TABLE', stations.tableName);
@@ -695,6 +702,7 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('STATUS_HISTORY_TABLE', statusHistory.tableName);
     apiFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
     apiFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    apiFn.addEnvironment('METER_SERIES_TABLE', meterSeries.tableName);
     apiFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
     apiFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
@@ -723,6 +731,7 @@ export class CsmsStack extends Stack {
     availability.grantReadData(apiFn);
     statusHistory.grantReadData(apiFn);
     sessions.grantReadData(apiFn);
+    meterSeries.grantReadData(apiFn);
     commandsQueue.grantSendMessages(apiFn);
     // Decommissioning closes the station's live connection: DELETE on this stage's @connections
     // only (no PostToConnection: the API sends piles nothing itself).

@@ -14,6 +14,7 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['TransactionsTable', 'pk', undefined, 'expiresAt'],
   ['AnomaliesTable', 'stationId', 'entry', 'expiresAt'],
   ['SessionsTable', 'stationId', 'transaction', undefined],
+  ['MeterSeriesTable', 'session', 'at', undefined],
   ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
   ['OrganisationsTable', 'pk', 'sk', undefined],
   ['LimitsTable', 'pk', undefined, 'expiresAt'],

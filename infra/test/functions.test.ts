@@ -70,7 +70,9 @@ describe('environment', () => {
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'STATIONS_TABLE', 'ANOMALIES_TABLE'],
-    SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
+    SessionsFunction: [
+      'SESSIONS_TABLE', 'METER_SERIES_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE',
+    ],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
       'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'RESERVATION_EVENTS_QUEUE_URL',
@@ -78,7 +80,7 @@ describe('environment', () => {
     ApiFunction: [
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
-      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
+      'SESSIONS_TABLE', 'METER_SERIES_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
       'LIMITS_TABLE', 'SUBJECT_REQUESTS_PER_MINUTE',
       'RESERVATIONS_TABLE', 'RESERVATION_EVENTS_QUEUE_URL', 'RESERVATION_MAX_MINUTES', 'RESERVATION_ONE_PER_DRIVER',
     ],
@@ -106,6 +108,8 @@ describe('environment', () => {
     expect(m.SESSION_EVENTS_QUEUE_URL).toEqual({ Ref: id('SessionEventsQueue/Resource') });
     const n = env(template, 'SessionsFunction');
     expect(n.SESSIONS_TABLE).toEqual({ Ref: id('SessionsTable/Resource') });
+    expect(n.METER_SERIES_TABLE).toEqual({ Ref: id('MeterSeriesTable/Resource') });
+    expect(env(template, 'ApiFunction').METER_SERIES_TABLE).toEqual({ Ref: id('MeterSeriesTable/Resource') });
     expect(n.SESSION_COMPLETED_QUEUE_URL).toEqual({ Ref: id('SessionCompletedQueue/Resource') });
     expect(n.TOKENS_TABLE).toEqual({ Ref: id('TokensTable/Resource') });
     expect(n.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
@@ -214,14 +218,16 @@ describe('IAM', () => {
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue', 'StationsTable', 'AnomaliesTable'],
-    SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
+    SessionsFunction: [
+      'SessionsTable', 'MeterSeriesTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable',
+    ],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
       'ReservationEventsQueue',
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable', 'ReservationsTable',
+      'MeterSeriesTable', 'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable', 'ReservationsTable',
       'ReservationEventsQueue',
     ],
     ReservationsFunction: [
@@ -278,6 +284,10 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionsTable')).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
     );
+    // The meter series: UpdateItem adds readings, Query pages them and finds the register at a stop.
+    expect(actionsOn('SessionsFunction', 'MeterSeriesTable')).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']),
+    );
     expect(actionsOn('SessionsFunction', 'SessionEventsQueue')).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
@@ -296,7 +306,7 @@ describe('IAM', () => {
     for (const table of ['StationsTable', 'TokensTable', 'CommandsTable', 'OrganisationsTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...writes]));
     }
-    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable']) {
+    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable', 'MeterSeriesTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
       for (const write of writes) expect(actionsOn('ApiFunction', table)).not.toContain(write);
     }

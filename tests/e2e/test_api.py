@@ -172,10 +172,12 @@ def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
             live_path = f"/v1/me/sessions/{station_id}/{transaction_id}"
 
             # The session is live and mine as soon as the start is projected.
-            def live(samples: int):
+            # The series is written before the record's summary: wait for both.
+            def live(samples: int, energy=None):
                 def check():
                     code, body, _ = http("GET", live_path, token)
-                    return body if code == 200 and len(body["samples"]) == samples else None
+                    grown = code == 200 and len(body["samples"]) == samples
+                    return body if grown and (energy is None or body["energyWh"] == energy) else None
                 return check
 
             session = await eventually(live(0))
@@ -183,7 +185,7 @@ def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
             # Each reading the pile sends shows up: the series grows, energy and power follow.
             for k, (wh, watts) in enumerate([(2_000, 7_100), (3_000, 7_200), (4_000, 7_300)], 1):
                 await cp.readings.put((wh, watts))
-                session = await eventually(live(2 * k))
+                session = await eventually(live(2 * k, wh - 1_000))
                 assert session["energyWh"] == wh - 1_000 and session["latestPowerW"] == watts, session
                 assert session["state"] == "active"
             await cp.readings.put(None)

@@ -10,6 +10,7 @@ use csms_domain::memory::MemoryWorld;
 use csms_domain::registry::{self, NewStation};
 use csms_domain::*;
 use http_body_util::BodyExt;
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -328,14 +329,14 @@ fn session_event(station: &str, tx: i64, tag: &str, at: i64, kind: SessionEventK
     let energy = MeterSample::new(
         minutes(at),
         Measurand::EnergyActiveImportRegister,
-        1000.0 + 100.0 * at as f64,
+        Decimal::from(1000 + 100 * at),
         Some("Wh"),
         0,
     );
     let power = MeterSample::new(
         minutes(at),
         Measurand::PowerActiveImport,
-        7000.0 + at as f64,
+        Decimal::from(7000 + at),
         Some("W"),
         0,
     );
@@ -357,7 +358,7 @@ impl Fixture {
     /// Runs the sessions consumer's use case, as the queue would deliver the events.
     async fn charge(&self, station: &str, tx: i64, tag: &str, start: i64, stop: Option<i64>) {
         let started = SessionEventKind::Started {
-            meter_start_wh: Some(1000.0 + 100.0 * start as f64),
+            meter_start_wh: Some(Decimal::from(1000 + 100 * start)),
             reason: None,
             remote_start_id: None,
         };
@@ -372,15 +373,9 @@ impl Fixture {
             };
             events.push(session_event(station, tx, tag, stop, stopped));
         }
-        let charging = &self.world.charging;
         for event in &events {
-            let parties = Parties {
-                tokens: &*charging.tokens,
-                stations: &*self.world.stations,
-            };
-            session::project(&*charging.sessions, &*charging.completions, parties, event)
-                .await
-                .unwrap();
+            let ports = self.world.charging.session_ports(&*self.world.stations);
+            session::project(ports, event).await.unwrap();
         }
     }
 
@@ -500,17 +495,41 @@ async fn a_driver_watches_one_of_their_sessions_with_its_meter_series() {
 
     // More readings arrive: the series grows.
     let update = session_event("CP-A", 4, "ALICE-TAG", 185, SessionEventKind::Updated);
-    let charging = &f.world.charging;
-    let parties = Parties {
-        tokens: &*charging.tokens,
-        stations: &*f.world.stations,
-    };
-    session::project(&*charging.sessions, &*charging.completions, parties, &update)
-        .await
-        .unwrap();
+    let ports = f.world.charging.session_ports(&*f.world.stations);
+    session::project(ports, &update).await.unwrap();
     let (_, later) = f.list("/v1/me/sessions/CP-A/4", &alice).await;
     assert_eq!(later["samples"].as_array().unwrap().len(), 6);
     assert_eq!(later["energyWh"], 500.0);
+    assert!(later.get("nextCursor").is_none());
+
+    // The series pages by instant, oldest first: two readings each.
+    let (_, first) = f.list("/v1/me/sessions/CP-A/4?limit=2", &alice).await;
+    let times = |page: &Value| -> Vec<String> {
+        page["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["timestamp"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(first["samples"].as_array().unwrap().len(), 4);
+    let cursor = first["nextCursor"].as_str().expect("a second page").to_owned();
+    let (status, second) = f
+        .list(&format!("/v1/me/sessions/CP-A/4?limit=2&cursor={cursor}"), &alice)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(second["samples"].as_array().unwrap().len(), 2);
+    assert!(second.get("nextCursor").is_none());
+    let mut all = times(&first);
+    all.extend(times(&second));
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted);
+    assert_eq!(second["samples"][0]["value"], 1000 + 100 * 185);
+    for bad in ["?limit=0", "?limit=101", "?cursor=", "?cursor=nope", "?color=red"] {
+        let (status, body) = f.list(&format!("/v1/me/sessions/CP-A/4{bad}"), &alice).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
 
     let (_, done) = f.list("/v1/me/sessions/CP-B/2", &alice).await;
     assert_eq!(

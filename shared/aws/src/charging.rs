@@ -9,16 +9,15 @@ use chrono::{DateTime, Duration, Utc};
 use csms_domain::anomaly::{Anomaly, AnomalyKind};
 use csms_domain::ports::*;
 use csms_domain::transaction::{StartKey, Stop, Transaction};
-use csms_domain::transaction_event::EventMark;
+use csms_domain::transaction_event::SeqNoLog;
 use csms_domain::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use crate::attributes::*;
 use crate::dynamo::{Table, backend, condition_failed};
 use crate::events::DomainEvent;
 use crate::sqs::send_fifo;
-use crate::wire::{IdTokenV1, SessionSummaryV1, SessionV1, WireError};
+use crate::wire::{IdTokenV1, SeqNoLogV1, SessionSummaryV1, SessionV1, WireError};
 
 fn malformed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(Box::new(WireError(e.to_string())))
@@ -403,50 +402,75 @@ impl TransactionRepository for Transactions {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) if failed.item().is_some() => {
                     failed.item().map(|i| transaction_from_item(station, id, i)).transpose()
                 }
-                _ => self.get(station, id).await,
+                _ => TransactionRepository::get(self, station, id).await,
             },
             Err(e) => Err(backend(e)),
         }
     }
 }
 
+/// The seqNo tracker: one item per 2.0.1 transaction (`seq#<station>#<transactionId>`), its
+/// bounded log as JSON (`log`), a `version` for optimistic concurrency, and a TTL refreshed by
+/// every event. Items written before the log was bounded (one attribute per seqNo) have no
+/// `version`: they are read as no log and replaced.
+impl Transactions {
+    /// A transaction's log outlives any offline queue a station replays from.
+    const SEQ_RETENTION: Duration = Duration::days(90);
+
+    fn seq_key(station: &StationId, transaction: &StationTransactionId) -> AttributeValue {
+        s(format!("seq#{station}#{transaction}"))
+    }
+}
+
 #[async_trait]
 impl SeqNoTracker for Transactions {
-    async fn observe(
+    async fn get(
         &self,
         station: &StationId,
         transaction: &StationTransactionId,
-        seq_no: u32,
-        mark: &EventMark,
-    ) -> Result<BTreeMap<u32, EventMark>, StoreError> {
-        // One attribute per seqNo (`s<seqNo>` = "<type>|<timestamp>"), kept at its first value, so
-        // one update both records the number and returns every earlier one.
-        let value = format!("{}|{}", mark.event_type.as_str(), time_str(mark.timestamp));
-        let out = self
+    ) -> Result<Option<SeqNoLog>, StoreError> {
+        let Some(item) = self.get_item(Self::seq_key(station, transaction)).await? else {
+            return Ok(None);
+        };
+        let Some(version) = item.get("version").and_then(|v| v.as_n().ok()) else {
+            return Ok(None);
+        };
+        let version = version.parse().map_err(|_| malformed("seqNo log version"))?;
+        let log: SeqNoLogV1 = from_json(&item, "log")?;
+        log.into_log(version).map(Some).map_err(malformed)
+    }
+
+    async fn save(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        log: &SeqNoLog,
+        expected_version: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let item = Item::from([
+            ("pk".into(), Self::seq_key(station, transaction)),
+            ("log".into(), json(&SeqNoLogV1::from(log))),
+            ("version".into(), n(log.version)),
+            ("expiresAt".into(), n((Utc::now() + Self::SEQ_RETENTION).timestamp())),
+        ]);
+        let put = self
             .0
             .client
-            .update_item()
+            .put_item()
             .table_name(self.0.name()?)
-            .key("pk", s(format!("seq#{station}#{transaction}")))
-            .update_expression("SET #seq = if_not_exists(#seq, :mark)")
-            .expression_attribute_names("#seq", format!("s{seq_no}"))
-            .expression_attribute_values(":mark", s(value))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(backend)?;
-        let mut marks = BTreeMap::new();
-        for (name, value) in out.attributes.unwrap_or_default() {
-            let Some(seq) = name.strip_prefix('s').and_then(|n| n.parse::<u32>().ok()) else {
-                continue;
-            };
-            let raw = value.as_s().map_err(|_| malformed("seqNo mark"))?;
-            let (kind, at) = raw.split_once('|').ok_or_else(|| malformed("seqNo mark"))?;
-            let event_type = TransactionEventType::parse(kind).ok_or_else(|| malformed("seqNo mark type"))?;
-            let timestamp = DateTime::parse_from_rfc3339(at).map_err(malformed)?.with_timezone(&Utc);
-            marks.insert(seq, EventMark { event_type, timestamp });
+            .set_item(Some(item))
+            .expression_attribute_names("#version", "version");
+        let put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(#version)"),
+            Some(v) => put
+                .condition_expression("#version = :expected")
+                .expression_attribute_values(":expected", n(v)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
         }
-        Ok(marks)
     }
 }
 
@@ -472,6 +496,9 @@ enum AnomalyKindV1 {
     SeqNoGap {
         transaction_id: String,
         seq_no: u32,
+        /// Absent in anomalies recorded before gaps were counted: then every number was listed.
+        #[serde(default)]
+        missing_count: Option<u64>,
         missing: Vec<u32>,
     },
     SeqNoReused {
@@ -512,10 +539,12 @@ impl AnomalyLog for Anomalies {
             AnomalyKind::SeqNoGap {
                 transaction_id,
                 seq_no,
+                missing_count,
                 missing,
             } => AnomalyKindV1::SeqNoGap {
                 transaction_id: transaction_id.to_string(),
                 seq_no: *seq_no,
+                missing_count: Some(*missing_count),
                 missing: missing.clone(),
             },
             AnomalyKind::SeqNoReused { transaction_id, seq_no } => AnomalyKindV1::SeqNoReused {
@@ -565,10 +594,12 @@ impl AnomalyLog for Anomalies {
                     AnomalyKindV1::SeqNoGap {
                         transaction_id,
                         seq_no,
+                        missing_count,
                         missing,
                     } => AnomalyKind::SeqNoGap {
                         transaction_id: tx(&transaction_id)?,
                         seq_no,
+                        missing_count: missing_count.unwrap_or(missing.len() as u64),
                         missing,
                     },
                     AnomalyKindV1::SeqNoReused { transaction_id, seq_no } => AnomalyKind::SeqNoReused {

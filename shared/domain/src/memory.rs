@@ -12,13 +12,14 @@ use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
+use crate::meter::{MeterSample, SampleKey};
 use crate::page::{Page, PageRequest};
 use crate::ports::*;
 use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
-use crate::transaction_event::{EventMark, StationTransactionId};
+use crate::transaction_event::{SeqNoLog, StationTransactionId};
 
 #[derive(Default)]
 pub struct MemoryStations(pub Mutex<BTreeMap<StationId, Station>>);
@@ -489,25 +490,37 @@ impl TransactionRepository for MemoryTransactions {
     }
 }
 
-type SeqNoMarks = BTreeMap<(StationId, StationTransactionId), BTreeMap<u32, EventMark>>;
-
 #[derive(Default)]
-pub struct MemorySeqNos(pub Mutex<SeqNoMarks>);
+pub struct MemorySeqNos(pub Mutex<BTreeMap<(StationId, StationTransactionId), SeqNoLog>>);
 
 #[async_trait]
 impl SeqNoTracker for MemorySeqNos {
-    async fn observe(
+    async fn get(
         &self,
         station: &StationId,
         transaction: &StationTransactionId,
-        seq_no: u32,
-        mark: &EventMark,
-    ) -> Result<BTreeMap<u32, EventMark>, StoreError> {
+    ) -> Result<Option<SeqNoLog>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(&(station.clone(), transaction.clone()))
+            .cloned())
+    }
+    async fn save(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        log: &SeqNoLog,
+        expected_version: Option<u64>,
+    ) -> Result<bool, StoreError> {
         let mut map = self.0.lock().unwrap();
-        let marks = map.entry((station.clone(), transaction.clone())).or_default();
-        let before = marks.clone();
-        marks.entry(seq_no).or_insert(*mark);
-        Ok(before)
+        let key = (station.clone(), transaction.clone());
+        if map.get(&key).map(|l| l.version) != expected_version {
+            return Ok(false);
+        }
+        map.insert(key, log.clone());
+        Ok(true)
     }
 }
 
@@ -616,6 +629,89 @@ impl MemorySessions {
     }
 }
 
+type Series = BTreeMap<(StationId, TransactionKey), BTreeMap<SampleKey, MeterSample>>;
+
+/// Meter series by session; pages by instant like the store.
+#[derive(Default)]
+pub struct MemorySeries(pub Mutex<Series>);
+
+impl MemorySeries {
+    /// A page's cursor: the last instant it holds.
+    fn instant(at: &DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    }
+}
+
+#[async_trait]
+impl MeterSeries for MemorySeries {
+    async fn add(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        samples: &[MeterSample],
+    ) -> Result<(), StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let series = map.entry((station.clone(), transaction.clone())).or_default();
+        for sample in samples {
+            series.entry(sample.key()).or_insert_with(|| sample.clone());
+        }
+        Ok(())
+    }
+
+    async fn page(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        page: &PageRequest,
+    ) -> Result<Page<MeterSample>, StoreError> {
+        let after = match &page.after {
+            Some(cursor) => Some(
+                DateTime::parse_from_rfc3339(cursor.as_str())
+                    .map_err(|_| StoreError::InvalidCursor)?
+                    .with_timezone(&Utc),
+            ),
+            None => None,
+        };
+        let map = self.0.lock().unwrap();
+        let Some(series) = map.get(&(station.clone(), transaction.clone())) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let instants: BTreeSet<DateTime<Utc>> = series
+            .keys()
+            .map(|k| k.timestamp)
+            .filter(|at| after.is_none_or(|after| *at > after))
+            .collect();
+        let more = instants.len() > page.limit;
+        let kept: BTreeSet<DateTime<Utc>> = instants.into_iter().take(page.limit).collect();
+        let items = series
+            .values()
+            .filter(|s| kept.contains(&s.timestamp))
+            .cloned()
+            .collect();
+        let next = more.then(|| crate::Cursor::new(Self::instant(kept.last().expect("a full page"))));
+        Ok(Page { items, next })
+    }
+
+    async fn energy_register_at(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MeterSample>, StoreError> {
+        let map = self.0.lock().unwrap();
+        Ok(map.get(&(station.clone(), transaction.clone())).and_then(|series| {
+            series
+                .values()
+                .filter(|s| s.is_energy_register() && s.timestamp <= at)
+                .max_by(|a, b| a.key().cmp(&b.key()))
+                .cloned()
+        }))
+    }
+}
+
 /// Keeps announced completions, once per dedup key.
 #[derive(Default)]
 pub struct MemoryCompletions(pub Mutex<Vec<(String, SessionCompleted)>>);
@@ -642,6 +738,7 @@ pub struct MemoryCharging {
     pub anomalies: Arc<MemoryAnomalies>,
     pub session_events: Arc<MemorySessionEvents>,
     pub sessions: Arc<MemorySessions>,
+    pub series: Arc<MemorySeries>,
     pub completions: Arc<MemoryCompletions>,
 }
 
@@ -656,7 +753,19 @@ impl MemoryCharging {
             anomalies: self.anomalies.clone(),
             session_events: self.session_events.clone(),
             sessions: self.sessions.clone(),
+            series: self.series.clone(),
             session_completed: self.completions.clone(),
+        }
+    }
+
+    /// What the sessions function's use case takes; `stations` for the sessions' organisations.
+    pub fn session_ports<'a>(&'a self, stations: &'a dyn StationRepository) -> crate::session::SessionPorts<'a> {
+        crate::session::SessionPorts {
+            sessions: &*self.sessions,
+            series: &*self.series,
+            completions: &*self.completions,
+            tokens: &*self.tokens,
+            stations,
         }
     }
 

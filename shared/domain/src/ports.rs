@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::anomaly::Anomaly;
@@ -12,12 +11,13 @@ use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
 use crate::id_token::{IdToken, TokenRecord};
+use crate::meter::MeterSample;
 use crate::page::{Page, PageRequest};
 use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
 use crate::station::{BootInfo, Connector, GeoPoint, ProtocolVersion, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
-use crate::transaction_event::{EventMark, StationTransactionId};
+use crate::transaction_event::{SeqNoLog, StationTransactionId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -248,10 +248,23 @@ pub struct ChargingServices {
     pub anomalies: Arc<dyn AnomalyLog>,
     pub session_events: Arc<dyn SessionEventBus>,
     pub sessions: Arc<dyn SessionRepository>,
+    /// The sessions' meter series, stored apart from their records.
+    pub series: Arc<dyn MeterSeries>,
     pub session_completed: Arc<dyn SessionCompletedBus>,
 }
 
 impl ChargingServices {
+    /// What the sessions function's use case takes; `stations` for the sessions' organisations.
+    pub fn session_ports<'a>(&'a self, stations: &'a dyn StationRepository) -> crate::session::SessionPorts<'a> {
+        crate::session::SessionPorts {
+            sessions: &*self.sessions,
+            series: &*self.series,
+            completions: &*self.session_completed,
+            tokens: &*self.tokens,
+            stations,
+        }
+    }
+
     /// What the transaction use cases take.
     pub fn ports(&self) -> TransactionPorts<'_> {
         TransactionPorts {
@@ -324,18 +337,25 @@ pub trait TransactionRepository: Send + Sync {
     ) -> Result<Option<Transaction>, StoreError>;
 }
 
-/// The seqNos received per 2.0.1 transaction.
+/// The seqNo log of each 2.0.1 transaction ([`SeqNoLog`]: bounded), kept while the
+/// transaction may still send (the store expires it some months after its last event).
 #[async_trait]
 pub trait SeqNoTracker: Send + Sync {
-    /// Notes that event `seq_no` of the transaction arrived as `mark` (a number keeps its first
-    /// mark) and returns every number and mark known before this call.
-    async fn observe(
+    /// The transaction's log, with the version it was saved as; None before its first event.
+    async fn get(
         &self,
         station: &StationId,
         transaction: &StationTransactionId,
-        seq_no: u32,
-        mark: &EventMark,
-    ) -> Result<BTreeMap<u32, EventMark>, StoreError>;
+    ) -> Result<Option<SeqNoLog>, StoreError>;
+    /// Stores `log` only if the stored log's version is `expected_version` (None: no log yet).
+    /// False when another writer got there first.
+    async fn save(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        log: &SeqNoLog,
+        expected_version: Option<u64>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// What the operator should look at.
@@ -375,6 +395,36 @@ pub trait SessionRepository: Send + Sync {
         filter: &SessionFilter,
         page: &PageRequest,
     ) -> Result<Page<SessionSummary>, StoreError>;
+}
+
+/// The meter series of charging sessions, apart from their records: what a session measured,
+/// reading by reading, for the live view and for billing.
+#[async_trait]
+pub trait MeterSeries: Send + Sync {
+    /// Adds readings to the session's series. A reading whose key
+    /// ([`crate::meter::SampleKey`]) is there already keeps its first value: idempotent, so a
+    /// redelivered event adds nothing.
+    async fn add(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        samples: &[MeterSample],
+    ) -> Result<(), StoreError>;
+    /// One page of the series in time order (at one time: by measurand, phase and context).
+    /// A page holds every reading of up to `page.limit` instants (distinct timestamps).
+    async fn page(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        page: &PageRequest,
+    ) -> Result<Page<MeterSample>, StoreError>;
+    /// The latest total energy register reading (no phase) taken at or before `at`.
+    async fn energy_register_at(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MeterSample>, StoreError>;
 }
 
 #[async_trait]

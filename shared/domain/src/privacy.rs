@@ -39,7 +39,7 @@ pub struct PrivacyPorts<'a> {
 pub struct DriverData {
     pub subject: Subject,
     pub tokens: Vec<TokenRecord>,
-    /// Whole records, meter series included, newest start first.
+    /// Whole records (their meter series are apart: `session::whole_series`), newest start first.
     pub sessions: Vec<Session>,
     pub membership: Option<Membership>,
 }

@@ -821,7 +821,7 @@ pub async fn section_charging_calls(rig: &Rig, opened: &[Opened], reps: usize) -
         let session = rig.services.charging.sessions.get(&station, &key).await?;
         if !session
             .as_ref()
-            .is_some_and(|s| s.is_completed() && s.energy_wh() == Some(1000.0))
+            .is_some_and(|s| s.is_completed() && s.energy_wh() == Some(rust_decimal::Decimal::from(1000)))
         {
             return Err(format!("session {key} was not completed with 1000 Wh: {session:?}").into());
         }

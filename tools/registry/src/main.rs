@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use csms_domain::command::CommandRecord;
 use csms_domain::local_list::ListChange;
 use csms_domain::registry::{self, NewStation};
+use csms_domain::session;
 use csms_domain::token_registry;
 use csms_domain::{
     AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, PageRequest, Password,
@@ -771,7 +772,17 @@ fn transaction(key: &TransactionKey) -> (String, &'static str) {
     }
 }
 
-pub(crate) fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_json::Value {
+/// An exact decimal as a JSON number (serde_json keeps its digits: `arbitrary_precision`).
+pub(crate) fn number(value: Option<rust_decimal::Decimal>) -> serde_json::Value {
+    value
+        .and_then(|d| d.normalize().to_string().parse().ok())
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// Missing seqNos listed in the registry's output; the rest are counted.
+const MISSING_SHOWN: usize = 20;
+
+pub(crate) fn session_json(s: &Session, readings: usize, commands: &[CommandRecord]) -> serde_json::Value {
     let (transaction_id, protocol) = transaction(&s.transaction);
     let links = ::commands::links::links(s, commands);
     json!({
@@ -785,19 +796,20 @@ pub(crate) fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_jso
         "owner": s.owner,
         "organisation": s.organisation,
         "startedAt": s.start.as_ref().map(|x| x.at.timestamp),
-        "meterStartWh": s.start.as_ref().and_then(|x| x.meter_start_wh),
+        "meterStartWh": number(s.start.as_ref().and_then(|x| x.meter_start_wh)),
         "startReason": s.start.as_ref().and_then(|x| x.reason.as_deref()),
         "remoteStartId": s.start.as_ref().and_then(|x| x.remote_start_id),
         "stoppedAt": s.stop.as_ref().map(|x| x.at.timestamp),
-        "meterStopWh": s.stop.as_ref().and_then(|x| x.meter_stop_wh),
+        "meterStopWh": number(s.stop.as_ref().and_then(|x| x.meter_stop_wh)),
         "stopReason": s.stop.as_ref().map(|x| x.reason.as_str()),
         "stoppedBy": s.stop.as_ref().and_then(|x| x.id_token.as_ref()).map(IdToken::as_str),
-        "energyWh": s.energy_wh(),
+        "energyWh": number(s.energy_wh()),
         "durationSeconds": s.completion.as_ref().map(|c| c.duration_seconds),
         "completed": s.is_completed(),
         "offline": s.offline,
-        "readings": s.series.len(),
-        "missingSeqNos": s.missing_seq_nos(),
+        "readings": readings,
+        "missingSeqNos": s.missing_seq_nos(MISSING_SHOWN),
+        "missingSeqNoCount": s.seq_nos.missing_count(),
     })
 }
 
@@ -806,13 +818,13 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
     sessions.sort_by_key(|s| (s.start.as_ref().map(|x| x.at.timestamp), s.transaction.clone()));
     if as_json {
         let commands = services.commands.store.list(id).await?;
-        println!(
-            "{}",
-            json!({
-                "stationId": id.as_str(),
-                "sessions": sessions.iter().map(|s| session_json(s, &commands)).collect::<Vec<_>>(),
-            })
-        );
+        let mut rows = Vec::with_capacity(sessions.len());
+        for s in &sessions {
+            // The series is paged through to count it: a tool's cost, not the API's.
+            let readings = session::whole_series(&*services.charging.series, &s.station, &s.transaction).await?;
+            rows.push(session_json(s, readings.len(), &commands));
+        }
+        println!("{}", json!({ "stationId": id.as_str(), "sessions": rows }));
         return Ok(());
     }
     if sessions.is_empty() {
@@ -820,7 +832,7 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
     }
     for s in &sessions {
         let (transaction_id, protocol) = transaction(&s.transaction);
-        let missing = s.missing_seq_nos();
+        let missing = s.missing_seq_nos(MISSING_SHOWN);
         println!(
             "{:<36} {:<9} token {:<20} start {:<19} stop {:<19} {:>12} {:>8} {:<10} {}{}{}",
             transaction_id,
@@ -841,7 +853,7 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
             if missing.is_empty() {
                 String::new()
             } else {
-                format!(" missing seqNo {missing:?}")
+                format!(" missing {} seqNos: {missing:?}", s.seq_nos.missing_count())
             },
         );
     }
@@ -871,7 +883,6 @@ async fn anomalies(services: &Services, id: &StationId, as_json: bool) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use csms_domain::Parties;
 
     #[test]
     fn token_commands_parse() {
@@ -928,7 +939,7 @@ mod tests {
     async fn tokens_and_sessions_list_from_the_stores() {
         use csms_domain::memory::MemoryWorld;
         use csms_domain::ports::TokenRepository;
-        use csms_domain::session::{self, SessionEvent, SessionEventKind};
+        use csms_domain::session::{SessionEvent, SessionEventKind};
         use csms_domain::transaction::TransactionId;
 
         let world = MemoryWorld::default();
@@ -954,7 +965,7 @@ mod tests {
             connector: Some(1),
             id_token: Some(record.token.clone()),
             kind: SessionEventKind::Started {
-                meter_start_wh: Some(12000.0),
+                meter_start_wh: Some(rust_decimal::Decimal::from(12000)),
                 reason: None,
                 remote_start_id: None,
             },
@@ -963,25 +974,15 @@ mod tests {
         let mut stopped = started.clone();
         stopped.timestamp = rfc3339("2026-11-24T05:41:00Z").unwrap();
         stopped.kind = SessionEventKind::Stopped {
-            meter_stop_wh: Some(19750.0),
+            meter_stop_wh: Some(rust_decimal::Decimal::from(19750)),
             reason: "EVDisconnected".into(),
         };
         for event in [&started, &stopped] {
-            let charging = &services.charging;
-            session::project(
-                charging.sessions.as_ref(),
-                charging.session_completed.as_ref(),
-                Parties {
-                    tokens: charging.tokens.as_ref(),
-                    stations: services.stations.as_ref(),
-                },
-                event,
-            )
-            .await
-            .unwrap();
+            let ports = services.charging.session_ports(services.stations.as_ref());
+            session::project(ports, event).await.unwrap();
         }
         let listed = services.charging.sessions.list(&station).await.unwrap();
-        let row = session_json(&listed[0], &[]);
+        let row = session_json(&listed[0], 0, &[]);
         assert_eq!(row["transactionId"], "7");
         assert_eq!(row["energyWh"], 7750.0);
         assert_eq!(row["durationSeconds"], 2400);
