@@ -7,7 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use csms_auth::Role;
 use csms_domain::command::CommandId;
-use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, TransactionKey};
+use csms_domain::token_registry;
+use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, ProtocolVersion, Station, TokenRecord, TransactionKey};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -43,17 +44,24 @@ pub struct StopCharging {
 
 type Accepted = (StatusCode, Json<CommandView>);
 
-/// The caller's registered token, if it is theirs (404 otherwise: others' tokens are not confirmed).
-async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain::TokenRecord, Problem> {
+/// The caller's token as the station's organisation registered it, if it is theirs (404
+/// otherwise: others' tokens are not confirmed, and a token works only at its organisation's
+/// stations).
+async fn own_token(
+    app: &App,
+    caller: &Caller,
+    station: &Station,
+    raw: &str,
+) -> Result<csms_domain::TokenRecord, Problem> {
     let token =
         IdToken::parse_201(raw, IdTokenType::Central).map_err(|e| Problem::bad_request(format!("idToken: {e}")))?;
     app.services
         .charging
         .tokens
-        .get(&token)
+        .get(station.organisation.as_deref(), &token)
         .await?
         .filter(|record| record.owner.as_deref() == Some(caller.subject()))
-        .ok_or_else(|| Problem::not_found("you have no such id token"))
+        .ok_or_else(|| Problem::not_found("you have no such id token that this station accepts"))
 }
 
 /// Start charging: sends the station a remote start (1.6 RemoteStartTransaction, 2.0.1
@@ -68,7 +76,7 @@ async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain:
         (status = 202, description = "Remote start submitted", body = CommandView),
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver, or the token may not charge", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such station or token of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station, or no such token of yours that the station accepts", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start(
@@ -77,8 +85,8 @@ pub async fn start(
     JsonBody(body): JsonBody<StartCharging>,
 ) -> Result<Accepted, Problem> {
     caller.require(Role::Driver)?;
-    let station = station_id(&body.station_id)?;
-    let token = own_token(&app, &caller, &body.id_token).await?;
+    let (station, protocol) = remote::target(&app.services, &station_id(&body.station_id)?).await?;
+    let token = own_token(&app, &caller, &station, &body.id_token).await?;
     let authorization = token.authorization(&token.token, chrono::Utc::now());
     if authorization.status != AuthorizationStatus::Accepted {
         return Err(Problem::forbidden(format!(
@@ -87,7 +95,6 @@ pub async fn start(
             authorization.status.as_str()
         )));
     }
-    let protocol = remote::protocol_of(&app.services, &station).await?;
     let (action, payload) = match protocol {
         ProtocolVersion::Ocpp16 => {
             let mut p = json!({"idTag": token.token.as_str()});
@@ -107,7 +114,7 @@ pub async fn start(
     };
     let view = remote::submit(
         &app.services,
-        station,
+        station.id,
         protocol,
         action,
         payload,
@@ -206,6 +213,13 @@ pub async fn command(
     Ok(Json(CommandView::of(&record)))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimToken {
+    /// The claim code the token's organisation gave you (case, spaces and dashes do not matter).
+    pub claim_code: String,
+}
+
 #[derive(Debug, serde::Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenView {
@@ -217,6 +231,17 @@ pub struct TokenView {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TokenView {
+    fn of(r: &TokenRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            id_token: r.token.as_str().to_owned(),
+            r#type: r.token.kind().map(|k| k.as_str().to_owned()),
+            status: r.authorization(&r.token, now).status.as_str().to_owned(),
+            expiry: r.expiry,
+        }
+    }
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -254,18 +279,37 @@ pub async fn my_tokens(
         .tokens
         .list_by_owner(caller.subject(), &page)
         .await?;
-    let tokens = records
-        .items
-        .iter()
-        .map(|r| TokenView {
-            id_token: r.token.as_str().to_owned(),
-            r#type: r.token.kind().map(|k| k.as_str().to_owned()),
-            status: r.authorization(&r.token, now).status.as_str().to_owned(),
-            expiry: r.expiry,
-        })
-        .collect();
+    let tokens = records.items.iter().map(|r| TokenView::of(r, now)).collect();
     Ok(Json(TokenList {
         tokens,
         next_cursor: paging::next_cursor(records.next),
     }))
+}
+
+/// Make an id token yours by redeeming the claim code its organisation gave you: from then on
+/// you start charging with it and its sessions are yours. A code binds once.
+#[utoipa::path(
+    post,
+    path = "/v1/me/tokens",
+    tag = "charging",
+    request_body = ClaimToken,
+    responses(
+        (status = 201, description = "The token, now yours", body = TokenView),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim code: wrong, spent, replaced or expired", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn claim_token(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    JsonBody(body): JsonBody<ClaimToken>,
+) -> Result<(StatusCode, Json<TokenView>), Problem> {
+    caller.require(Role::Driver)?;
+    let now = chrono::Utc::now();
+    let record = token_registry::claim(&*app.services.charging.tokens, caller.subject(), &body.claim_code, now)
+        .await
+        .map_err(crate::operator_tokens::registry_problem)?;
+    tracing::info!(subject = caller.subject(), "id token claimed");
+    Ok((StatusCode::CREATED, Json(TokenView::of(&record, now))))
 }

@@ -84,7 +84,7 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(charging::start))
         .routes(routes!(charging::stop))
         .routes(routes!(charging::command))
-        .routes(routes!(charging::my_tokens))
+        .routes(routes!(charging::my_tokens, charging::claim_token))
         .routes(routes!(operator::stations, operator::register))
         .routes(routes!(operator::station, operator::change, operator::decommission))
         .routes(routes!(operator::rotate_password))
@@ -100,6 +100,7 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
             operator_tokens::change,
             operator_tokens::delete
         ))
+        .routes(routes!(operator_tokens::claim_code))
         .routes(routes!(admin::create_organisation, admin::organisations))
         .routes(routes!(admin::organisation, admin::update_organisation))
         .routes(routes!(admin::operators))

@@ -41,14 +41,19 @@ async fn fixture() -> Fixture {
         };
         registry::register(&services, new, Utc::now()).await.unwrap();
     }
-    for (tag, owner) in [("ALICE-TAG", "alice"), ("BOB-TAG", "bob")] {
+    // Tokens work at their organisation's stations only: Alice holds a card of each.
+    for (tag, owner, organisation) in [
+        ("ALICE-TAG", "alice", "org-a"),
+        ("BOB-TAG", "bob", "org-a"),
+        ("ALICE-B-TAG", "alice", "org-b"),
+    ] {
         let record = TokenRecord {
             token: IdToken::parse_16(tag).unwrap(),
             status: AuthorizationStatus::Accepted,
             expiry: None,
             group: None,
             owner: Some(owner.into()),
-            organisation: None,
+            organisation: Some(organisation.into()),
         };
         services.charging.tokens.put(&record).await.unwrap();
     }
@@ -161,7 +166,10 @@ async fn a_driver_starts_with_their_own_token_only() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"tokens": [{"idToken": "ALICE-TAG", "status": "Accepted"}]})
+        json!({"tokens": [
+            {"idToken": "ALICE-B-TAG", "status": "Accepted"},
+            {"idToken": "ALICE-TAG", "status": "Accepted"},
+        ]})
     );
 
     // Bob's token is not Alice's to use, and its existence is not confirmed.
@@ -402,7 +410,7 @@ async fn charged() -> Fixture {
     let f = fixture().await;
     // Alice charges at both organisations' stations, Bob at CP-A; the last one is still going.
     f.charge("CP-A", 1, "ALICE-TAG", 0, Some(30)).await;
-    f.charge("CP-B", 2, "ALICE-TAG", 60, Some(90)).await;
+    f.charge("CP-B", 2, "ALICE-B-TAG", 60, Some(90)).await;
     f.charge("CP-A", 3, "BOB-TAG", 120, Some(150)).await;
     f.charge("CP-A", 4, "ALICE-TAG", 180, None).await;
     f

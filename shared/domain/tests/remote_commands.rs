@@ -555,6 +555,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let first = local_list::plan(
         lists,
         tokens,
+        None,
         &station("CP1"),
         ListChange::Replace(vec![card.clone()]),
         "l1",
@@ -571,6 +572,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let second = local_list::plan(
         lists,
         tokens,
+        None,
         &station("CP1"),
         ListChange::Remove(vec![card.clone()]),
         "l2",
@@ -600,6 +602,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let third = local_list::plan(
         lists,
         tokens,
+        None,
         &station("CP1"),
         ListChange::Add(vec![card]),
         "l3",

@@ -556,6 +556,7 @@ fn print_heartbeat_hour(rig: &Rig, rows: &[OpsRow]) {
         station_id: StationId::parse("SIM").expect("valid id"),
         protocol: ProtocolVersion::Ocpp16,
         boot: Some(Registration::Accepted),
+        organisation: None,
         connected_at: t0,
         last_seen_at: t0,
     };
