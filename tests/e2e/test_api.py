@@ -72,9 +72,15 @@ def register_at(latitude: float, longitude: float, organisation: str | None = No
     return station_id, registry(*args)["password"]
 
 
-def own_token(owner: str) -> str:
+def own_token(driver_token: str, organisation: str | None = None) -> str:
+    """A card `organisation` issues (the one whose stations accept it), made the driver's the only
+    way there is: its organisation makes a claim code, and the driver redeems it in the app."""
     tag = f"D{uuid.uuid4().hex[:12].upper()}"
-    registry("token", "add", "--token", tag, "--owner", owner)
+    issuer = ["--organisation", organisation] if organisation else []
+    registry("token", "add", "--token", tag, *issuer)
+    code = registry("token", "claim-code", "--token", tag, *issuer)["claimCode"]
+    status, body, _ = http("POST", "/v1/me/tokens", driver_token, {"claimCode": code})
+    assert status == 201 and body["idToken"] == tag, body
     return tag
 
 
@@ -89,7 +95,7 @@ def test_a_driver_finds_a_station_starts_and_stops_charging():
     station_id, password = register_at(lat + 0.0027, lon)
     driver = f"driver-{uuid.uuid4().hex[:8]}"
     token = token_for(driver, ["driver"])
-    tag = own_token(driver)
+    tag = own_token(token)
 
     async def scenario():
         async with charge_point(Pile16, station_id, password, "ocpp1.6") as (cp, _):
@@ -159,7 +165,7 @@ def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
     station_id, password = register_at(-37.81, 144.96, organisation)
     driver = f"driver-{uuid.uuid4().hex[:8]}"
     token = token_for(driver, ["driver"])
-    tag = own_token(driver)
+    tag = own_token(token, organisation)
     live_path = None
 
     async def scenario():
@@ -256,8 +262,8 @@ def test_users_never_reach_each_others_objects():
     other_org_station, _ = register_at(52.53, 13.41, organisation=f"org-{uuid.uuid4().hex[:6]}")
     alice, bob = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
     alice_token, bob_token = token_for(alice, ["driver"]), token_for(bob, ["driver"])
-    alice_tag = own_token(alice)
     organisation = registry("show", "--id", station_id)["organisation"]
+    alice_tag = own_token(alice_token, organisation)
     operator = token_for(f"op-{uuid.uuid4().hex[:6]}", ["operator"], organisation=organisation)
 
     # Bob cannot charge with Alice's token, and is told nothing about it.

@@ -1,6 +1,7 @@
-//! What operators use, on DynamoDB Local: stations and tokens by organisation through the
-//! ByOrganisation indexes (pages, isolation, cursors of another list refused), station changes
-//! and decommissioning, and status history and commands in pages, newest first.
+//! What operators use, on DynamoDB Local: stations by organisation through the ByOrganisation
+//! index and tokens in each organisation's registry (pages, isolation, cursors of another list
+//! refused), claim codes, station changes and decommissioning, status history and commands in
+//! pages, newest first, and a station id registered again starting afresh.
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use csms_domain::command::{Command, CommandId, CommandRecord};
@@ -363,4 +364,146 @@ async fn history_and_commands_page_newest_first() {
             .await,
         Err(StoreError::InvalidCursor)
     ));
+}
+
+/// Issue 10 item 18 on DynamoDB Local: a station id registered again starts without the live
+/// status, slot and local-list belief of its earlier registration, and sees only the history and
+/// commands received since it was registered (also through a cursor of the earlier one).
+#[tokio::test]
+async fn a_station_id_registered_again_starts_a_life_of_its_own() {
+    let stack = fresh_stack().await;
+    let s = &stack.services;
+    let id = StationId::parse("R-1").unwrap();
+    registry::register(s, station("R-1", "org-a"), now() - Duration::minutes(10))
+        .await
+        .unwrap();
+    // GIVEN the first registration's live status, history, commands, slot and local list belief
+    let component = Component {
+        evse: Some(1),
+        connector: 1,
+    };
+    let report = |status: &str, received: DateTime<Utc>| StatusReport {
+        station_id: id.clone(),
+        component,
+        status: status.into(),
+        error_code: None,
+        info: None,
+        vendor_error_code: None,
+        timestamp: received,
+        received_at: received,
+    };
+    let before = now() - Duration::minutes(5);
+    csms_domain::status::record(&*s.availability, &*s.history, &report("Charging", before))
+        .await
+        .unwrap();
+    let mut old_commands = Vec::new();
+    for _ in 0..2 {
+        let command = Command {
+            id: CommandId::parse(&uuid::Uuid::now_v7().to_string()).unwrap(),
+            station: id.clone(),
+            protocol: ProtocolVersion::Ocpp201,
+            action: "Reset".into(),
+            payload: r#"{"type":"Immediate"}"#.into(),
+            deadline: now() + Duration::minutes(10),
+            created_at: now(),
+            requested_by: None,
+        };
+        s.commands
+            .store
+            .create(&CommandRecord::queued(command.clone()))
+            .await
+            .unwrap();
+        old_commands.push(command.id);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    s.commands
+        .store
+        .acquire_slot(&id, &old_commands[0], now() + Duration::minutes(10), now())
+        .await
+        .unwrap();
+    let belief = csms_domain::local_list::LocalListState {
+        version: 7,
+        needs_full: false,
+        ..Default::default()
+    };
+    assert!(
+        s.commands
+            .local_lists
+            .put_if_revision(&id, None, &belief)
+            .await
+            .unwrap()
+    );
+    let old_cursor = s
+        .commands
+        .store
+        .list_newest(&id, before - Duration::hours(1), &PageRequest::first(1))
+        .await
+        .unwrap()
+        .next;
+    assert!(old_cursor.is_some());
+
+    // WHEN it is decommissioned and registered again by another organisation
+    registry::decommission(s, &id).await.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let registered = now();
+    registry::register(s, station("R-1", "org-b"), registered)
+        .await
+        .unwrap();
+
+    // THEN nothing of the first registration shows from its registration on
+    assert!(s.availability.list(&id).await.unwrap().is_empty());
+    assert!(s.commands.store.holder(&id).await.unwrap().is_none());
+    assert!(s.commands.local_lists.get(&id).await.unwrap().is_none());
+    let history = s.history.list(&id, registered, &PageRequest::first(10)).await.unwrap();
+    assert!(history.items.is_empty() && history.next.is_none());
+    let commands = s
+        .commands
+        .store
+        .list_newest(&id, registered, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(commands.items.is_empty());
+    assert!(matches!(
+        s.commands
+            .store
+            .list_newest(&id, registered, &PageRequest::first(1).after(old_cursor))
+            .await,
+        Err(StoreError::InvalidCursor)
+    ));
+    // AND what the new pile reports, even dated by a clock running behind, and the new commands do
+    csms_domain::status::record(&*s.availability, &*s.history, &{
+        let mut late_clock = report("Available", now());
+        late_clock.timestamp = before - Duration::minutes(1);
+        late_clock
+    })
+    .await
+    .unwrap();
+    let history = s.history.list(&id, registered, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(history.items.len(), 1);
+    assert_eq!(history.items[0].status, "Available");
+    let command = Command {
+        id: CommandId::parse(&uuid::Uuid::now_v7().to_string()).unwrap(),
+        station: id.clone(),
+        protocol: ProtocolVersion::Ocpp201,
+        action: "Reset".into(),
+        payload: r#"{"type":"Immediate"}"#.into(),
+        deadline: now() + Duration::minutes(10),
+        created_at: now(),
+        requested_by: None,
+    };
+    s.commands
+        .store
+        .create(&CommandRecord::queued(command.clone()))
+        .await
+        .unwrap();
+    let commands = s
+        .commands
+        .store
+        .list_newest(&id, registered, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        commands.items.iter().map(|r| &r.command.id).collect::<Vec<_>>(),
+        [&command.id]
+    );
 }
