@@ -19,6 +19,9 @@ use crate::cpu::{Meter, Watched};
 use crate::frames::{self, Action, Reply, Start16, TxEvent, Version};
 use crate::stats::{Summary, ms};
 
+/// The organisation of the benchmark's stations, which issues their tokens.
+const BENCH_ORGANISATION: &str = "bench-organisation";
+
 /// A FIFO queue of the benchmark's own.
 struct BenchQueue {
     url: String,
@@ -94,23 +97,27 @@ impl Rig {
         config.status_queue_url = Some(status_queue.url.clone());
         config.session_events_queue_url = Some(session_queue.url.clone());
         let services = csms_aws::services_with(sdk, dynamodb, sqs, &config);
-        for (token, kind) in [
-            (IdToken::parse_16(frames::ID_TAG_16)?, None),
-            (
-                IdToken::parse_201(frames::ID_TOKEN_201, IdTokenType::Iso14443)?,
-                Some(IdTokenType::Iso14443),
-            ),
-        ] {
-            debug_assert_eq!(token.kind(), kind);
-            let record = TokenRecord {
-                token,
-                status: AuthorizationStatus::Accepted,
-                expiry: None,
-                group: None,
-                owner: Some("csms-bench".into()),
-                organisation: None,
-            };
-            services.charging.tokens.put(&record).await?;
+        // The stations' organisation issues the tokens; another organisation issues the same values
+        // (its registry is never read at these stations: still one token read per message).
+        for organisation in [BENCH_ORGANISATION, "bench-other-organisation"] {
+            for (token, kind) in [
+                (IdToken::parse_16(frames::ID_TAG_16)?, None),
+                (
+                    IdToken::parse_201(frames::ID_TOKEN_201, IdTokenType::Iso14443)?,
+                    Some(IdTokenType::Iso14443),
+                ),
+            ] {
+                debug_assert_eq!(token.kind(), kind);
+                let record = TokenRecord {
+                    token,
+                    status: AuthorizationStatus::Accepted,
+                    expiry: None,
+                    group: None,
+                    owner: Some("csms-bench".into()),
+                    organisation: Some(organisation.into()),
+                };
+                services.charging.tokens.put(&record).await?;
+            }
         }
         calls.take();
         Ok(Self {
@@ -146,7 +153,7 @@ impl Rig {
             protocols: vec![protocol],
             registration: Registration::Accepted,
             site: None,
-            organisation: None,
+            organisation: Some(BENCH_ORGANISATION.into()),
             location: None,
             connectors: Vec::new(),
             password: Some(Password::parse(password)?),
