@@ -12,8 +12,10 @@ import urllib.error
 import urllib.request
 import uuid
 
-from ocpp.routing import after
+from ocpp.exceptions import GenericError
+from ocpp.routing import after, on
 from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
 
 from conftest import charge_point, eventually, registry
 from test_commands import Pile16, now
@@ -294,3 +296,56 @@ def test_users_never_reach_each_others_objects():
                                     {"action": "Reset", "payload": {"type": "Sideways"}})
     assert status == 400 and problem["status"] == 400 and "type" in problem["detail"], problem
     assert headers.get("Content-Type", headers.get("content-type")) == "application/problem+json"
+
+
+class RefusingPile16(Pile16):
+    """A pile that rejects remote starts (RemoteStartTransaction.conf Rejected) and answers a
+    ChangeAvailability with a CALLERROR, as real piles do when a connector is faulted or busy."""
+
+    @on("RemoteStartTransaction")
+    def remote_start(self, id_tag, connector_id=None, **_):
+        return result16.RemoteStartTransaction(status="Rejected")
+
+    @after("RemoteStartTransaction")
+    async def start_after_remote_start(self, **_):
+        pass
+
+    @on("ChangeAvailability")
+    def change_availability(self, connector_id, type, **_):
+        raise GenericError(description="connector 1 is faulted")
+
+
+def test_a_rejected_remote_start_and_a_refused_command_read_as_such():
+    organisation = f"org-{uuid.uuid4().hex[:8]}"
+    station_id, password = register_at(-36.85, 174.76, organisation)
+    driver = f"driver-{uuid.uuid4().hex[:8]}"
+    token = token_for(driver, ["driver"])
+    tag = own_token(token, organisation)
+    operator = operator_token(f"op-{uuid.uuid4().hex[:8]}", organisation)
+
+    async def scenario():
+        async with charge_point(RefusingPile16, station_id, password, "ocpp1.6") as (cp, _):
+            await cp.call(call16.BootNotification(charge_point_model="E2E", charge_point_vendor="Judge"), suppress=False)
+            status, started, _ = http("POST", "/v1/charging/start", token, {"stationId": station_id, "idToken": tag, "connector": 1})
+            assert status == 202, started
+            path = f"/v1/commands/{station_id}/{started['commandId']}"
+            record = await eventually(lambda: (lambda r: r if r[0] == 200 and r[1]["state"] != "Sent" and r[1]["state"] != "Queued" else None)(http("GET", path, token)))
+            # The pile's answer is an answer: the start was Rejected, no error of the command itself.
+            assert record[1]["state"] == "Answered" and record[1]["answer"] == {"status": "Rejected"}, record
+            assert "errorCode" not in record[1]
+
+            status, submitted, _ = http("POST", f"/v1/operator/stations/{station_id}/commands", operator,
+                                        {"action": "ChangeAvailability", "payload": {"connectorId": 1, "type": "Inoperative"}})
+            assert status == 202, submitted
+            listed = f"/v1/operator/stations/{station_id}/commands"
+
+            def refused():
+                commands = http("GET", listed, operator)[1]["commands"]
+                return next((c for c in commands if c["commandId"] == submitted["commandId"] and c["state"] == "Refused"), None)
+
+            command = await eventually(refused)
+            assert command["errorCode"] == "GenericError" and command["errorDescription"] == "connector 1 is faulted", command
+
+    asyncio.run(scenario())
+    # No session came of the rejected start.
+    assert registry("sessions", "--id", station_id)["sessions"] == []

@@ -571,6 +571,90 @@ async fn operators_see_only_their_organisations_sessions() {
     }
 }
 
+/// Issue 10 item 20: how a refused or failed command reads, for the driver who asked and for the
+/// station's operators: the CALLERROR's code and description, or the failure reason and what it
+/// means.
+#[tokio::test]
+async fn refused_and_failed_commands_say_why() {
+    use csms_domain::command::{Answer, CommandRecord, CommandState, FailureReason, StateKind};
+    use csms_domain::ports::CommandStore;
+    let f = fixture().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    let start = json!({"stationId": "CP-A", "idToken": "ALICE-TAG", "connector": 1});
+    let mut commands = Vec::new();
+    for _ in 0..2 {
+        let (status, body, _) = f
+            .call("POST", "/v1/charging/start", Some(&alice), Some(start.clone()))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        commands.push(body["commandId"].as_str().unwrap().to_owned());
+    }
+    let station = StationId::parse("CP-A").unwrap();
+    let store = &*f.world.commands;
+    let submitted = f.world.command_queue.submitted.lock().unwrap().clone();
+    for command in submitted {
+        store.create(&CommandRecord::queued(command)).await.unwrap();
+    }
+    // The pile refuses the first with a CALLERROR; the second fails: the station was offline.
+    let refused = command::CommandId::parse(&commands[0]).unwrap();
+    let answer = |_: &command::Command| Answer::Error {
+        code: "GenericError".into(),
+        description: "connector 1 is faulted".into(),
+    };
+    let record = command::answered(store, &station, refused.as_str(), answer, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(record.unwrap().state.kind(), StateKind::Refused);
+    let failed = command::CommandId::parse(&commands[1]).unwrap();
+    let offline = CommandState::Failed {
+        at: Utc::now(),
+        reason: FailureReason::StationOffline,
+    };
+    store
+        .transition(&station, &failed, StateKind::PENDING, &offline)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let view = async |id: &str| {
+        f.call("GET", &format!("/v1/commands/CP-A/{id}"), Some(&alice), None)
+            .await
+            .1
+    };
+    let refused_view = view(&commands[0]).await;
+    assert_eq!(refused_view["state"], "Refused", "{refused_view}");
+    assert_eq!(refused_view["errorCode"], "GenericError");
+    assert_eq!(refused_view["errorDescription"], "connector 1 is faulted");
+    assert!(refused_view.get("answer").is_none());
+    let failed_view = view(&commands[1]).await;
+    assert_eq!(failed_view["state"], "Failed", "{failed_view}");
+    assert_eq!(failed_view["errorCode"], "StationOffline");
+    assert_eq!(
+        failed_view["errorDescription"],
+        FailureReason::StationOffline.describe()
+    );
+    // The station's operators read the same.
+    let (_, listed, _) = f
+        .call("GET", "/v1/operator/stations/CP-A/commands", Some(&olga), None)
+        .await;
+    let by_id = |id: &str| {
+        listed["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["commandId"] == id)
+            .cloned()
+            .unwrap()
+    };
+    for (id, view) in [(&commands[0], &refused_view), (&commands[1], &failed_view)] {
+        let operator_view = by_id(id);
+        for field in ["state", "errorCode", "errorDescription"] {
+            assert_eq!(operator_view[field], view[field], "{field}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_command_timeout_out_of_range_is_a_400_not_a_panic() {
     let f = fixture().await;
