@@ -4,9 +4,10 @@
 #   infra/lint.sh            synthesizes first when the template is missing or older than the
 #                            CDK sources, then lints infra/cdk.out/Csms.template.json
 #   infra/lint.sh --all-options
-#                            also synthesizes (into a temporary directory) and lints the template
-#                            with every optional setting on: custom domains, WAF, alarm email,
-#                            CORS, removalPolicy=destroy (what the default template cannot show)
+#                            also synthesizes (into a temporary directory) and lints the templates
+#                            of infra/env/example.json, which sets every setting: custom domains,
+#                            WAF, alarm email, CORS, backup plan, budget, the us-east-1 edge stack
+#                            (what the default template cannot show)
 #
 # Passes only with no cfn-lint error or warning and zero failed checkov checks. A finding is fixed
 # in lib/, or suppressed next to the resource it concerns with the reason written there
@@ -89,7 +90,7 @@ ensure_venv() {
 ensure_template() {
     local newer=""
     if [ -f "$TEMPLATE" ]; then
-        newer="$(find "$INFRA/bin" "$INFRA/lib" "$INFRA/cdk.json" "$INFRA/package.json" "$INFRA/package-lock.json" \
+        newer="$(find "$INFRA/bin" "$INFRA/lib" "$INFRA/env" "$INFRA/cdk.json" "$INFRA/package.json" "$INFRA/package-lock.json" \
             -newer "$TEMPLATE" -type f -print -quit 2>/dev/null || true)"
         [ -z "$newer" ] && return
     fi
@@ -154,19 +155,11 @@ lint "$TEMPLATE" "cdk.out/Csms.template.json" || status=1
 if $all_options; then
     out_dir="$(mktemp -d)"
     trap 'rm -rf "$out_dir"' EXIT
-    echo "lint: synthesizing with every optional setting into $out_dir"
+    echo "lint: synthesizing infra/env/example.json (every setting) into $out_dir"
     (cd "$INFRA" && CSMS_SKIP_BUNDLING=1 CDK_DISABLE_CLI_TELEMETRY=true AWS_EC2_METADATA_DISABLED=true \
-        npx --no-install cdk synth --quiet --no-notices --no-version-reporting --output "$out_dir" \
-        -c environment=lint -c removalPolicy=destroy -c alarmEmail=oncall@example.com \
-        -c corsOrigins=https://app.example.com -c cognitoDomainPrefix=csms-lint-example \
-        -c oauthCallbackUrls=https://app.example.com/auth/callback -c oauthLogoutUrls=https://app.example.com/ \
-        -c ocppDomainName=ocpp.example.com \
-        -c ocppCertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001 \
-        -c apiDomainName=api.example.com \
-        -c apiCertificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000002 \
-        -c webAclArn=arn:aws:wafv2:us-east-1:123456789012:global/webacl/csms/00000000-0000-4000-8000-000000000003 \
-        -c priceClass=All -c logRetentionDays=365 -c apiGatewayCloudWatchRole=false >/dev/null)
-    lint "$out_dir/Csms.template.json" "every optional setting" || status=1
+        npx --no-install cdk synth --quiet --no-notices --no-version-reporting --output "$out_dir" -c env=example >/dev/null)
+    lint "$out_dir/Csms.template.json" "every setting (example.json)" || status=1
+    lint "$out_dir/CsmsEdge.template.json" "edge stack (example.json)" || status=1
 fi
 
 exit "$status"

@@ -5,6 +5,7 @@
 #   localstack  LocalStack's host runtime in a Python 3.13 venv                  -> .local/localstack-venv/
 #   test-venv   Python venv for tests/ (default python3)                         -> .local/venv/
 #   infra-npm   `npm ci` in infra/ when infra/package-lock.json changed          -> infra/node_modules/
+#               (and jq, which the operations scripts in infra/ops and their tests use: apt-get)
 # The venvs are filled by uv (from PyPI, pinned below): a cold LocalStack venv takes ~10 s instead of ~60 s.
 # Usage: localstack/install.sh [component...]   (default: all). Idempotent: a component whose stamp
 # matches is skipped. Prints one line per component; on failure prints that step's log.
@@ -221,7 +222,21 @@ install_test_venv() {
 # infra/ npm dependencies
 # ---------------------------------------------------------------------------------------------------
 
+ensure_jq() {
+    command -v jq >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        local log="$LOGS/install-jq.log"
+        : >"$log"
+        run "$log" apt-get update -q
+        run "$log" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends jq
+        echo "jq: installed"
+    else
+        fail "the operations scripts (infra/ops) and their tests need jq: install it"
+    fi
+}
+
 install_infra_npm() {
+    ensure_jq
     local lock="$ROOT/infra/package-lock.json" stampfile="$LOCAL/stamps/infra-npm" start stamp
     if [ ! -f "$lock" ]; then
         echo "infra-npm: skipped (no infra/package-lock.json)"

@@ -154,7 +154,7 @@ export function addAppDoor(stack: Stack, apiFn: lambda.IFunction, identity: Iden
     stageName: '$default',
     autoDeploy: true,
     // A ceiling on what apps can make Lambda and DynamoDB do (the account default is 10,000 rps).
-    throttle: { rateLimit: 100, burstLimit: 200 },
+    throttle: config.appDoorThrottle,
     accessLogSettings: {
       destination: new apigwv2.LogGroupLogDestination(accessLogs),
       format: jsonAccessLogFormat({

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,11 +12,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { addAppDoor, addIdentity } from './app-door';
-import { configFromContext } from './config';
+import { CsmsConfig } from './config';
+import { keepData } from './data-protection';
+import { inventory } from './inventory';
 import { jsonAccessLogFormat, logGroup } from './logging';
 import { addMonitoring } from './monitoring';
-import { addPileDoor } from './pile-door';
-import { ignoreCfnLint, skipCheckov } from './suppressions';
+import { PileDoor, addPileDoor } from './pile-door';
+import { addGradualDeployments, live } from './releases';
+import { annotateCdkProviderFunctions, ignoreCfnLint, skipCheckov } from './suppressions';
 
 // The Cargo workspace root; cargo-lambda builds each binary from there.
 const WORKSPACE_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
@@ -37,19 +41,31 @@ export const BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** Global secondary index of OrganisationsTable: an organisation's operators (csms-aws `OPERATORS_BY_ORGANISATION`). */
 export const OPERATORS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 
+export interface CsmsStackProps extends StackProps {
+  /** The environment's settings (infra/env/<name>.json, checked by lib/config.ts). */
+  readonly config: CsmsConfig;
+}
+
 /**
  * The whole CSMS in one stack. Construct ids and environment variable names are a contract
  * (ARCHITECTURE.md, "Resources"): the local stand-in finds tables, queues and functions by
  * `aws:cdk:path`, so those stay at the top level of the stack under their ids.
  *
- * Context (`-c key=value`): see lib/config.ts for the full list and defaults.
+ * Every function is deployed behind its alias `live` (lib/releases.ts): wire API Gateway routes
+ * and event sources to `live(fn)`, never to the function itself, so a new version takes traffic
+ * gradually and rolls back on its error alarm. Data resources are kept on deletion by
+ * lib/data-protection.ts, and alarms cover every function, table and queue by lib/monitoring.ts;
+ * both find the resources themselves, so the operations section stays last.
  */
 export class CsmsStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  /** The pile door, for the edge stack's alarms. */
+  public readonly pileDoor: PileDoor & { readonly rewriteFunctionName: string };
+
+  constructor(scope: Construct, id: string, props: CsmsStackProps) {
     super(scope, id, props);
 
-    const config = configFromContext(this.node);
-    const { removalPolicy, heartbeatIntervalSeconds } = config;
+    const { config } = props;
+    const { heartbeatIntervalSeconds } = config;
     Tags.of(this).add('Project', 'csms');
     Tags.of(this).add('Environment', config.environment);
 
@@ -63,10 +79,10 @@ export class CsmsStack extends Stack {
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        // On by default with removalPolicy=retain: a table cannot be deleted by accident, even
-        // outside CloudFormation.
+        // Outside CloudFormation (the console, a script); CloudFormation itself never deletes a
+        // created table (lib/data-protection.ts). Off by default: a protected table would stop
+        // the rollback of a failed first deploy.
         deletionProtection: config.deletionProtection,
-        removalPolicy,
       });
       skipCheckov(created, {
         id: 'CKV_AWS_119',
@@ -177,7 +193,10 @@ export class CsmsStack extends Stack {
         timeout,
         logGroup: logGroup(this, `${functionId}Logs`, config),
         loggingFormat: lambda.LoggingFormat.JSON,
-        tracing: lambda.Tracing.ACTIVE,
+        tracing: config.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+        // Every deploy publishes a version (lib/releases.ts); earlier ones stay, so the live alias
+        // can be pointed back at one without a build (docs/operations.md, "Roll back").
+        currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       });
       skipCheckov(
         fn,
@@ -347,7 +366,7 @@ export class CsmsStack extends Stack {
       autoDeploy: true,
       // A ceiling so a misbehaving fleet cannot run up Lambda and DynamoDB without bound
       // (the account default is 10,000 rps). Raise it for fleets beyond a few tens of thousands.
-      throttle: { rateLimit: 500, burstLimit: 1000 },
+      throttle: config.pileDoorThrottle,
       // One JSON line per handshake, message and disconnect: which station (the connection's
       // query string is not logged, the connection id is), which route, what status, how slow.
       accessLogSettings: {
@@ -364,6 +383,9 @@ export class CsmsStack extends Stack {
           integrationLatency: '$context.integrationLatency',
           integrationStatus: '$context.integrationStatus',
           error: '$context.error.message',
+          // Why a socket closed (docs/operations.md, FleetDisconnects).
+          disconnectStatusCode: '$context.disconnectStatusCode',
+          disconnectReason: '$context.disconnectReason',
         }),
       },
     });
@@ -377,9 +399,9 @@ export class CsmsStack extends Stack {
         assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
         managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
       });
-      role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      role.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
       const account = new apigw.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
-      account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      account.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
       stage.node.addDependency(account);
     }
 
@@ -387,15 +409,15 @@ export class CsmsStack extends Stack {
     // including the chosen Sec-WebSocket-Protocol, into the handshake response. No route response
     // is needed (or used) for that.
     api.addRoute('$connect', {
-      integration: new WebSocketLambdaIntegration('ConnectIntegration', connectFn),
+      integration: new WebSocketLambdaIntegration('ConnectIntegration', live(connectFn)),
     });
     api.addRoute('$disconnect', {
-      integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnectFn),
+      integration: new WebSocketLambdaIntegration('DisconnectIntegration', live(disconnectFn)),
     });
     // returnResponse adds a route response, so the function's return value (the CALLRESULT or
     // CALLERROR) goes back to the pile on the same connection, without a PostToConnection call.
     api.addRoute('$default', {
-      integration: new WebSocketLambdaIntegration('MessageIntegration', messageFn),
+      integration: new WebSocketLambdaIntegration('MessageIntegration', live(messageFn)),
       returnResponse: true,
     });
     // No authorizer on any route: $connect's function is the authorizer (404 for an unknown
@@ -452,7 +474,7 @@ export class CsmsStack extends Stack {
     statusHistory.grantReadWriteData(statusFn);
     // Grants receive/delete/change-visibility on the queue. Partial batch responses: only the
     // failed messages are retried, and a FIFO group stops at its first failure, keeping order.
-    statusFn.addEventSource(
+    live(statusFn).addEventSource(
       new SqsEventSource(statusQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
@@ -465,7 +487,7 @@ export class CsmsStack extends Stack {
     sessionsFn.addEnvironment('SESSION_COMPLETED_QUEUE_URL', sessionCompletedQueue.queueUrl);
     sessions.grantReadWriteData(sessionsFn);
     sessionCompletedQueue.grantSendMessages(sessionsFn);
-    sessionsFn.addEventSource(
+    live(sessionsFn).addEventSource(
       new SqsEventSource(sessionEventsQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
@@ -482,18 +504,22 @@ export class CsmsStack extends Stack {
     commands.grantReadWriteData(commandsFn);
     stage.grantManagementApiAccess(commandsFn);
     // Consuming grants ChangeMessageVisibility too, which hands a busy station's command back early.
-    commandsFn.addEventSource(
+    live(commandsFn).addEventSource(
       new SqsEventSource(commandsQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
     commandDeadlinesQueue.grantSendMessages(commandsFn);
-    commandsFn.addEventSource(
+    live(commandsFn).addEventSource(
       new SqsEventSource(commandDeadlinesQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
     // ---- Doors ---------------------------------------------------------------------------------
     const pileDoor = addPileDoor(this, api, config);
+    this.pileDoor = {
+      ...pileDoor,
+      rewriteFunctionName: (this.node.findChild('OcppPathRewrite') as cloudfront.Function).functionName,
+    };
     const identity = addIdentity(this, config);
-    const appDoor = addAppDoor(this, apiFn, identity, config);
+    const appDoor = addAppDoor(this, live(apiFn), identity, config);
 
     // The app API: validates Cognito access tokens itself too (AUTH_*), reads the fleet's state,
     // registers stations and id tokens, and submits remote commands like csms-registry does.
@@ -538,55 +564,19 @@ export class CsmsStack extends Stack {
     );
 
     // ---- Operations ----------------------------------------------------------------------------
+    // Last, so that everything above is found: every function, table and queue of the stack.
+    const found = inventory(this);
+    keepData(this, found, config);
     const monitoring = addMonitoring(
       this,
       {
-        functions: {
-          ConnectFunction: connectFn,
-          MessageFunction: messageFn,
-          DisconnectFunction: disconnectFn,
-          StatusFunction: statusFn,
-          SessionsFunction: sessionsFn,
-          CommandsFunction: commandsFn,
-          ApiFunction: apiFn,
-        },
-        queues: {
-          StatusQueue: statusQueue,
-          SessionEventsQueue: sessionEventsQueue,
-          SessionCompletedQueue: sessionCompletedQueue,
-          CommandsQueue: commandsQueue,
-          CommandDeadlinesQueue: commandDeadlinesQueue,
-        },
-        deadLetterQueues: {
-          StatusDeadLetterQueue: statusDlq,
-          SessionEventsDeadLetterQueue: sessionEventsDlq,
-          SessionCompletedDeadLetterQueue: sessionCompletedDlq,
-          CommandsDeadLetterQueue: commandsDlq,
-          CommandDeadlinesDeadLetterQueue: commandDeadlinesDlq,
-        },
-        tables: Object.fromEntries(
-          Object.entries(tables).map(([tableId, t]) => [
-            tableId,
-            {
-              table: t,
-              indexes:
-                t === stations
-                  ? [GEO_INDEX, BY_ORGANISATION_INDEX]
-                  : t === tokens
-                    ? [TOKENS_BY_OWNER_INDEX]
-                    : t === sessions
-                      ? [SESSIONS_BY_OWNER_INDEX, SESSIONS_BY_ORGANISATION_INDEX]
-                      : t === organisations
-                        ? [OPERATORS_BY_ORGANISATION_INDEX]
-                      : [],
-            },
-          ]),
-        ),
+        ...found,
         webSocket: { apiId: api.apiId, stageName: stage.stageName },
         http: { apiId: appDoor.httpApi.apiId, stageName: appDoor.stage.stageName },
       },
       config,
     );
+    addGradualDeployments(this, found.functions, monitoring.functionErrorAlarms, config);
 
     // ---- Outputs -------------------------------------------------------------------------------
     new CfnOutput(this, 'OcppUrl', {
@@ -634,5 +624,10 @@ export class CsmsStack extends Stack {
       value: stage.callbackUrl,
       description: 'The @connections management endpoint of the stage',
     });
+  }
+
+  /** CDK's own custom resource functions get their lint suppressions (lib/suppressions.ts). */
+  protected _toCloudFormation(): any {
+    return annotateCdkProviderFunctions(super._toCloudFormation());
   }
 }

@@ -1,4 +1,5 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -21,6 +22,8 @@ export interface MonitoredTable {
 export interface Monitored {
   readonly functions: Record<string, lambda.IFunction>;
   readonly queues: Record<string, sqs.IQueue>;
+  /** Queues a function consumes: their age is alarmed (an unconsumed queue only fills). */
+  readonly consumedQueues: Set<string>;
   readonly deadLetterQueues: Record<string, sqs.IQueue>;
   readonly tables: Record<string, MonitoredTable>;
   readonly webSocket: { readonly apiId: string; readonly stageName: string };
@@ -30,7 +33,38 @@ export interface Monitored {
 export interface Monitoring {
   readonly topic: sns.Topic;
   readonly alarms: cloudwatch.Alarm[];
+  /** Each function's error alarm, by construct id: the rollback trigger of its deployments. */
+  readonly functionErrorAlarms: Record<string, cloudwatch.Alarm>;
   readonly dashboard: cloudwatch.Dashboard;
+  readonly budget?: budgets.CfnBudget;
+}
+
+/** The function whose invocations count disconnects (one `$disconnect` each). */
+export const DISCONNECT_FUNCTION = 'DisconnectFunction';
+
+/**
+ * How old the oldest message of a consumed queue may get (default 10 minutes). A command waits
+ * legitimately behind its station's outstanding call for up to its timeout (15 minutes at most),
+ * and a deadline check is delayed by up to 15 minutes.
+ */
+export const QUEUE_AGE_LIMITS: Record<string, Duration> = {
+  CommandsQueue: Duration.minutes(20),
+  CommandDeadlinesQueue: Duration.minutes(20),
+};
+const DEFAULT_QUEUE_AGE_LIMIT = Duration.minutes(10);
+
+/**
+ * Fleet alarm thresholds per 5 minutes, from the `fleetSize` setting. API Gateway ends every
+ * socket within 2 hours, so a healthy fleet disconnects about fleetSize / 24 times in 5 minutes;
+ * a quarter of the fleet is six times that. Refused handshakes (wrong password, unknown station)
+ * are rare in a healthy fleet; half the fleet's worth in 5 minutes is a misconfigured batch of
+ * piles or someone guessing.
+ */
+export function fleetThresholds(fleetSize: number): { disconnects: number; refusedHandshakes: number } {
+  return {
+    disconnects: Math.max(10, Math.ceil(fleetSize / 4)),
+    refusedHandshakes: Math.max(20, Math.ceil(fleetSize / 2)),
+  };
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -102,6 +136,20 @@ export function addMonitoring(stack: Stack, monitored: Monitored, config: CsmsCo
       },
     }),
   );
+  if (config.budget) {
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowBudgets',
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:*` },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
+  }
   skipCheckov(topic, {
     id: 'CKV_AWS_26',
     reason:
@@ -141,8 +189,11 @@ export function addMonitoring(stack: Stack, monitored: Monitored, config: CsmsCo
     });
   }
 
+  const functionErrorAlarms: Record<string, cloudwatch.Alarm> = {};
   for (const [id, fn] of Object.entries(monitored.functions)) {
-    alarm(`${id}Errors`, `${id} failed invocations (a handler error, panic or timeout)`, {
+    // All versions together (the FunctionName dimension): during a gradual deployment an error of
+    // either version stops the shift and rolls the alias back.
+    functionErrorAlarms[id] = alarm(`${id}Errors`, `${id} failed invocations (a handler error, panic or timeout); rolls back a deployment in progress`, {
       metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       ...any,
     });
@@ -174,6 +225,37 @@ export function addMonitoring(stack: Stack, monitored: Monitored, config: CsmsCo
     threshold: 5000,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 3,
+  });
+
+  for (const [id, queue] of Object.entries(monitored.queues)) {
+    if (!monitored.consumedQueues.has(id)) continue;
+    const limit = QUEUE_AGE_LIMITS[id] ?? DEFAULT_QUEUE_AGE_LIMIT;
+    alarm(`${id}Age`, `${id}: oldest message older than ${limit.toMinutes()} minutes for 10 minutes (its consumer is failing, throttled or behind)`, {
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      threshold: limit.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+    });
+  }
+
+  // The fleet as a whole: many piles dropping at once (a network or API Gateway problem, a bad
+  // release on the pile side), and a flood of refused handshakes.
+  const thresholds = fleetThresholds(config.fleetSize);
+  const disconnectFn = monitored.functions[DISCONNECT_FUNCTION];
+  if (!disconnectFn) throw new Error(`monitoring: no ${DISCONNECT_FUNCTION} to count disconnects by`);
+  alarm('FleetDisconnects', `At least ${thresholds.disconnects} piles disconnected within 5 minutes (fleetSize ${config.fleetSize}: a quarter of the fleet)`, {
+    metric: disconnectFn.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
+    threshold: thresholds.disconnects,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+  });
+  // IntegrationError on the WebSocket stage: the 401 (wrong password) and 404 (unknown station)
+  // that $connect answers, and integrations that failed (those are alarmed above too).
+  alarm('RefusedHandshakes', `At least ${thresholds.refusedHandshakes} handshakes refused within 5 minutes (fleetSize ${config.fleetSize}: half the fleet)`, {
+    metric: apiMetric('IntegrationError', monitored.webSocket, 'Sum'),
+    threshold: thresholds.refusedHandshakes,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
   });
 
   Object.entries(monitored.tables).forEach(([id, monitoredTable], n) => {
@@ -256,5 +338,34 @@ export function addMonitoring(stack: Stack, monitored: Monitored, config: CsmsCo
     graph('DynamoDB: throttle events', tables.map(([id, t], n) => throttleEvents(t, `t${n}`).with({ label: id }))),
   );
 
-  return { topic, alarms, dashboard };
+  const budget = config.budget ? addBudget(stack, topic, config) : undefined;
+  return { topic, alarms, functionErrorAlarms, dashboard, budget };
+}
+
+/**
+ * An AWS Budgets budget on the month's cost: the alarm topic hears when the actual cost passes
+ * 80 % of `monthlyBudgetUsd` and when the forecast passes 100 %. With budgetScope "environment"
+ * only costs tagged Environment=<env> count, which needs the tag activated for cost allocation
+ * (Billing console, once per account; docs/deploy.md).
+ */
+function addBudget(stack: Stack, topic: sns.Topic, config: CsmsConfig): budgets.CfnBudget {
+  const { monthlyUsd, scope } = config.budget!;
+  const notify = (notificationType: 'ACTUAL' | 'FORECASTED', threshold: number) => ({
+    notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
+    subscribers: [{ subscriptionType: 'SNS', address: topic.topicArn }],
+  });
+  const budget = new budgets.CfnBudget(stack, 'Budget', {
+    budget: {
+      budgetName: `csms-${config.environment}`,
+      budgetType: 'COST',
+      timeUnit: 'MONTHLY',
+      budgetLimit: { amount: monthlyUsd, unit: 'USD' },
+      costFilters: scope === 'environment' ? { TagKeyValue: [`user:Environment$${config.environment}`] } : undefined,
+    },
+    notificationsWithSubscribers: [notify('ACTUAL', 80), notify('FORECASTED', 100)],
+  });
+  // Budgets publishes only once the topic policy allows it.
+  const policy = topic.node.tryFindChild('Policy');
+  if (policy) budget.node.addDependency(policy);
+  return budget;
 }

@@ -10,7 +10,7 @@ const ISSUER = {
 describe('Cognito user pool', () => {
   const pool = () => resource(template, 'UserPool/Resource');
 
-  test('one pool, email sign-in, invited users, strong passwords, kept and protected by default', () => {
+  test('one pool, email sign-in, invited users, strong passwords, kept by default, protected when set', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     const p = pool().Properties;
     expect(p.UserPoolName).toBe('csms-dev');
@@ -18,8 +18,9 @@ describe('Cognito user pool', () => {
     expect(p.AutoVerifiedAttributes).toEqual(['email']);
     expect(p.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
     expect(p.Policies.PasswordPolicy.MinimumLength).toBeGreaterThanOrEqual(12);
-    expect(p.DeletionProtection).toBe('ACTIVE');
-    expect(pool().DeletionPolicy).toBe('Retain');
+    expect(p.DeletionProtection).toBe('INACTIVE');
+    expect(pool().DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(resource(synth({ deletionProtection: true }), 'UserPool/Resource').Properties.DeletionProtection).toBe('ACTIVE');
     const destroyable = synth({ removalPolicy: 'destroy' });
     expect(resource(destroyable, 'UserPool/Resource').DeletionPolicy).toBe('Delete');
     expect(resource(destroyable, 'UserPool/Resource').Properties.DeletionProtection).toBe('INACTIVE');
@@ -125,7 +126,8 @@ describe('HTTP API', () => {
     const [[integrationId, integration]] = integrations;
     expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
     expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
-    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(id('ApiFunction/Resource'));
+    // The function's live alias (lib/releases.ts), never the function itself.
+    expect(integration.Properties.IntegrationUri).toEqual({ Ref: id('ApiFunction/Live/Resource') });
     for (const route of Object.values(byKey) as any[]) {
       expect(route.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
     }

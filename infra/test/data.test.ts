@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { logicalId, resource, resourcesOfType, synth } from './template';
+import { liveAliasName, logicalId, resource, resourcesOfType, synth } from './template';
 
 const template: Template = synth();
 
@@ -52,8 +52,11 @@ describe('tables', () => {
       expect(p.TimeToLiveSpecification).toBeUndefined();
     }
     expect(p.TableName).toBeUndefined();
-    expect(table.DeletionPolicy).toBe('Retain');
-    expect(p.DeletionProtectionEnabled).toBe(true);
+    // Kept once created, removed when its own creation is rolled back (lib/data-protection.ts).
+    expect(table.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect((table as any).UpdateReplacePolicy).toBe('Retain');
+    // Off by default: a protected table would stop the rollback of a failed first deploy.
+    expect(p.DeletionProtectionEnabled).toBe(false);
   });
 
   test('StationsTable: the ByGeoCell index (geohash cell, geohash; the location) and ByOrganisation (organisation, station id; all)', () => {
@@ -125,15 +128,15 @@ describe('tables', () => {
     ]);
   });
 
-  test('deletion protection follows the removal policy unless set', () => {
-    const protectedWhenDestroyed = synth({ removalPolicy: 'destroy', deletionProtection: 'true' });
+  test('deletion protection only when set, whatever the removal policy', () => {
+    const protectedWhenDestroyed = synth({ removalPolicy: 'destroy', deletionProtection: true });
     const destroyable = synth({ removalPolicy: 'destroy' });
-    const unprotected = synth({ deletionProtection: 'false' });
+    const protectedAndKept = synth({ deletionProtection: true });
     for (const [id] of TABLES) {
       expect(resource(destroyable, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(false);
       expect(resource(protectedWhenDestroyed, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(true);
-      expect(resource(unprotected, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(false);
-      expect(resource(unprotected, `${id}/Resource`).DeletionPolicy).toBe('Retain');
+      expect(resource(protectedAndKept, `${id}/Resource`).Properties.DeletionProtectionEnabled).toBe(true);
+      expect(resource(protectedAndKept, `${id}/Resource`).DeletionPolicy).toBe('RetainExceptOnCreate');
     }
     expect(() => synth({ deletionProtection: 'maybe' })).toThrow(/deletionProtection/);
   });
@@ -195,7 +198,8 @@ describe.each(QUEUES)('%s', (queueId, dlqId, consumer, fifo, maxReceives) => {
     test(`${consumer} consumes it in batches of 10, reporting batch item failures`, () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [logicalId(template, `${queueId}/Resource`), 'Arn'] },
-        FunctionName: { Ref: logicalId(template, `${consumer}/Resource`) },
+        // The consumer's live alias, so a new version takes the queue gradually (lib/releases.ts).
+        FunctionName: liveAliasName(template, consumer),
         BatchSize: 10,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
@@ -217,5 +221,52 @@ describe('queues', () => {
 
   test('exactly one event source mapping per consumed queue', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', QUEUES.filter(([, , c]) => c).length);
+  });
+});
+
+describe('data protection (lib/data-protection.ts), for every stateful resource the stack holds', () => {
+  const STATEFUL = ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::Logs::LogGroup', 'AWS::Backup::BackupVault'];
+  const stateful = (t: Template) =>
+    Object.entries(t.toJSON().Resources as Record<string, any>).filter(([, r]) => STATEFUL.includes(r.Type));
+
+  test('kept once created (RetainExceptOnCreate, Retain on replacement), so a failed first deploy leaves nothing', () => {
+    const withBackup = synth({ backupRetentionDays: 35 });
+    expect(stateful(withBackup).map(([, r]) => r.Type)).toEqual(expect.arrayContaining(STATEFUL));
+    for (const [logical, r] of stateful(withBackup)) {
+      expect([logical, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([logical, 'RetainExceptOnCreate', 'Retain']);
+    }
+  });
+
+  test('removalPolicy "destroy" deletes all of them with the stack', () => {
+    for (const [logical, r] of stateful(synth({ removalPolicy: 'destroy', backupRetentionDays: 7 }))) {
+      expect([logical, r.DeletionPolicy]).toEqual([logical, 'Delete']);
+    }
+  });
+
+  test('no AWS Backup plan unless set', () => {
+    template.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    template.resourceCountIs('AWS::Backup::BackupVault', 0);
+  });
+
+  test('backupRetentionDays: a daily plan into the stack\'s vault, every table selected, kept that long', () => {
+    const t = synth({ backupRetentionDays: 35, environment: 'prod' });
+    const vault = resource(t, 'BackupVault/Resource');
+    expect(vault.Properties.BackupVaultName).toBe('csms-prod');
+    const plan = resource(t, 'BackupPlan/Resource').Properties.BackupPlan;
+    expect(plan.BackupPlanName).toBe('csms-prod');
+    expect(plan.BackupPlanRule).toEqual([
+      expect.objectContaining({
+        RuleName: 'Daily',
+        ScheduleExpression: 'cron(0 3 * * ? *)',
+        Lifecycle: { DeleteAfterDays: 35 },
+        TargetBackupVault: { 'Fn::GetAtt': [logicalId(t, 'BackupVault/Resource'), 'BackupVaultName'] },
+      }),
+    ]);
+    const selection = resource(t, 'BackupPlan/Tables/Resource').Properties.BackupSelection;
+    const selected = JSON.stringify(selection.Resources);
+    const tables = Object.keys(resourcesOfType(t, 'AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(TABLES.length);
+    for (const table of tables) expect(selected).toContain(`"${table}"`);
+    expect(() => synth({ backupRetentionDays: 'weekly' })).toThrow(/backupRetentionDays/);
   });
 });

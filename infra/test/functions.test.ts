@@ -160,11 +160,11 @@ describe('IAM', () => {
     }
   });
 
-  test('the only other role: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion', () => {
+  test('the only other roles: API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 1);
+    expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 2);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
-    expect(role.DeletionPolicy).toBe('Retain');
+    expect(role.DeletionPolicy).toBe('RetainExceptOnCreate');
     expect(JSON.stringify(role.Properties.ManagedPolicyArns).match(/policy\/[\w/-]+/g)).toEqual([
       'policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     ]);
@@ -176,7 +176,7 @@ describe('IAM', () => {
     // Without it (an account that has the setting already), no role and no account resource.
     const without = synth({ apiGatewayCloudWatchRole: 'false' });
     without.resourceCountIs('AWS::ApiGateway::Account', 0);
-    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length);
+    without.resourceCountIs('AWS::IAM::Role', FUNCTIONS.length + 1);
   });
 
   // Resources each function's role may touch, by construct path.
@@ -295,7 +295,7 @@ describe('WebSocket API', () => {
       .filter((r) => r.Properties.ApiId.Ref === apiId)
       .map((r) => r.Properties.RouteKey);
 
-  test('the three routes, each a Lambda proxy integration of its function', () => {
+  test('the three routes, each a Lambda proxy integration of its function\'s live alias', () => {
     expect(routeKeys().sort()).toEqual(['$connect', '$default', '$disconnect']);
     const target: Record<string, string> = {
       '$connect-Route/ConnectIntegration': 'ConnectFunction',
@@ -306,7 +306,7 @@ describe('WebSocket API', () => {
       const integration = resource(template, `WebSocketApi/${path}/Resource`).Properties;
       // AWS_PROXY passes the $connect function's Sec-WebSocket-Protocol header to the handshake.
       expect(integration.IntegrationType).toBe('AWS_PROXY');
-      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Resource`)]));
+      expect(referencedIds(integration.IntegrationUri)).toEqual(new Set([id(`${fn}/Live/Resource`)]));
     }
   });
 

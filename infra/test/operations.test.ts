@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEAD_LETTER_QUEUES, FUNCTIONS, TABLE_IDS, logicalId, resource, resourcesOfType, synth } from './template';
+import { fleetThresholds } from '../lib/monitoring';
+import { CONSUMED_QUEUES, DEAD_LETTER_QUEUES, FUNCTIONS, TABLE_IDS, logicalId, resource, resourcesOfType, synth } from './template';
 
 const template: Template = synth();
 const id = (p: string) => logicalId(template, p);
@@ -39,7 +40,9 @@ describe('alarm topic', () => {
 describe('alarms', () => {
   test('every alarm notifies the topic when it fires and when it clears, and is named for its environment', () => {
     const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(DEAD_LETTER_QUEUES.length + 2 * FUNCTIONS.length + 4 + TABLE_IDS.length);
+    // Dead-letter queues, functions (errors, throttles), the two APIs (5xx, latency), tables, the
+    // age of each consumed queue, and the fleet (disconnects, refused handshakes).
+    expect(alarms.length).toBe(DEAD_LETTER_QUEUES.length + 2 * FUNCTIONS.length + 4 + TABLE_IDS.length + CONSUMED_QUEUES.length + 2);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topicRef()]);
       expect(a.Properties.OKActions).toEqual([topicRef()]);
@@ -229,5 +232,78 @@ describe('build', () => {
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line).toMatch(/^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+-]+$/);
     }
+  });
+});
+
+describe('fleet and queue alarms', () => {
+  test('FleetDisconnects: DisconnectFunction invocations in 5 minutes, a quarter of fleetSize (at least 10)', () => {
+    const a = alarm('FleetDisconnects');
+    expect(a).toEqual(expect.objectContaining({
+      Namespace: 'AWS/Lambda', MetricName: 'Invocations', Statistic: 'Sum', Period: 300, Threshold: 25,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: id('DisconnectFunction/Resource') } }],
+    }));
+    const big = synth({ fleetSize: 10000 });
+    expect(resource(big, 'Alarms/FleetDisconnects/Resource').Properties.Threshold).toBe(2500);
+    expect(resource(big, 'Alarms/RefusedHandshakes/Resource').Properties.Threshold).toBe(5000);
+    expect(fleetThresholds(8)).toEqual({ disconnects: 10, refusedHandshakes: 20 });
+    expect(fleetThresholds(1000)).toEqual({ disconnects: 250, refusedHandshakes: 500 });
+  });
+
+  test('RefusedHandshakes: WebSocket integration errors (the 401s and 404s of $connect), half of fleetSize (at least 20)', () => {
+    expect(alarm('RefusedHandshakes')).toEqual(expect.objectContaining({
+      Namespace: 'AWS/ApiGateway', MetricName: 'IntegrationError', Statistic: 'Sum', Threshold: 50,
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: id('WebSocketApi/Resource') } }, { Name: 'Stage', Value: 'ocpp' }],
+    }));
+  });
+
+  test.each(CONSUMED_QUEUES)('%s: age of the oldest message', (queue) => {
+    const a = alarm(`${queue}Age`);
+    expect(a).toEqual(expect.objectContaining({
+      Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum', EvaluationPeriods: 2,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(`${queue}/Resource`), 'QueueName'] } }],
+    }));
+    // Commands wait legitimately behind a busy station, deadline checks are delayed: 15 minutes at most.
+    expect(a.Threshold).toBe(queue.startsWith('Command') ? 1200 : 600);
+  });
+
+  test('no age alarm on a queue nothing consumes yet (SessionCompletedQueue waits for billing)', () => {
+    const ids = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(ids).not.toContain('csms-dev-SessionCompletedQueueAge');
+  });
+});
+
+describe('budget', () => {
+  test('none unless monthlyBudgetUsd is set', () => {
+    template.resourceCountIs('AWS::Budgets::Budget', 0);
+  });
+
+  test('monthly cost of the environment\'s tagged resources; the alarm topic hears 80 % actual and 100 % forecast', () => {
+    const t = synth({ monthlyBudgetUsd: 250, environment: 'prod' });
+    const b = resource(t, 'Budget').Properties;
+    expect(b.Budget).toEqual({
+      BudgetName: 'csms-prod',
+      BudgetType: 'COST',
+      TimeUnit: 'MONTHLY',
+      BudgetLimit: { Amount: 250, Unit: 'USD' },
+      CostFilters: { TagKeyValue: ['user:Environment$prod'] },
+    });
+    const topic = { Ref: logicalId(t, 'AlarmTopic/Resource') };
+    expect(b.NotificationsWithSubscribers).toEqual([
+      {
+        Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 80, ThresholdType: 'PERCENTAGE' },
+        Subscribers: [{ SubscriptionType: 'SNS', Address: topic }],
+      },
+      {
+        Notification: { NotificationType: 'FORECASTED', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE' },
+        Subscribers: [{ SubscriptionType: 'SNS', Address: topic }],
+      },
+    ]);
+    const [policy] = Object.values(resourcesOfType(t, 'AWS::SNS::TopicPolicy'));
+    expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Sid: 'AllowBudgets', Principal: { Service: 'budgets.amazonaws.com' }, Action: 'sns:Publish' }),
+    ]));
+    const account = synth({ monthlyBudgetUsd: 250, budgetScope: 'account' });
+    expect(resource(account, 'Budget').Properties.Budget.CostFilters).toBeUndefined();
   });
 });

@@ -1,21 +1,30 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { configFromSettings } from '../lib/config';
 import { CsmsStack } from '../lib/csms-stack';
+
+/** A fresh app the way `npm run synth` makes one: bundling off, path metadata on. */
+export function testApp(): App {
+  return new App({
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+    },
+  });
+}
 
 /**
  * Synthesizes the stack the way `npm run synth` does: bundling off (no Rust build; the same
  * context key bin/csms.ts sets), path metadata on so resources are found by construct id, as the
- * local stand-in finds them.
+ * local stand-in finds them. `settings` are a settings file's keys; `environment` (default `dev`)
+ * stands for the file's name.
  */
-export function synth(context: Record<string, unknown> = {}): Template {
-  const app = new App({
-    context: {
-      'aws:cdk:bundling-stacks': [],
-      'aws:cdk:enable-path-metadata': true,
-      ...context,
-    },
-  });
-  return Template.fromStack(new CsmsStack(app, 'Csms'));
+export function synth(settings: Record<string, unknown> = {}): Template {
+  const { environment = 'dev', ...rest } = settings;
+  const config = configFromSettings(String(environment), rest, 'test settings');
+  const app = testApp();
+  const env = config.account && config.region ? { account: config.account, region: config.region } : undefined;
+  return Template.fromStack(new CsmsStack(app, 'Csms', { config, env }));
 }
 
 export type Resource = { Type: string; Properties: any; Metadata?: any; DeletionPolicy?: string };
@@ -34,6 +43,13 @@ export function logicalId(template: Template, constructPath: string): string {
 
 export function resource(template: Template, constructPath: string): Resource {
   return template.toJSON().Resources[logicalId(template, constructPath)];
+}
+
+/** The name an event source mapping gives its target: the function's `live` alias (`<name>:live`). */
+export function liveAliasName(template: Template, fn: string): unknown {
+  return {
+    'Fn::Join': ['', [{ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: logicalId(template, `${fn}/Live/Resource`) }] }] }, ':live']],
+  };
 }
 
 export function resourcesOfType(template: Template, type: string): Record<string, Resource> {
@@ -68,6 +84,9 @@ export const DEAD_LETTER_QUEUES = [
   'StatusDeadLetterQueue', 'SessionEventsDeadLetterQueue', 'SessionCompletedDeadLetterQueue', 'CommandsDeadLetterQueue',
   'CommandDeadlinesDeadLetterQueue',
 ];
+
+/** Construct ids of the queues a function consumes (SessionCompletedQueue waits for billing). */
+export const CONSUMED_QUEUES = ['StatusQueue', 'SessionEventsQueue', 'CommandsQueue', 'CommandDeadlinesQueue'];
 
 /** Construct ids of the tables. */
 export const TABLE_IDS = [

@@ -1,5 +1,6 @@
 //! Reads the synthesized CDK template: which tables and queues to create locally, what each
-//! function's environment resolves to, and which queues feed which functions.
+//! function's environment resolves to, and which queues feed which functions (event source
+//! mappings name a function's `live` alias; the plan follows the alias to its function).
 //!
 //! Resources are named by their CDK construct id (`Metadata."aws:cdk:path"` =
 //! `<Stack>/<ConstructId>/Resource`), falling back to the logical id without CDK's 8-character
@@ -53,6 +54,7 @@ pub const TABLE: &str = "AWS::DynamoDB::Table";
 pub const QUEUE: &str = "AWS::SQS::Queue";
 pub const FUNCTION: &str = "AWS::Lambda::Function";
 pub const EVENT_SOURCE_MAPPING: &str = "AWS::Lambda::EventSourceMapping";
+pub const ALIAS: &str = "AWS::Lambda::Alias";
 
 /// Everything the stand-in needs from the template.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,8 +204,25 @@ impl Plan {
             mappings: vec![],
         };
         let mut construct_ids: HashMap<(String, String), String> = HashMap::new();
+        // Functions are deployed behind aliases (a gradual deployment moves the alias), and event
+        // source mappings invoke the alias: alias logical id -> function logical id.
+        let mut aliases: HashMap<String, String> = HashMap::new();
         for (logical_id, resource) in resources {
             let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
+            if kind == ALIAS {
+                let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
+                match props.get("FunctionName").map(parse_expr) {
+                    Some(Expr::Ref(function)) => aliases.insert(logical_id.clone(), function),
+                    _ => {
+                        return Err(resource_error(
+                            logical_id,
+                            ALIAS,
+                            "FunctionName must be a Ref to a function of this template",
+                        ));
+                    }
+                };
+                continue;
+            }
             if ![TABLE, QUEUE, FUNCTION, EVENT_SOURCE_MAPPING].contains(&kind) {
                 continue;
             }
@@ -241,7 +260,10 @@ impl Plan {
                 ));
             }
         }
-        for mapping in &plan.mappings {
+        for mapping in &mut plan.mappings {
+            if let Some(function) = aliases.get(&mapping.function) {
+                mapping.function = function.clone();
+            }
             if !plan.queues.iter().any(|q| q.logical_id == mapping.queue) {
                 return Err(resource_error(
                     &mapping.logical_id,
@@ -618,14 +640,13 @@ fn mapping(logical_id: &str, props: &Map<String, Value>) -> Result<MappingSpec, 
     let target = props
         .get("FunctionName")
         .ok_or_else(|| resource_error(logical_id, EVENT_SOURCE_MAPPING, "FunctionName is missing"))?;
-    let function = match parse_expr(target) {
-        Expr::Ref(id) => id,
-        Expr::GetAtt(id, attribute) if attribute == "Arn" => id,
-        _ => {
+    let function = match target_of(&parse_expr(target)) {
+        Some(id) => id,
+        None => {
             return Err(resource_error(
                 logical_id,
                 EVENT_SOURCE_MAPPING,
-                format!("FunctionName must be a Ref to a function of this template, got {target}"),
+                format!("FunctionName must name a function or an alias of this template, got {target}"),
             ));
         }
     };
@@ -659,6 +680,56 @@ fn mapping(logical_id: &str, props: &Map<String, Value>) -> Result<MappingSpec, 
         report_batch_item_failures,
         enabled,
     })
+}
+
+/// The function or alias a mapping's `FunctionName` names: a `Ref` or `GetAtt .Arn` of it, or
+/// the name CDK builds for an alias, `<name part of Ref alias>:<alias>` (`Fn::Join` over
+/// `Fn::Select`/`Fn::Split` of the alias' ARN).
+fn target_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Ref(id) => Some(id.clone()),
+        Expr::GetAtt(id, attribute) if attribute == "Arn" => Some(id.clone()),
+        Expr::Join(_, parts) => {
+            let named: Vec<String> = parts
+                .iter()
+                .filter_map(|part| match part {
+                    Expr::Literal(_) => None,
+                    Expr::Unsupported(raw) => referenced_logical_id(raw),
+                    other => target_of(other),
+                })
+                .collect();
+            match named.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The one resource `Ref`-ed inside an intrinsic the stand-in does not evaluate.
+fn referenced_logical_id(raw: &str) -> Option<String> {
+    fn walk(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("Ref", Value::String(id)) if !id.starts_with("AWS::") => found.push(id.clone()),
+                        _ => walk(inner, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let value: Value = serde_json::from_str(raw).ok()?;
+    let mut found = vec![];
+    walk(&value, &mut found);
+    match found.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
 }
 
 /// Parses the intrinsics that environment variables use.

@@ -228,6 +228,44 @@ fn functions_and_mappings_come_from_the_template() {
 }
 
 #[test]
+fn mappings_through_a_live_alias_reach_the_function() {
+    // What CDK writes for `alias.addEventSource(...)`: the mapping names the alias as
+    // `<function name>:live`, cut out of the alias' ARN.
+    let mut t = template();
+    t["Resources"]["StatusFunctionCurrentVersionEEEE5555"] = json!({
+        "Type": "AWS::Lambda::Version",
+        "Properties": {"FunctionName": {"Ref": "StatusFunctionCCCC3333"}}
+    });
+    t["Resources"]["StatusFunctionLiveFFFF6666"] = json!({
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {
+            "FunctionName": {"Ref": "StatusFunctionCCCC3333"},
+            "FunctionVersion": {"Fn::GetAtt": ["StatusFunctionCurrentVersionEEEE5555", "Version"]},
+            "Name": "live"
+        }
+    });
+    t["Resources"]["StatusFunctionSqsEventSourceCsmsStatusQueueDDDD4444"]["Properties"]["FunctionName"] = json!({
+        "Fn::Join": ["", [
+            {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "StatusFunctionLiveFFFF6666"}]}]},
+            ":live"
+        ]]
+    });
+    let plan = Plan::from_value(&t, "t").unwrap();
+    assert_eq!(plan.functions.len(), 3, "versions and aliases are not functions");
+    assert_eq!(
+        plan.function_by_logical_id(&plan.mappings[0].function)
+            .unwrap()
+            .construct_id,
+        "StatusFunction"
+    );
+
+    // A mapping to an alias of nothing in the template is refused before anything is created.
+    t["Resources"]["StatusFunctionLiveFFFF6666"]["Properties"]["FunctionName"] = json!({"Ref": "NoSuchFunction"});
+    let error = Plan::from_value(&t, "t").unwrap_err();
+    assert!(error.to_string().contains("NoSuchFunction"), "{error}");
+}
+
+#[test]
 fn environments_resolve_to_local_names() {
     let plan = Plan::from_value(&template(), "t").unwrap();
     let resolved = plan.resolve_environment(&provisioned(), &pseudo()).unwrap();

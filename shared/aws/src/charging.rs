@@ -206,6 +206,26 @@ impl TokenRepository for Tokens {
         }
     }
 
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
+        // A pending claim goes with the token: its code binds only a token that names it.
+        let result = self
+            .0
+            .client
+            .delete_item()
+            .table_name(self.0.name()?)
+            .set_key(Some(token_key(organisation, token)))
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     async fn list_by_organisation(
         &self,
         organisation: &str,

@@ -526,6 +526,11 @@ pub async fn answered(
 /// The station went offline (its live connection ended): the command it was sent, if any, can
 /// no longer be answered and fails `Disconnected`. Call it only when the station's live
 /// connection closed, not when a replaced socket does. Returns the failed record.
+///
+/// The slot's holder fails whether it is marked Sent or still Queued: the dispatcher marks a
+/// command Sent only after the frame went out and its deadline check is scheduled, and a pile
+/// that hangs up in between must not leave it waiting for its deadline. A holder not sent yet
+/// cannot be sent any more either (the socket it was meant for is gone).
 pub async fn disconnected(
     store: &dyn CommandStore,
     station: &StationId,
@@ -538,7 +543,7 @@ pub async fn disconnected(
         .transition(
             station,
             &holder.command,
-            &[StateKind::Sent],
+            StateKind::PENDING,
             &CommandState::Failed {
                 at: now,
                 reason: FailureReason::Disconnected,

@@ -10,6 +10,9 @@
 //!
 //! Remote commands ([`command`]): CALLs the CSMS sends, one outstanding per station, completed by
 //! the pile's answer or failed with a reason.
+//!
+//! A driver's data on request ([`privacy`]): export, and erasure that keeps billed sessions under
+//! a pseudonym.
 
 pub mod anomaly;
 pub mod boot;
@@ -24,6 +27,7 @@ pub mod meter;
 pub mod organisation;
 pub mod page;
 pub mod ports;
+pub mod privacy;
 pub mod registry;
 pub mod session;
 pub mod station;

@@ -474,6 +474,19 @@ impl TokenRepository for MemoryTokens {
         book.claims.remove(digest);
         Ok(Some(record))
     }
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
+        let key = registry_key(organisation, token);
+        let mut book = self.0.lock().unwrap();
+        let owned = book
+            .records
+            .get(&key)
+            .is_some_and(|r| r.owner.as_deref() == Some(owner));
+        if owned {
+            book.records.remove(&key);
+            book.current_claim.remove(&key);
+        }
+        Ok(owned)
+    }
 }
 
 /// The last number handed out (0: none yet).

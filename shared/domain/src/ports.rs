@@ -206,6 +206,15 @@ pub struct CommandServices {
 }
 
 impl Services {
+    /// What a driver's export and erasure take.
+    pub fn privacy_ports(&self) -> crate::privacy::PrivacyPorts<'_> {
+        crate::privacy::PrivacyPorts {
+            tokens: &*self.charging.tokens,
+            sessions: &*self.charging.sessions,
+            organisations: &*self.organisations,
+        }
+    }
+
     /// What the command use cases take.
     pub fn command_ports(&self) -> crate::command::CommandPorts<'_> {
         crate::command::CommandPorts {
@@ -288,6 +297,9 @@ pub trait TokenRepository: Send + Sync {
         owner: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<TokenRecord>, StoreError>;
+    /// Deletes the token from `organisation`'s registry if `owner` still owns it (a driver's
+    /// erasure), with any claim it has; true if it did.
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.

@@ -295,6 +295,38 @@ async fn a_disconnect_fails_the_pending_command_and_later_ones_find_the_station_
 }
 
 #[tokio::test]
+async fn a_disconnect_that_overtakes_the_sent_mark_fails_the_command() {
+    // GIVEN a command that holds the slot and went out on the socket, but is not marked Sent yet
+    // (the dispatcher is still scheduling its deadline check when the pile hangs up)
+    let f = fixture(&[("CP1", "c1")]).await;
+    let a = f.queue("a", "CP1").await;
+    let taken = f
+        .store
+        .acquire_slot(&station("CP1"), &a, after(DEADLINE), now())
+        .await
+        .unwrap();
+    assert!(matches!(taken, SlotOutcome::Acquired { .. }));
+
+    // WHEN the station's live connection closes
+    connection::close(&f.services, "c1", after(1)).await.unwrap();
+
+    // THEN the command fails Disconnected at once (not at its deadline) and the slot is free
+    assert_eq!(
+        f.state(&a).await,
+        CommandState::Failed {
+            at: after(1),
+            reason: FailureReason::Disconnected
+        }
+    );
+    assert_eq!(f.holder("CP1").await, None);
+    // and the dispatcher, catching up, finds it final
+    assert!(matches!(
+        f.dispatch(&a, after(2)).await,
+        DispatchOutcome::AlreadyFinal(_)
+    ));
+}
+
+#[tokio::test]
 async fn a_reconnect_fails_the_command_sent_on_the_old_socket() {
     let f = fixture(&[("CP1", "c1")]).await;
     let a = f.queue("a", "CP1").await;

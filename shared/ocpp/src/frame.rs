@@ -16,7 +16,8 @@
 //! FormatViolation "Payload for Action is syntactically incorrect". OCPP-J 1.6 section 4.2.3 has no
 //! frame-level code; FormationViolation ("syntactically incorrect or not conform the PDU structure")
 //! is the one that fits. OCPP-J 1.6 section 4.1.3 tells a receiver to *ignore the payload* of an
-//! unknown MessageTypeId; we never process it, and still answer so a pile can see why.
+//! unknown MessageTypeId: the error is still returned here, and the `$default` handler answers
+//! nothing for it in 1.6.
 //! Message ids are strings of at most 36 characters ("The message ID", OCPP-J 1.6 section 4.1.4 and
 //! OCPP 2.0.1 Part 4); when the id cannot be read (not a string, too long, absent) we answer with
 //! `"-1"` (DESIGN.md section 3) rather than echo an id the pile could not have sent.

@@ -3,6 +3,7 @@
 //! as `scripts/run.sh` writes them for the local stack and the CDK outputs name them in AWS.
 
 mod commands;
+mod drivers;
 mod organisations;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -143,6 +144,11 @@ enum Command {
         #[command(subcommand)]
         command: organisations::OperatorCommand,
     },
+    /// A driver's data on request: `driver export|erase --subject <sub>`.
+    Driver {
+        #[command(subcommand)]
+        command: drivers::DriverCommand,
+    },
     /// A station's charging sessions, oldest first.
     Sessions {
         #[arg(long)]
@@ -263,6 +269,8 @@ pub(crate) enum CliError {
     Config(#[from] csms_aws::config::ConfigError),
     #[error(transparent)]
     Organisation(#[from] csms_domain::organisation::OrganisationError),
+    #[error(transparent)]
+    Privacy(#[from] csms_domain::privacy::PrivacyError),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -455,6 +463,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         } => tokens(&services, cli.json).await?,
         Command::Org { command } => organisations::org(&services, command, cli.json).await?,
         Command::Operator { command } => organisations::operator(&services, command, cli.json).await?,
+        Command::Driver { command } => drivers::driver(&services, command, cli.json).await?,
         Command::Sessions { id } => sessions(&services, &station_id(&id)?, cli.json).await?,
         Command::Anomalies { id } => anomalies(&services, &station_id(&id)?, cli.json).await?,
         Command::Command {
@@ -715,7 +724,7 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
 }
 
 /// A token record, with the status Authorize would answer for it now.
-fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
+pub(crate) fn token_json(record: &TokenRecord, now: DateTime<Utc>) -> serde_json::Value {
     json!({
         "token": record.token.as_str(),
         "type": record.token.kind().map(IdTokenType::as_str),
@@ -769,7 +778,7 @@ fn transaction(key: &TransactionKey) -> (String, &'static str) {
     }
 }
 
-fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_json::Value {
+pub(crate) fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_json::Value {
     let (transaction_id, protocol) = transaction(&s.transaction);
     let links = ::commands::links::links(s, commands);
     json!({
@@ -887,8 +896,8 @@ mod tests {
             "2027-01-01T00:00:00Z",
             "--group",
             "FLEET-7",
-            "--owner",
-            "driver-42",
+            "--organisation",
+            "acme",
             "--json",
         ])
         .unwrap();
@@ -903,6 +912,8 @@ mod tests {
         let cli = Cli::try_parse_from(["csms-registry", "sessions", "--id", "CP-DEMO-1"]).unwrap();
         assert!(matches!(cli.command, Command::Sessions { id } if id == "CP-DEMO-1"));
         assert!(Cli::try_parse_from(["csms-registry", "token", "add"]).is_err());
+        // Only the driver binds a token to themselves (a claim code), never the tool.
+        assert!(Cli::try_parse_from(["csms-registry", "token", "add", "--token", "T1", "--owner", "driver-42"]).is_err());
     }
 
     #[test]
