@@ -128,7 +128,11 @@ pub async fn erase(ports: &PrivacyPorts<'_>, subject: &Subject, pseudonym: &str)
     }
     let mut tokens_deleted = Vec::new();
     for token in data.tokens {
-        if ports.tokens.delete_owned(token.organisation.as_deref(), &token.token, owner).await? {
+        if ports
+            .tokens
+            .delete_owned(token.organisation.as_deref(), &token.token, owner)
+            .await?
+        {
             tokens_deleted.push(token.token);
         }
     }
@@ -335,7 +339,12 @@ mod tests {
         assert!(!w.tokens.delete_owned(acme, &t.token, "driver-9").await.unwrap());
         assert!(w.tokens.get(acme, &t.token).await.unwrap().is_some());
         // The same value in another organisation's registry is another token.
-        assert!(!w.tokens.delete_owned(Some("other"), &t.token, "driver-1").await.unwrap());
+        assert!(
+            !w.tokens
+                .delete_owned(Some("other"), &t.token, "driver-1")
+                .await
+                .unwrap()
+        );
         assert!(w.tokens.delete_owned(acme, &t.token, "driver-1").await.unwrap());
         assert!(w.tokens.get(acme, &t.token).await.unwrap().is_none());
         assert!(!w.tokens.delete_owned(acme, &t.token, "driver-1").await.unwrap());

@@ -913,7 +913,9 @@ mod tests {
         assert!(matches!(cli.command, Command::Sessions { id } if id == "CP-DEMO-1"));
         assert!(Cli::try_parse_from(["csms-registry", "token", "add"]).is_err());
         // Only the driver binds a token to themselves (a claim code), never the tool.
-        assert!(Cli::try_parse_from(["csms-registry", "token", "add", "--token", "T1", "--owner", "driver-42"]).is_err());
+        assert!(
+            Cli::try_parse_from(["csms-registry", "token", "add", "--token", "T1", "--owner", "driver-42"]).is_err()
+        );
     }
 
     #[test]
