@@ -163,7 +163,8 @@ export function addAppDoor(stack: Stack, apiFn: lambda.IFunction, identity: Iden
         requestTime: '$context.requestTime',
         httpMethod: '$context.httpMethod',
         routeKey: '$context.routeKey',
-        path: '$context.path',
+        // No $context.path: paths carry id tokens (personal data). The function logs the route
+        // template it matched (`route`), with this request id.
         status: '$context.status',
         protocol: '$context.protocol',
         responseLength: '$context.responseLength',

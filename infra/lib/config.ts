@@ -41,6 +41,7 @@ export const SETTINGS = {
   monthlyBudgetUsd: 'an AWS Budgets alarm at 80 % (actual) and 100 % (forecast) of this monthly cost (default none)',
   budgetScope: '"environment" (default: costs tagged Environment=<env>; activate the tag for cost allocation) or "account"',
   fleetSize: 'how many piles you expect; sets the thresholds of the fleet alarms (default 100)',
+  subjectRequestsPerMinute: 'app API requests one user may make a minute, then 429 (default 600, a tenth of the HTTP stage\'s 100 a second)',
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -72,6 +73,7 @@ export interface CsmsConfig {
   readonly backupRetentionDays?: number;
   readonly budget?: Budget;
   readonly fleetSize: number;
+  readonly subjectRequestsPerMinute: number;
 }
 
 export interface CustomDomain {
@@ -139,6 +141,7 @@ export function configFromSettings(environment: string, settings: Record<string,
       backupRetentionDays: optionalWholeNumber('backupRetentionDays', get('backupRetentionDays'), 1, 36500),
       budget: budgetFromSettings(get('monthlyBudgetUsd'), get('budgetScope')),
       fleetSize: optionalWholeNumber('fleetSize', get('fleetSize'), 1, 10_000_000) ?? 100,
+      subjectRequestsPerMinute: optionalWholeNumber('subjectRequestsPerMinute', get('subjectRequestsPerMinute'), 1, 1_000_000) ?? 600,
     };
   } catch (e) {
     if (e instanceof SettingsError) throw e;
@@ -293,6 +296,13 @@ function checkOrigin(origin: string): string {
   // An exact origin: scheme, host, optional port; no path, no wildcard (name the app's origins).
   if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
     throw new Error(`corsOrigins: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+  }
+  // A page served over plain http can be altered on the way and then call the API with the
+  // user's token: http only for a web app on the developer's own machine.
+  if (origin.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?$/.test(origin)) {
+    throw new Error(
+      `corsOrigins: ${JSON.stringify(origin)} must be https (http only for localhost or 127.0.0.1 in local development)`,
+    );
   }
   return origin;
 }

@@ -165,6 +165,9 @@ export class CsmsStack extends Stack {
       sortKey: { name: 'subject', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // Limits against abuse: shared rate counts per station or user and window (`<key>#<window>`)
+    // and each driver's pending remote command (`pending#<subject>`); everything expires.
+    const limits = table('LimitsTable', 'pk', undefined, 'expiresAt');
     const tables = {
       StationsTable: stations,
       ConnectionsTable: connections,
@@ -177,6 +180,7 @@ export class CsmsStack extends Stack {
       SessionsTable: sessions,
       CommandsTable: commands,
       OrganisationsTable: organisations,
+      LimitsTable: limits,
     };
 
     // ---- Functions -----------------------------------------------------------------------------
@@ -433,8 +437,22 @@ export class CsmsStack extends Stack {
     connections.grantReadWriteData(connectFn);
     // A reconnecting pile will not answer a CALL sent on its old socket: connect fails it.
     commands.grantReadWriteData(connectFn);
-    // A station's new connection replaces its old one, which connect closes (DeleteConnection).
-    stage.grantManagementApiAccess(connectFn);
+    // A station's new connection replaces its old one, which connect closes (DeleteConnection):
+    // DELETE only, connect never sends piles anything.
+    const mayCloseConnections = (fn: lambda.IFunction) =>
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['execute-api:ManageConnections'],
+          resources: [
+            this.formatArn({
+              service: 'execute-api',
+              resource: api.apiId,
+              resourceName: `${stage.stageName}/DELETE/@connections/*`,
+            }),
+          ],
+        }),
+      );
+    mayCloseConnections(connectFn);
 
     messageFn.addEnvironment('STATIONS_TABLE', stations.tableName);
     messageFn.addEnvironment('CONNECTIONS_TABLE', connections.tableName);
@@ -446,7 +464,8 @@ export class CsmsStack extends Stack {
     messageFn.addEnvironment('ANOMALIES_TABLE', anomalies.tableName);
     messageFn.addEnvironment('SESSION_EVENTS_QUEUE_URL', sessionEventsQueue.queueUrl);
     messageFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
-    stations.grantReadWriteData(messageFn);
+    // Stations: read (boot decisions) and UpdateItem (the boot it records), nothing else.
+    stations.grant(messageFn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     connections.grantReadWriteData(messageFn);
     stationEvents.grantWriteData(messageFn);
     statusQueue.grantSendMessages(messageFn);
@@ -454,7 +473,8 @@ export class CsmsStack extends Stack {
     // writes and UpdateItem (the atomic ADD that hands out 1.6 transaction ids).
     tokens.grantReadData(messageFn);
     transactions.grantReadWriteData(messageFn);
-    anomalies.grantReadWriteData(messageFn);
+    // Anomalies are only added (PutItem, idempotent by key); operators read them elsewhere.
+    anomalies.grant(messageFn, 'dynamodb:PutItem');
     sessionEventsQueue.grantSendMessages(messageFn);
     // CALLRESULT / CALLERROR frames complete pending commands.
     commands.grantReadWriteData(messageFn);
@@ -472,6 +492,12 @@ export class CsmsStack extends Stack {
     statusFn.addEnvironment('STATUS_HISTORY_TABLE', statusHistory.tableName);
     availability.grantReadWriteData(statusFn);
     statusHistory.grantReadWriteData(statusFn);
+    // A report for a connector the station has not declared is an anomaly, not a view: status
+    // reads the station's declared connectors and adds anomalies, nothing more.
+    statusFn.addEnvironment('STATIONS_TABLE', stations.tableName);
+    statusFn.addEnvironment('ANOMALIES_TABLE', anomalies.tableName);
+    stations.grant(statusFn, 'dynamodb:GetItem');
+    anomalies.grant(statusFn, 'dynamodb:PutItem');
     // Grants receive/delete/change-visibility on the queue. Partial batch responses: only the
     // failed messages are retried, and a FIFO group stops at its first failure, keeping order.
     live(statusFn).addEventSource(
@@ -536,6 +562,11 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
     apiFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
     apiFn.addEnvironment('ORGANISATIONS_TABLE', organisations.tableName);
+    // Requests per user and minute, and one pending command per driver: counts are added
+    // (UpdateItem), pending commands read and put conditionally.
+    apiFn.addEnvironment('LIMITS_TABLE', limits.tableName);
+    apiFn.addEnvironment('SUBJECT_REQUESTS_PER_MINUTE', String(config.subjectRequestsPerMinute));
+    limits.grant(apiFn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // Writes: stations (registration, location), tokens, commands (the API records what it
     // submits) and organisations (admins); everything else it only reads. Reads on stations
     // include the ByGeoCell index.
@@ -550,18 +581,7 @@ export class CsmsStack extends Stack {
     commandsQueue.grantSendMessages(apiFn);
     // Decommissioning closes the station's live connection: DELETE on this stage's @connections
     // only (no PostToConnection: the API sends piles nothing itself).
-    apiFn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        resources: [
-          this.formatArn({
-            service: 'execute-api',
-            resource: api.apiId,
-            resourceName: `${stage.stageName}/DELETE/@connections/*`,
-          }),
-        ],
-      }),
-    );
+    mayCloseConnections(apiFn);
 
     // ---- Operations ----------------------------------------------------------------------------
     // Last, so that everything above is found: every function, table and queue of the stack.

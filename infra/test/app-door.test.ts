@@ -102,6 +102,9 @@ describe('HTTP API', () => {
       requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status', sub: '$context.authorizer.claims.sub',
     }));
     expect(stage.AccessLogSettings.Format).not.toMatch(/authorization|header/i);
+    // Paths name id tokens (/v1/operator/tokens/{idToken}), which are personal data: the access
+    // log has the route key, the function logs the route template it matched.
+    expect(stage.AccessLogSettings.Format).not.toMatch(/\$context\.(path|resourcePath)/);
   });
 
   test('JWT authorizer: the pool\'s issuer, the web app client as audience, the Authorization header', () => {
@@ -142,6 +145,14 @@ describe('HTTP API', () => {
     expect(cors.AllowCredentials).toBe(false);
     expect(() => synth({ corsOrigins: '*' })).toThrow(/corsOrigins/);
     expect(() => synth({ corsOrigins: 'https://app.example.com/path' })).toThrow(/corsOrigins/);
+    // Plain http only for local development: a page served over http can be altered in transit.
+    expect(() => synth({ corsOrigins: 'http://app.example.com' })).toThrow(/corsOrigins.*https/);
+    expect(() => synth({ corsOrigins: 'http://localhost.example.com' })).toThrow(/corsOrigins/);
+    const local = synth({ corsOrigins: 'http://localhost:5173,http://127.0.0.1:8080' });
+    expect(resource(local, 'HttpApi/Resource').Properties.CorsConfiguration.AllowOrigins).toEqual([
+      'http://localhost:5173',
+      'http://127.0.0.1:8080',
+    ]);
   });
 
   test('ApiUrl output; a custom domain maps the stage and gives its DNS target', () => {

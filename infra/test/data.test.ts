@@ -16,6 +16,7 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['SessionsTable', 'stationId', 'transaction', undefined],
   ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
   ['OrganisationsTable', 'pk', 'sk', undefined],
+  ['LimitsTable', 'pk', undefined, 'expiresAt'],
 ];
 
 describe('tables', () => {

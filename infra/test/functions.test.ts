@@ -61,7 +61,7 @@ describe('environment', () => {
       'TOKENS_TABLE', 'TRANSACTIONS_TABLE', 'ANOMALIES_TABLE', 'SESSION_EVENTS_QUEUE_URL', 'COMMANDS_TABLE',
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
-    StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE'],
+    StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'STATIONS_TABLE', 'ANOMALIES_TABLE'],
     SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
@@ -71,6 +71,7 @@ describe('environment', () => {
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
       'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
+      'LIMITS_TABLE', 'SUBJECT_REQUESTS_PER_MINUTE',
     ],
   };
   const env = (t: Template, fn: string) => resource(t, `${fn}/Resource`).Properties.Environment.Variables;
@@ -130,6 +131,14 @@ describe('environment', () => {
     template.hasOutput('WebSocketUrl', { Value: Match.objectLike({}) });
   });
 
+  test('limits (issue 10): the LimitsTable, and a request budget per user of 600 a minute by default', () => {
+    const a = env(template, 'ApiFunction');
+    expect(a.LIMITS_TABLE).toEqual({ Ref: id('LimitsTable/Resource') });
+    expect(a.SUBJECT_REQUESTS_PER_MINUTE).toBe('600');
+    expect(env(synth({ subjectRequestsPerMinute: '60' }), 'ApiFunction').SUBJECT_REQUESTS_PER_MINUTE).toBe('60');
+    expect(() => synth({ subjectRequestsPerMinute: '0' })).toThrow(/subjectRequestsPerMinute/);
+  });
+
   test('heartbeat interval: 300 by default, from context, refused at 600 and above', () => {
     expect(env(template, 'MessageFunction').HEARTBEAT_INTERVAL_SECONDS).toBe('300');
     expect(env(synth({ heartbeatIntervalSeconds: '120' }), 'MessageFunction').HEARTBEAT_INTERVAL_SECONDS).toBe('120');
@@ -187,14 +196,14 @@ describe('IAM', () => {
       'TokensTable', 'TransactionsTable', 'AnomaliesTable', 'SessionEventsQueue', 'CommandsTable',
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
-    StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue'],
+    StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue', 'StationsTable', 'AnomaliesTable'],
     SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable',
+      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable',
     ],
   };
   const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
@@ -222,6 +231,9 @@ describe('IAM', () => {
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
     expect(actionsOn('StatusFunction', 'StatusQueue')).not.toContain('sqs:SendMessage');
+    // Declared connectors are read; undeclared components become anomalies (issue 10, item 9).
+    expect(actionsOn('StatusFunction', 'StationsTable')).toEqual(['dynamodb:GetItem']);
+    expect(actionsOn('StatusFunction', 'AnomaliesTable')).toEqual(['dynamodb:PutItem']);
   });
 
   test('charging: read versus write as listed', () => {
@@ -232,7 +244,10 @@ describe('IAM', () => {
     expect(actionsOn('MessageFunction', 'TransactionsTable')).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']),
     );
-    expect(actionsOn('MessageFunction', 'AnomaliesTable')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    // Item 19 of issue 10: the hot path reads a station and records its boot, and only adds
+    // anomalies; it never scans, deletes or rewrites whole stations.
+    expect(actionsOn('MessageFunction', 'StationsTable').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(actionsOn('MessageFunction', 'AnomaliesTable')).toEqual(['dynamodb:PutItem']);
     expect(actionsOn('MessageFunction', 'SessionEventsQueue')).toContain('sqs:SendMessage');
     expect(actionsOn('MessageFunction', 'SessionEventsQueue')).not.toContain('sqs:ReceiveMessage');
     expect(actionsOn('SessionsFunction', 'SessionsTable')).toEqual(
@@ -262,6 +277,8 @@ describe('IAM', () => {
     }
     expect(actionsOn('ApiFunction', 'CommandsQueue')).toContain('sqs:SendMessage');
     expect(actionsOn('ApiFunction', 'CommandsQueue')).not.toContain('sqs:ReceiveMessage');
+    // Limits (issue 10, item 13): counts added, pending commands read and put conditionally.
+    expect(actionsOn('ApiFunction', 'LimitsTable').sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     // Reads on StationsTable, TokensTable and SessionsTable cover their indexes (table/.../index/*):
     // ByGeoCell, ByOwner and the ByOrganisation ones.
     for (const table of ['StationsTable', 'TokensTable', 'SessionsTable']) {
@@ -278,6 +295,14 @@ describe('IAM', () => {
       const arn = JSON.stringify(statement.Resource);
       expect(arn).toContain(`{"Ref":"${id('WebSocketApi/Resource')}"}`);
       expect(arn).toMatch(/\/ocpp\/(\*|DELETE)\/@connections\/\*/);
+    }
+    // Only commands sends (POST); connect and api only close (DELETE).
+    for (const fn of ['ConnectFunction', 'ApiFunction']) {
+      const own = (policyOf(fn).Properties.PolicyDocument.Statement as any[])
+        .filter((s) => asList(s.Action).includes('execute-api:ManageConnections'));
+      expect(own).toHaveLength(1);
+      expect(JSON.stringify(own[0].Resource)).toContain('/ocpp/DELETE/@connections/*');
+      expect(JSON.stringify(own[0].Resource)).not.toContain('/ocpp/*/@connections');
     }
     expect(actionsOn('ApiFunction', 'WebSocketApi')).toEqual(['execute-api:ManageConnections']);
     const apiManage = (policyOf('ApiFunction').Properties.PolicyDocument.Statement as any[])

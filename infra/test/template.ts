@@ -91,5 +91,5 @@ export const CONSUMED_QUEUES = ['StatusQueue', 'SessionEventsQueue', 'CommandsQu
 /** Construct ids of the tables. */
 export const TABLE_IDS = [
   'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'StationEventsTable', 'TokensTable',
-  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable',
+  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable', 'LimitsTable',
 ];

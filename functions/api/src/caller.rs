@@ -7,6 +7,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use csms_auth::{Principal, Role};
 use csms_domain::Subject;
+use csms_domain::limits::Verdict;
 use csms_domain::organisation;
 use std::sync::Arc;
 
@@ -34,12 +35,37 @@ impl FromRequestParts<Arc<App>> for Caller {
         let token = csms_auth::bearer_token(header).ok_or_else(|| {
             Problem::unauthorized("the Authorization header must be `Bearer <token>`", challenge(None))
         })?;
-        match app.verifier.verify(token).await {
-            Ok(principal) => Ok(Caller(principal)),
+        let principal = match app.verifier.verify(token).await {
+            Ok(principal) => principal,
             Err(e) => {
                 tracing::info!(error = %e, "bearer token refused");
-                Err(Problem::unauthorized(e.to_string(), e.www_authenticate()))
+                return Err(Problem::unauthorized(e.to_string(), e.www_authenticate()));
             }
+        };
+        within_budget(app, &principal.subject).await?;
+        Ok(Caller(principal))
+    }
+}
+
+/// Every authenticated request counts against its subject's budget ([`crate::Limits`]); beyond
+/// it, 429 until the minute is over. A failure to count lets the request through: the budget is
+/// a guard against floods, not worth refusing people over.
+async fn within_budget(app: &App, subject: &str) -> Result<(), Problem> {
+    let limits = &app.limits;
+    let key = format!("subject#{subject}");
+    match limits.limiter.count(&key, limits.per_subject, chrono::Utc::now()).await {
+        Ok(Verdict::Allowed) => Ok(()),
+        Ok(Verdict::Refused { retry_after }) => Err(Problem::too_many_requests(
+            format!(
+                "at most {} requests a minute per user; retry after {} s",
+                limits.per_subject.limit,
+                retry_after.num_seconds().max(1)
+            ),
+            retry_after,
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not count the request against its budget; let through");
+            Ok(())
         }
     }
 }

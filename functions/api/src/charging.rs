@@ -77,6 +77,7 @@ async fn own_token(
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver, or the token may not charge", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station, or no such token of yours that the station accepts", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another command of yours is still pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn start(
@@ -112,8 +113,8 @@ pub async fn start(
             ("RequestStartTransaction", p)
         }
     };
-    let view = remote::submit(
-        &app.services,
+    let view = remote::submit_for_driver(
+        &app,
         station.id,
         protocol,
         action,
@@ -136,6 +137,7 @@ pub async fn start(
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another command of yours is still pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn stop(
@@ -167,8 +169,8 @@ pub async fn stop(
             json!({"transactionId": id.as_str()}),
         ),
     };
-    let view = remote::submit(
-        &app.services,
+    let view = remote::submit_for_driver(
+        &app,
         station,
         protocol,
         action,

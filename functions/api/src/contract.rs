@@ -8,6 +8,8 @@
 //!
 //! 400: every input is validated, so an operation with parameters or a body can refuse it with a
 //! problem document even when its handler lists no 400 of its own.
+//!
+//! 429: every authenticated request counts against its user's budget ([`crate::Limits`]).
 
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
@@ -61,6 +63,22 @@ pub fn complete(document: &mut OpenApi) {
                 .build(),
         )
         .build();
+    let too_many = ResponseBuilder::new()
+        .description("Over your request budget for this minute; retry after the seconds given")
+        .header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                .description(Some("Seconds until the budget renews"))
+                .build(),
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
     for item in document.paths.paths.values_mut() {
         let item_has_parameters = item.parameters.as_ref().is_some_and(|p| !p.is_empty());
         let operations = [
@@ -78,6 +96,10 @@ pub fn complete(document: &mut OpenApi) {
                 .responses
                 .responses
                 .insert("401".to_owned(), RefOr::T(unauthorized.clone()));
+            operation
+                .responses
+                .responses
+                .insert("429".to_owned(), RefOr::T(too_many.clone()));
             let has_input = operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
                 || operation.request_body.is_some()
                 || item_has_parameters;
@@ -120,6 +142,10 @@ mod tests {
                     "{method} {path}"
                 );
                 assert!(unauthorized.headers.contains_key("WWW-Authenticate"), "{method} {path}");
+                let Some(RefOr::T(too_many)) = operation.responses.responses.get("429") else {
+                    panic!("{method} {path}: no 429");
+                };
+                assert!(too_many.headers.contains_key("Retry-After"), "{method} {path}");
                 let has_input =
                     operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) || operation.request_body.is_some();
                 assert!(

@@ -39,6 +39,52 @@ pub use problem::Problem;
 pub struct App {
     pub services: Services,
     pub verifier: Verifier,
+    /// What one caller may make the API do.
+    pub limits: Limits,
+}
+
+/// The API's limits against abuse: a request budget per subject, and one pending remote command
+/// per driver ([`csms_domain::limits`]).
+pub struct Limits {
+    pub ports: csms_domain::limits::LimitPorts,
+    pub limiter: csms_domain::limits::Limiter,
+    /// Requests per subject and minute.
+    pub per_subject: csms_domain::limits::Budget,
+}
+
+impl Limits {
+    /// The default per-subject budget, 10 a second: well above what an app does for a person,
+    /// a tenth of the whole HTTP stage's throttle (100 a second), so one user cannot take it all.
+    pub const REQUESTS_PER_MINUTE: u32 = 600;
+
+    pub fn new(ports: csms_domain::limits::LimitPorts, requests_per_minute: u32) -> Self {
+        Self {
+            limiter: csms_domain::limits::Limiter::new(ports.counters.clone()),
+            ports,
+            per_subject: csms_domain::limits::Budget::per_minute(requests_per_minute),
+        }
+    }
+
+    /// From `SUBJECT_REQUESTS_PER_MINUTE` (default [`Self::REQUESTS_PER_MINUTE`]).
+    pub fn from_lookup(
+        ports: csms_domain::limits::LimitPorts,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let per_minute = match lookup("SUBJECT_REQUESTS_PER_MINUTE") {
+            None => Self::REQUESTS_PER_MINUTE,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("SUBJECT_REQUESTS_PER_MINUTE must be a whole number from 1, got {raw:?}"))?,
+        };
+        Ok(Self::new(ports, per_minute))
+    }
+
+    /// In-memory limits with the default budget, for tests.
+    pub fn memory() -> Self {
+        Self::new(csms_domain::limits::LimitPorts::memory(), Self::REQUESTS_PER_MINUTE)
+    }
 }
 
 #[derive(OpenApi)]
@@ -131,8 +177,31 @@ pub fn router(app: Arc<App>) -> Router {
             }),
         )
         .fallback(|| async { Problem::not_found("no such route") })
+        .layer(axum::middleware::from_fn(log_request))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(app)
+}
+
+/// One line per request with the route template it matched, never the path: paths carry id
+/// tokens (`/v1/operator/tokens/{idToken}`), which are personal data. API Gateway's access log
+/// leaves the path out for the same reason; its request id ties the two together.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(no route)", |matched| matched.as_str())
+        .to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
 }
 
 /// A handler panicked: a bug of ours. The caller gets the same 500 problem as any failure of

@@ -19,6 +19,10 @@ pub struct Problem {
     #[serde(skip)]
     #[schema(ignore)]
     www_authenticate: Option<String>,
+    /// Seconds, for 429.
+    #[serde(skip)]
+    #[schema(ignore)]
+    retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -29,6 +33,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             www_authenticate: None,
+            retry_after: None,
         }
     }
 
@@ -56,6 +61,14 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, detail)
     }
 
+    /// 429 with `Retry-After`: the caller's budget is spent until then.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after: chrono::Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after.num_seconds().max(1) as u64),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail)
+        }
+    }
+
     /// A failure of ours: logged with its cause, answered without it.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %cause, source = ?cause.source(), "request failed");
@@ -67,6 +80,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let challenge = self.www_authenticate.clone();
+        let retry_after = self.retry_after;
         let mut response = (status, axum::Json(self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -75,6 +89,9 @@ impl IntoResponse for Problem {
         );
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

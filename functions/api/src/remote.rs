@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::App;
 use crate::problem::Problem;
+use csms_domain::limits::{self, PendingCommand};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -136,16 +138,41 @@ pub async fn send(services: &Services, command: command::Command) -> Result<Comm
     Ok(CommandView::submitted(&command))
 }
 
-/// Checks and submits a command to the commands queue on behalf of `requested_by`.
-pub async fn submit(
-    services: &Services,
+/// Prepares and sends a command for a driver: at most one of their commands is pending at a time (409 with
+/// the pending one's id otherwise), so a driver cannot queue up commands at a station.
+pub async fn submit_for_driver(
+    app: &App,
     station: StationId,
     protocol: ProtocolVersion,
     action: &str,
     payload: Value,
     timeout_seconds: i64,
-    requested_by: &str,
+    driver: &str,
 ) -> Result<CommandView, Problem> {
-    let command = prepare(station, protocol, action, payload, timeout_seconds, requested_by)?;
-    send(services, command).await
+    let command = prepare(station, protocol, action, payload, timeout_seconds, driver)?;
+    let next = PendingCommand {
+        station: command.station.clone(),
+        id: command.id.clone(),
+        deadline: command.deadline,
+    };
+    let claimed = limits::claim_pending(
+        &*app.limits.ports.pending,
+        &*app.services.commands.store,
+        driver,
+        &next,
+        command.created_at,
+    )
+    .await?;
+    if let Err(pending) = claimed {
+        return Err(Problem::conflict(format!(
+            "your command {} to station {} is still pending (until {} at the latest): follow it at \
+             /v1/commands/{}/{} and send the next when it has ended",
+            pending.id,
+            pending.station,
+            pending.deadline.to_rfc3339(),
+            pending.station,
+            pending.id
+        )));
+    }
+    send(&app.services, command).await
 }

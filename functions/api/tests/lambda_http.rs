@@ -63,7 +63,11 @@ async fn lambda() -> Lambda {
         };
         services.charging.tokens.put(&record).await.unwrap();
     }
-    let app = Arc::new(App { services, verifier });
+    let app = Arc::new(App {
+        services,
+        verifier,
+        limits: api::Limits::memory(),
+    });
     Lambda { world, issuer, app }
 }
 

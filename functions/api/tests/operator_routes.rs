@@ -64,7 +64,11 @@ async fn fixture() -> Fixture {
         organisation: None,
     };
     services.charging.tokens.put(&unassigned).await.unwrap();
-    let router = api::router(Arc::new(App { services, verifier }));
+    let router = api::router(Arc::new(App {
+        services,
+        verifier,
+        limits: api::Limits::memory(),
+    }));
     Fixture { world, issuer, router }
 }
 
@@ -371,7 +375,16 @@ async fn an_operator_changes_rotates_and_decommissions_only_their_stations() {
     assert_eq!(f.world.stations.get(&id).await.unwrap().unwrap().password_hash, after);
 
     // Decommissioning removes the record and closes the live connection.
-    f.world.stations.attach_connection(&id, "conn-1").await.unwrap();
+    let station = f.world.stations.get(&id).await.unwrap().unwrap();
+    let checked = csms_domain::ports::CheckedAgainst {
+        password_hash: &station.password_hash,
+        registration: station.registration,
+    };
+    f.world
+        .stations
+        .attach_connection(&id, "conn-1", checked)
+        .await
+        .unwrap();
     let gone = f.call("DELETE", "/v1/operator/stations/CP-C", &olga, None).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert!(f.world.stations.get(&id).await.unwrap().is_none());

@@ -57,7 +57,11 @@ async fn fixture() -> Fixture {
         };
         services.charging.tokens.put(&record).await.unwrap();
     }
-    let router = api::router(Arc::new(App { services, verifier }));
+    let router = api::router(Arc::new(App {
+        services,
+        verifier,
+        limits: api::Limits::memory(),
+    }));
     Fixture { world, issuer, router }
 }
 

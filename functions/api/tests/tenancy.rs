@@ -55,7 +55,11 @@ async fn fixture() -> Fixture {
             .await
             .unwrap();
     }
-    let router = api::router(Arc::new(App { services, verifier }));
+    let router = api::router(Arc::new(App {
+        services,
+        verifier,
+        limits: api::Limits::memory(),
+    }));
     Fixture { world, issuer, router }
 }
 

@@ -25,9 +25,15 @@ pub enum RequestError {
     /// station's organisation's own unbound one.
     #[error(transparent)]
     NotAServiceToken(csms_domain::token_registry::TokenRegistryError),
+    #[error("the command's frame is {0} bytes; a pile can be sent at most 128 KB ({MAX_FRAME_BYTES} bytes) a message")]
+    TooLarge(usize),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// API Gateway carries at most 128 KB a WebSocket message (also `PostToConnection`'s limit): a
+/// larger CALL can never reach the pile, so it is refused before it is queued.
+pub const MAX_FRAME_BYTES: usize = 128 * 1024;
 
 pub fn ocpp_version(protocol: ProtocolVersion) -> OcppVersion {
     match protocol {
@@ -104,6 +110,10 @@ pub fn new_command_with_id(
         object.insert("remoteStartId".into(), Value::from(remote_start_id()));
     }
     csms_ocpp::validate_command_request(ocpp_version(protocol), action, &mut payload)?;
+    let bytes = csms_ocpp::call_frame(id.as_str(), action, &payload).len();
+    if bytes > MAX_FRAME_BYTES {
+        return Err(RequestError::TooLarge(bytes));
+    }
     Ok(Command {
         id,
         station,
@@ -159,7 +169,11 @@ pub fn call_frame(command: &Command) -> Result<String, String> {
     let mut payload: Value = serde_json::from_str(&command.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
     csms_ocpp::validate_command_request(ocpp_version(command.protocol), &command.action, &mut payload)
         .map_err(|e| e.to_string())?;
-    Ok(csms_ocpp::call_frame(command.id.as_str(), &command.action, &payload))
+    let frame = csms_ocpp::call_frame(command.id.as_str(), &command.action, &payload);
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(RequestError::TooLarge(frame.len()).to_string());
+    }
+    Ok(frame)
 }
 
 #[cfg(test)]

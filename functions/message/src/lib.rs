@@ -87,7 +87,7 @@ async fn on_frame(services: &Services, connection: &Connection, body: &str, now:
     }
 }
 
-#[tracing::instrument(skip_all, fields(station = %connection.station_id, action = %call.action, message = %call.message_id))]
+#[tracing::instrument(skip_all, fields(station = %connection.station_id, action = %csms_ocpp::for_log(&call.action), message = %call.message_id))]
 async fn on_call(
     services: &Services,
     connection: &Connection,
@@ -244,7 +244,8 @@ impl WireSample<'_> {
                     .with_context(ReadingContext::parse(self.context.as_deref()).unwrap_or(ReadingContext::Other)),
             ),
             Err(error) => {
-                tracing::warn!(%error, measurand = measurand.as_str(), value = self.value, "meter value left out");
+                let value = csms_ocpp::for_log(self.value);
+                tracing::warn!(%error, measurand = measurand.as_str(), %value, "meter value left out");
                 None
             }
         }

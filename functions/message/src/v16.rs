@@ -80,7 +80,9 @@ pub(crate) async fn answer(
                 // The domain cannot hold this tag, so no transaction can be recorded for it. The
                 // answer must still carry an id: 0, which the CSMS never hands out, so the stop
                 // and meter values that may follow are recorded as anomalies for the operator.
-                tracing::warn!(id_tag = ?req.id_tag, "StartTransaction with an unusable idTag answered Invalid");
+                // The idTag is personal data: its length tells what went wrong, not its value.
+                let length = req.id_tag.chars().count();
+                tracing::warn!(length, "StartTransaction with an unusable idTag answered Invalid");
                 return Ok(Answer::result(StartTransactionResponse {
                     id_tag_info: id_tag_info(&Authorization::invalid()),
                     transaction_id: 0,

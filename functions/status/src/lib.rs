@@ -22,7 +22,13 @@ async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::
         other => return Err(EventError::Unexpected(other.kind()).into()),
     };
     let report = StatusReport::try_from(event)?;
-    let outcome = status::record(services.availability.as_ref(), services.history.as_ref(), &report).await?;
+    let ports = status::StatusPorts {
+        stations: &*services.stations,
+        anomalies: &*services.charging.anomalies,
+        availability: &*services.availability,
+        history: &*services.history,
+    };
+    let outcome = status::take(ports, &report, chrono::Utc::now()).await?;
     tracing::info!(station = %report.station_id, component = %report.component, status = %report.status, ?outcome, "status recorded");
     Ok(())
 }

@@ -247,11 +247,16 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     let api_app = match plan.function(API_FUNCTION) {
         Some(_) => {
             let env = env_of(API_FUNCTION);
+            let config = csms_aws::Config::from_lookup(|name| env.get(name).cloned())
+                .map_err(|e| format!("{API_FUNCTION}: {e}"))?;
+            let limits = api::Limits::from_lookup(csms_aws::limit_ports(&sdk, &config), |name| env.get(name).cloned())
+                .map_err(|e| format!("{API_FUNCTION}: {e}"))?;
             Some(Arc::new(api::App {
                 services: function(&plan, &sdk, &env, API_FUNCTION)?.services,
                 // As the function's main does it (`Verifier::from_env`): its AUTH_* settings, the
                 // issuer's keys over HTTP.
                 verifier: http_api::function_verifier(&env).map_err(|e| format!("{API_FUNCTION}: {e}"))?,
+                limits,
             }))
         }
         None => {

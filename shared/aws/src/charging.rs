@@ -234,6 +234,7 @@ impl TokenRepository for Tokens {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["pk", "sk"],
             "pk",
             &registry_partition(Some(organisation)),
             page,
@@ -266,6 +267,7 @@ impl TokenRepository for Tokens {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["pk", "sk", "owner", "idToken"],
             "owner",
             owner,
             page,
@@ -669,6 +671,10 @@ enum AnomalyKindV1 {
         transaction_id: String,
         seq_no: u32,
     },
+    /// The component's key (`connector#3`, `evse#2#connector#1`).
+    UndeclaredComponent {
+        component: String,
+    },
 }
 
 impl Anomalies {
@@ -708,6 +714,9 @@ impl AnomalyLog for Anomalies {
             AnomalyKind::SeqNoReused { transaction_id, seq_no } => AnomalyKindV1::SeqNoReused {
                 transaction_id: transaction_id.to_string(),
                 seq_no: *seq_no,
+            },
+            AnomalyKind::UndeclaredComponent { component } => AnomalyKindV1::UndeclaredComponent {
+                component: component.key(),
             },
         };
         let item = Item::from([
@@ -758,6 +767,9 @@ impl AnomalyLog for Anomalies {
                     AnomalyKindV1::SeqNoReused { transaction_id, seq_no } => AnomalyKind::SeqNoReused {
                         transaction_id: tx(&transaction_id)?,
                         seq_no,
+                    },
+                    AnomalyKindV1::UndeclaredComponent { component } => AnomalyKind::UndeclaredComponent {
+                        component: Component::parse_key(&component).ok_or_else(|| malformed("component"))?,
                     },
                 };
                 Ok(Anomaly {

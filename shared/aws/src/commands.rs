@@ -27,6 +27,8 @@ use crate::wire::WireError;
 /// How long command records are kept (DynamoDB TTL).
 const RETENTION: Duration = Duration::days(90);
 const SLOT: &str = "slot";
+/// The table's key, which a page cursor must name.
+const COMMAND_KEY: &[&str] = &["stationId", "entry"];
 
 fn entry(id: &CommandId) -> String {
     format!("command#{id}")
@@ -175,7 +177,7 @@ impl CommandStore for Commands {
         // of an earlier registration's, would fall outside the key condition, which DynamoDB
         // answers with a ValidationException.
         if let Some(cursor) = &page.after {
-            let start = crate::page::decode(cursor, "stationId", station.as_str())?;
+            let start = crate::page::decode(cursor, COMMAND_KEY, "stationId", station.as_str())?;
             if !start
                 .get("entry")
                 .and_then(|e| e.as_s().ok())
@@ -187,6 +189,7 @@ impl CommandStore for Commands {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            COMMAND_KEY,
             "stationId",
             station.as_str(),
             page,

@@ -22,6 +22,8 @@ pub struct Config {
     pub commands_queue_url: Option<String>,
     pub command_deadlines_queue_url: Option<String>,
     pub organisations_table: Option<String>,
+    /// Rate counts and pending commands (issue 10's limits).
+    pub limits_table: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,7 @@ impl Config {
             commands_queue_url: lookup("COMMANDS_QUEUE_URL"),
             command_deadlines_queue_url: lookup("COMMAND_DEADLINES_QUEUE_URL"),
             organisations_table: lookup("ORGANISATIONS_TABLE"),
+            limits_table: lookup("LIMITS_TABLE"),
         })
     }
 }

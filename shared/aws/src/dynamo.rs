@@ -267,13 +267,14 @@ fn station_from_item(item: &Item) -> Result<Station, StoreError> {
 pub const STATIONS_BY_ORGANISATION: &str = "ByOrganisation";
 
 impl Stations {
-    /// `SET` the given attributes on an existing station.
-    async fn set(&self, id: &StationId, values: Item) -> Result<(), StoreError> {
+    /// `SET` the given attributes on an existing station; returns its live connection.
+    async fn set(&self, id: &StationId, values: Item) -> Result<Option<String>, StoreError> {
         self.set_remove(id, values, &[]).await
     }
 
-    /// `SET` the given attributes and `REMOVE` the named ones on an existing station.
-    async fn set_remove(&self, id: &StationId, values: Item, remove: &[&str]) -> Result<(), StoreError> {
+    /// `SET` the given attributes and `REMOVE` the named ones on an existing station; returns
+    /// its live connection as the write left it (the new item comes back at no extra cost).
+    async fn set_remove(&self, id: &StationId, values: Item, remove: &[&str]) -> Result<Option<String>, StoreError> {
         let mut update = self
             .0
             .client
@@ -302,10 +303,11 @@ impl Stations {
         let result = update
             .update_expression(expression)
             .condition_expression("attribute_exists(stationId)")
+            .return_values(ReturnValue::AllNew)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(out) => Ok(out.attributes.as_ref().and_then(|a| opt_s(a, "connectionId"))),
             Err(e) if condition_failed(&e) => Err(StoreError::NotFound),
             Err(e) => Err(backend(e)),
         }
@@ -344,17 +346,17 @@ impl StationRepository for Stations {
         }
     }
 
-    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError> {
+    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<Option<String>, StoreError> {
         self.set(id, Item::from([("passwordHash".into(), s(hash.as_str()))]))
             .await
     }
 
-    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
+    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<Option<String>, StoreError> {
         self.set(id, Item::from([("registration".into(), s(registration.as_str()))]))
             .await
     }
 
-    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<(), StoreError> {
+    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<Option<String>, StoreError> {
         let mut values = Item::new();
         let mut remove = Vec::new();
         if let Some(protocols) = &changes.protocols {
@@ -391,7 +393,7 @@ impl StationRepository for Stations {
             None => {}
         }
         if values.is_empty() && remove.is_empty() {
-            return Ok(());
+            return Ok(self.get(id).await?.and_then(|s| s.connection_id));
         }
         self.set_remove(id, values, &remove).await
     }
@@ -414,6 +416,7 @@ impl StationRepository for Stations {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["stationId", "organisation"],
             "organisation",
             organisation,
             page,
@@ -437,7 +440,12 @@ impl StationRepository for Stations {
         Ok(stations)
     }
 
-    async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError> {
+    async fn attach_connection(
+        &self,
+        id: &StationId,
+        connection_id: &str,
+        checked: CheckedAgainst<'_>,
+    ) -> Result<Option<String>, StoreError> {
         let result = self
             .0
             .client
@@ -446,11 +454,16 @@ impl StationRepository for Stations {
             .key("stationId", s(id.as_str()))
             // Names go through placeholders: ONLINE is one of DynamoDB's reserved words.
             .update_expression("SET #connection = :c, #online = :t")
-            .condition_expression("attribute_exists(stationId)")
+            // Also false when the station is gone.
+            .condition_expression("#hash = :hash AND #registration = :registration")
             .expression_attribute_names("#connection", "connectionId")
             .expression_attribute_names("#online", "online")
+            .expression_attribute_names("#hash", "passwordHash")
+            .expression_attribute_names("#registration", "registration")
             .expression_attribute_values(":c", s(connection_id))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":hash", s(checked.password_hash.as_str()))
+            .expression_attribute_values(":registration", s(checked.registration.as_str()))
             .return_values(ReturnValue::UpdatedOld)
             .send()
             .await;
@@ -484,7 +497,7 @@ impl StationRepository for Stations {
     }
 
     async fn record_boot(&self, id: &StationId, boot: &BootInfo) -> Result<(), StoreError> {
-        self.set(id, boot_attributes(boot)).await
+        self.set(id, boot_attributes(boot)).await.map(drop)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod dynamo;
 pub mod events;
 pub mod geo;
 pub mod lambda;
+pub mod limits;
 pub mod local_list;
 pub mod organisations;
 mod page;
@@ -25,9 +26,15 @@ use std::sync::Arc;
 
 /// Loads the SDK configuration from the environment and builds every adapter.
 pub async fn services_from_env() -> Result<Services, config::ConfigError> {
+    let (sdk, config) = environment().await?;
+    Ok(services(&sdk, &config))
+}
+
+/// The SDK configuration and the resource names, from the environment.
+pub async fn environment() -> Result<(aws_config::SdkConfig, Config), config::ConfigError> {
     let config = Config::from_env()?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    Ok(services(&sdk, &config))
+    Ok((sdk, config))
 }
 
 pub fn services(sdk: &aws_config::SdkConfig, config: &Config) -> Services {
@@ -89,6 +96,24 @@ pub fn services_with(
             &config.organisations_table,
             "ORGANISATIONS_TABLE",
         ))),
+    }
+}
+
+/// The limits' ports (`LIMITS_TABLE`): shared rate counts and drivers' pending commands.
+pub fn limit_ports(sdk: &aws_config::SdkConfig, config: &Config) -> csms_domain::limits::LimitPorts {
+    limit_ports_with(&aws_sdk_dynamodb::Client::new(sdk), config)
+}
+
+/// Like [`limit_ports`], with a client built by the caller.
+pub fn limit_ports_with(dynamodb: &aws_sdk_dynamodb::Client, config: &Config) -> csms_domain::limits::LimitPorts {
+    let table = Arc::new(limits::Limits(dynamo::Table::new(
+        dynamodb.clone(),
+        config.limits_table.clone(),
+        "LIMITS_TABLE",
+    )));
+    csms_domain::limits::LimitPorts {
+        counters: table.clone(),
+        pending: table,
     }
 }
 

@@ -93,6 +93,7 @@ impl OrganisationStore for Organisations {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["pk", "sk"],
             "pk",
             ORGANISATION_PK,
             page,
@@ -169,6 +170,7 @@ impl OrganisationStore for Organisations {
         crate::page::query_page(
             &self.0.client,
             self.0.name()?,
+            &["pk", "sk", "organisation", "subject"],
             "organisation",
             organisation.as_str(),
             page,

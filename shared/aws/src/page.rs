@@ -1,9 +1,10 @@
 //! Page cursors for DynamoDB lists: the `LastEvaluatedKey` of a query, as an opaque string.
 //!
-//! A cursor comes back from a client, so it is untrusted: it must decode to string or number key
-//! attributes, and its partition attribute must be the one the query asks for. DynamoDB would
-//! refuse another partition's key anyway; checking first turns that into
-//! `StoreError::InvalidCursor` (a 400 for the client) instead of a backend failure.
+//! A cursor comes back from a client, so it is untrusted: it must decode to exactly the key
+//! attributes of the table or index queried (string or number), and its partition attribute must
+//! be the one the query asks for. DynamoDB would refuse another partition's key, or another
+//! table's key names, anyway; checking first turns that into `StoreError::InvalidCursor` (a 400
+//! for the client) instead of a backend failure.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -31,8 +32,14 @@ pub(crate) fn encode(last: Option<&Item>) -> Option<Cursor> {
 }
 
 /// The `ExclusiveStartKey` a cursor stands for, if it belongs to the query on
-/// `partition_attribute = partition_value`.
-pub(crate) fn decode(cursor: &Cursor, partition_attribute: &str, partition_value: &str) -> Result<Item, StoreError> {
+/// `partition_attribute = partition_value` and names exactly `key_names` (the table's key, and
+/// the index's when the query reads one).
+pub(crate) fn decode(
+    cursor: &Cursor,
+    key_names: &[&str],
+    partition_attribute: &str,
+    partition_value: &str,
+) -> Result<Item, StoreError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.as_str())
         .map_err(|_| StoreError::InvalidCursor)?;
@@ -47,7 +54,8 @@ pub(crate) fn decode(cursor: &Cursor, partition_attribute: &str, partition_value
         };
         item.insert(name, value);
     }
-    if item.len() > 4
+    if item.len() != key_names.len()
+        || !key_names.iter().all(|name| item.contains_key(*name))
         || item
             .get(partition_attribute)
             .and_then(|v| v.as_s().ok())
@@ -80,10 +88,13 @@ fn partition_query(
 
 /// One page of a query on `partition_attribute = partition_value` (table or index), in the
 /// query's order; `build` gets the query with its key condition, limit and start key set and may
-/// add an index, a sort key condition, a filter or the scan direction.
+/// add an index, a sort key condition, a filter or the scan direction. `key_names` are the
+/// attributes of the query's key (the table's and the index's), which a cursor must name.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn query_page<T>(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
+    key_names: &[&str],
     partition_attribute: &str,
     partition_value: &str,
     request: &PageRequest,
@@ -91,7 +102,7 @@ pub(crate) async fn query_page<T>(
     read: impl Fn(&Item) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
     let start = match &request.after {
-        Some(cursor) => Some(decode(cursor, partition_attribute, partition_value)?),
+        Some(cursor) => Some(decode(cursor, key_names, partition_attribute, partition_value)?),
         None => None,
     };
     let query = partition_query(client, table, partition_attribute, partition_value, request, start);
@@ -127,7 +138,7 @@ pub(crate) async fn query_filled<T>(
 ) -> Result<Page<T>, StoreError> {
     let mut start = match &request.after {
         Some(cursor) => {
-            let key = decode(cursor, partition_attribute, partition_value)?;
+            let key = decode(cursor, key_names, partition_attribute, partition_value)?;
             if !accept_start(&key) {
                 return Err(StoreError::InvalidCursor);
             }
@@ -188,22 +199,39 @@ mod tests {
         ])
     }
 
+    const NAMES: &[&str] = &["owner", "entry", "n"];
+
     #[test]
     fn a_cursor_round_trips() {
         let cursor = encode(Some(&key())).unwrap();
-        assert_eq!(decode(&cursor, "owner", "alice").unwrap(), key());
+        assert_eq!(decode(&cursor, NAMES, "owner", "alice").unwrap(), key());
     }
 
     #[test]
     fn another_partitions_or_a_forged_cursor_is_refused() {
         let cursor = encode(Some(&key())).unwrap();
         assert!(matches!(
-            decode(&cursor, "owner", "bob"),
+            decode(&cursor, NAMES, "owner", "bob"),
             Err(StoreError::InvalidCursor)
         ));
         for forged in ["", "!!!", "e30", "bm90IGpzb24"] {
             assert!(matches!(
-                decode(&Cursor::new(forged), "owner", "alice"),
+                decode(&Cursor::new(forged), NAMES, "owner", "alice"),
+                Err(StoreError::InvalidCursor)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_cursor_with_other_key_names_is_refused() {
+        let cursor = encode(Some(&key())).unwrap();
+        for names in [
+            &["owner", "entry"][..],
+            &["owner", "entry", "n", "x"],
+            &["owner", "entry", "m"],
+        ] {
+            assert!(matches!(
+                decode(&cursor, names, "owner", "alice"),
                 Err(StoreError::InvalidCursor)
             ));
         }

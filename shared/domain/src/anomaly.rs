@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::station::StationId;
+use crate::status::Component;
 use crate::transaction::TransactionId;
 use crate::transaction_event::StationTransactionId;
 
@@ -32,6 +33,9 @@ pub enum AnomalyKind {
         transaction_id: StationTransactionId,
         seq_no: u32,
     },
+    /// A status for a connector or EVSE the station has not declared
+    /// ([`status::may_report`](crate::status::may_report)); no live status is kept for it.
+    UndeclaredComponent { component: Component },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,7 @@ impl Anomaly {
                 transaction_id, seq_no, ..
             } => format!("seq-gap#{transaction_id}#{seq_no}"),
             AnomalyKind::SeqNoReused { transaction_id, seq_no } => format!("seq-reused#{transaction_id}#{seq_no}"),
+            AnomalyKind::UndeclaredComponent { component } => format!("undeclared#{component}"),
         };
         let at = self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true);
         format!("{}#{what}#{at}", self.station)

@@ -85,8 +85,18 @@ mod tests {
 
 use crate::boot::BootDecision;
 use crate::credentials::Password;
-use crate::ports::{Services, StoreError};
-use crate::station::BootInfo;
+use crate::ports::{CheckedAgainst, Services, StoreError};
+use crate::station::{BootInfo, Station};
+
+/// The boot status a new connection starts with: the answer to the station's last
+/// BootNotification (piles reconnect without booting again), except that a station the operator
+/// has Rejected since must boot again, whatever it was told before.
+fn boot_status(station: &Station) -> Option<Registration> {
+    station.boot.as_ref().map(|b| match station.registration {
+        Registration::Rejected => Registration::Rejected,
+        _ => b.status,
+    })
+}
 
 /// A WebSocket handshake as the `$connect` route sees it.
 #[derive(Debug, Clone)]
@@ -139,16 +149,32 @@ pub async fn open(
         connection_id: attempt.connection_id.to_owned(),
         station_id: station_id.clone(),
         protocol,
-        boot: station.boot.as_ref().map(|b| b.status),
+        boot: boot_status(&station),
         organisation: station.organisation.clone(),
         connected_at: attempt.now,
         last_seen_at: attempt.now,
     };
     services.connections.put(&connection).await?;
-    let previous = services
+    let checked = CheckedAgainst {
+        password_hash: &station.password_hash,
+        registration: station.registration,
+    };
+    let previous = match services
         .stations
-        .attach_connection(&station_id, attempt.connection_id)
-        .await?;
+        .attach_connection(&station_id, attempt.connection_id, checked)
+        .await
+    {
+        Ok(previous) => previous,
+        // The password or registration changed (or the station went) since it was read: what
+        // was checked no longer holds. The connection item goes with its TTL if this fails.
+        Err(StoreError::NotFound) => {
+            if let Err(e) = services.connections.delete(attempt.connection_id).await {
+                tracing::warn!(station = %station_id, error = %e, "could not delete the refused connection");
+            }
+            return Ok(Err(ConnectRefusal::BadCredentials));
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(previous) = previous.filter(|p| p != attempt.connection_id) {
         // The old socket's own $disconnect finds itself replaced and leaves the station online.
         // A failed close only means the old socket lingers until API Gateway drops it.

@@ -21,6 +21,7 @@ pub mod connection;
 pub mod credentials;
 pub mod geo;
 pub mod id_token;
+pub mod limits;
 pub mod local_list;
 pub mod memory;
 pub mod meter;

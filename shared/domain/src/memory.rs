@@ -24,6 +24,10 @@ use crate::transaction_event::{EventMark, StationTransactionId};
 pub struct MemoryStations(pub Mutex<BTreeMap<StationId, Station>>);
 
 impl MemoryStations {
+    fn live_connection(&self, id: &StationId) -> Result<Option<String>, StoreError> {
+        Ok(self.0.lock().unwrap().get(id).and_then(|s| s.connection_id.clone()))
+    }
+
     fn update(&self, id: &StationId, f: impl FnOnce(&mut Station)) -> Result<(), StoreError> {
         let mut map = self.0.lock().unwrap();
         f(map.get_mut(id).ok_or(StoreError::NotFound)?);
@@ -44,14 +48,17 @@ impl StationRepository for MemoryStations {
         map.insert(station.id.clone(), station.clone());
         Ok(())
     }
-    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError> {
-        self.update(id, |s| s.password_hash = hash.clone())
+    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<Option<String>, StoreError> {
+        self.update(id, |s| s.password_hash = hash.clone())?;
+        self.live_connection(id)
     }
-    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError> {
-        self.update(id, |s| s.registration = registration)
+    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<Option<String>, StoreError> {
+        self.update(id, |s| s.registration = registration)?;
+        self.live_connection(id)
     }
-    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<(), StoreError> {
-        self.update(id, |s| changes.apply(s))
+    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<Option<String>, StoreError> {
+        self.update(id, |s| changes.apply(s))?;
+        self.live_connection(id)
     }
     async fn delete(&self, id: &StationId) -> Result<Option<Station>, StoreError> {
         Ok(self.0.lock().unwrap().remove(id))
@@ -70,12 +77,19 @@ impl StationRepository for MemoryStations {
         };
         Ok(Page::of_sorted(theirs, page, |s| s.id.to_string()))
     }
-    async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError> {
-        let mut previous = None;
-        self.update(id, |s| {
-            previous = s.connection_id.replace(connection_id.to_owned());
-            s.online = true;
-        })?;
+    async fn attach_connection(
+        &self,
+        id: &StationId,
+        connection_id: &str,
+        checked: CheckedAgainst<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let station = map
+            .get_mut(id)
+            .filter(|s| &s.password_hash == checked.password_hash && s.registration == checked.registration)
+            .ok_or(StoreError::NotFound)?;
+        let previous = station.connection_id.replace(connection_id.to_owned());
+        station.online = true;
         Ok(previous)
     }
     async fn detach_connection(&self, id: &StationId, connection_id: &str) -> Result<bool, StoreError> {

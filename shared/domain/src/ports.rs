@@ -79,22 +79,40 @@ impl StationChanges {
     }
 }
 
+/// What `$connect` checked of a station, which must still hold when it attaches the connection:
+/// a password rotated or a registration changed in between refuses the handshake, so that a
+/// revocation cannot be outrun by a pile connecting at that moment.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedAgainst<'a> {
+    pub password_hash: &'a PasswordHash,
+    pub registration: Registration,
+}
+
 #[async_trait]
 pub trait StationRepository: Send + Sync {
     async fn get(&self, id: &StationId) -> Result<Option<Station>, StoreError>;
     /// Fails with `AlreadyExists` when the id is taken.
     async fn create(&self, station: &Station) -> Result<(), StoreError>;
-    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<(), StoreError>;
-    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<(), StoreError>;
-    /// Applies the operator's changes to an existing station (`NotFound` otherwise).
-    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<(), StoreError>;
+    /// These three change an existing station (`NotFound` otherwise) and return its live
+    /// connection as the write left it (strongly consistent), so that the caller can close it.
+    async fn set_password_hash(&self, id: &StationId, hash: &PasswordHash) -> Result<Option<String>, StoreError>;
+    async fn set_registration(&self, id: &StationId, registration: Registration) -> Result<Option<String>, StoreError>;
+    /// Applies the operator's changes.
+    async fn update(&self, id: &StationId, changes: &StationChanges) -> Result<Option<String>, StoreError>;
     /// Deletes the station's record and returns it as it was; None when there was none.
     async fn delete(&self, id: &StationId) -> Result<Option<Station>, StoreError>;
     async fn list(&self) -> Result<Vec<Station>, StoreError>;
     /// One page of an organisation's stations, by station id, from an index on the organisation.
     async fn list_by_organisation(&self, organisation: &str, page: &PageRequest) -> Result<Page<Station>, StoreError>;
-    /// Makes `connection_id` the station's live connection; returns the one it replaced.
-    async fn attach_connection(&self, id: &StationId, connection_id: &str) -> Result<Option<String>, StoreError>;
+    /// Makes `connection_id` the station's live connection if the station still has the password
+    /// hash and registration `$connect` checked (`NotFound` otherwise, also when it is gone);
+    /// returns the connection it replaced.
+    async fn attach_connection(
+        &self,
+        id: &StationId,
+        connection_id: &str,
+        checked: CheckedAgainst<'_>,
+    ) -> Result<Option<String>, StoreError>;
     /// Marks the station offline if `connection_id` is still its live connection; true if it was.
     async fn detach_connection(&self, id: &StationId, connection_id: &str) -> Result<bool, StoreError>;
     async fn record_boot(&self, id: &StationId, boot: &BootInfo) -> Result<(), StoreError>;

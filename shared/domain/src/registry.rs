@@ -91,28 +91,50 @@ pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) 
     Ok(password)
 }
 
-/// Replaces a station's password. The station's open connection stays up; the new password is
-/// needed from its next connect.
+/// Replaces a station's password and closes the connection opened with the old one: the pile
+/// needs the new password at once. A connect racing the change is refused when it attaches
+/// ([`CheckedAgainst`](crate::ports::CheckedAgainst)). The password is returned even when the
+/// close fails (it is the only time it is shown); that socket then lasts until API Gateway's
+/// two-hour limit, which is logged.
 pub async fn rotate_password(
     services: &Services,
     id: &StationId,
     password: Option<Password>,
 ) -> Result<Password, RegistryError> {
     let password = password.unwrap_or_else(Password::generate);
-    services.stations.set_password_hash(id, &password.hash()?).await?;
+    let live = services.stations.set_password_hash(id, &password.hash()?).await?;
+    if let Err(e) = close(services, live).await {
+        tracing::error!(station = %id, error = %e, "password rotated, but the connection opened with the old one could not be closed");
+    }
     Ok(password)
 }
 
+/// Sets the registration the station's next BootNotification is answered with. Rejected also
+/// closes its live connection, as decommissioning does: a rejected station must boot again (and
+/// is told Rejected) before anything else it sends is taken.
 pub async fn set_registration(
     services: &Services,
     id: &StationId,
     registration: Registration,
 ) -> Result<(), RegistryError> {
-    Ok(services.stations.set_registration(id, registration).await?)
+    let live = services.stations.set_registration(id, registration).await?;
+    if registration == Registration::Rejected {
+        close(services, live).await?;
+    }
+    Ok(())
+}
+
+/// Closes a station's live connection, if it has one (Ok also when the pile had already gone).
+async fn close(services: &Services, live: Option<String>) -> Result<(), RegistryError> {
+    if let Some(connection) = live {
+        services.channel.close(&connection).await?;
+    }
+    Ok(())
 }
 
 /// Changes what the operator decides about a station: protocols (from its next connect),
-/// registration (from its next BootNotification), site, location, connectors.
+/// registration (from its next BootNotification; Rejected also closes the live connection, as
+/// [`set_registration`] does), site, location, connectors.
 pub async fn update(services: &Services, id: &StationId, mut changes: StationChanges) -> Result<(), RegistryError> {
     if let Some(protocols) = &changes.protocols {
         check_protocols(protocols)?;
@@ -127,7 +149,11 @@ pub async fn update(services: &Services, id: &StationId, mut changes: StationCha
             None => Err(RegistryError::UnknownStation),
         };
     }
-    Ok(services.stations.update(id, &changes).await?)
+    let live = services.stations.update(id, &changes).await?;
+    if changes.registration == Some(Registration::Rejected) {
+        close(services, live).await?;
+    }
+    Ok(())
 }
 
 /// Takes a station out of service: its record goes (so it can no longer connect, and the id may

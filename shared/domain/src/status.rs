@@ -169,7 +169,71 @@ mod tests {
     }
 }
 
-use crate::ports::{AvailabilityRepository, StatusHistory, StoreError};
+use crate::anomaly::{Anomaly, AnomalyKind};
+use crate::ports::{AnomalyLog, AvailabilityRepository, StationRepository, StatusHistory, StoreError};
+use crate::station::Connector;
+
+/// Connector and EVSE ids up to this may be reported by a station that declares no connectors.
+pub const UNDECLARED_MAX_ID: u32 = 8;
+
+/// Whether a station that declared `declared` may have a live status for `component`: a declared
+/// connector, or the station as a whole (connector 0, 1.6's way; 2.0.1 has no such report but
+/// EVSE 0 means the same). A station that declares nothing may use ids up to
+/// [`UNDECLARED_MAX_ID`]. Either way a pile cannot make up availability items without bound,
+/// and every station view reads them all.
+pub fn may_report(declared: &[Connector], component: Component) -> bool {
+    if component.connector == 0 && component.evse.unwrap_or(0) == 0 {
+        return true;
+    }
+    if declared.is_empty() {
+        return component.connector <= UNDECLARED_MAX_ID && component.evse.unwrap_or(0) <= UNDECLARED_MAX_ID;
+    }
+    declared.iter().any(|c| c.component() == component)
+}
+
+/// The ports the status consumer uses.
+#[derive(Clone, Copy)]
+pub struct StatusPorts<'a> {
+    pub stations: &'a dyn StationRepository,
+    pub anomalies: &'a dyn AnomalyLog,
+    pub availability: &'a dyn AvailabilityRepository,
+    pub history: &'a dyn StatusHistory,
+}
+
+/// What became of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Recorded(Recorded),
+    /// For a component the station has not declared: kept as an anomaly only.
+    Undeclared,
+}
+
+/// Takes a status report from the queue: recorded ([`record`]) if the station may report that
+/// component ([`may_report`]; one station read), otherwise kept as an anomaly. Idempotent.
+/// A station no longer registered has no declared connectors.
+pub async fn take(ports: StatusPorts<'_>, report: &StatusReport, now: DateTime<Utc>) -> Result<Taken, StoreError> {
+    let declared = ports
+        .stations
+        .get(&report.station_id)
+        .await?
+        .map(|s| s.connectors)
+        .unwrap_or_default();
+    if may_report(&declared, report.component) {
+        return Ok(Taken::Recorded(
+            record(ports.availability, ports.history, report).await?,
+        ));
+    }
+    let anomaly = Anomaly {
+        station: report.station_id.clone(),
+        kind: AnomalyKind::UndeclaredComponent {
+            component: report.component,
+        },
+        timestamp: report.timestamp,
+        detected_at: now,
+    };
+    ports.anomalies.record(&anomaly).await?;
+    Ok(Taken::Undeclared)
+}
 
 /// Outcome of recording a status report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

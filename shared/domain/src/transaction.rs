@@ -318,7 +318,8 @@ pub(crate) async fn record_anomaly(
         timestamp,
         detected_at: now,
     };
-    tracing::warn!(station = %station, anomaly = ?anomaly.kind, "transaction anomaly");
+    // The key names the anomaly; its details (an idTag among them) stay out of the log.
+    tracing::warn!(station = %station, anomaly = %anomaly.key(), "transaction anomaly");
     Ok(ports.anomalies.record(&anomaly).await?)
 }
 

@@ -203,6 +203,16 @@ impl CallError {
     }
 }
 
+/// A value a pile sent, as it may appear in a log line: at most [`LOGGED_VALUE_CHARS`]
+/// characters (an ellipsis marks the cut), so that a 128 KB frame cannot make a 128 KB log line.
+/// Never use it for id tokens or passwords: those are not logged at all.
+pub fn for_log(s: &str) -> String {
+    truncate(s, LOGGED_VALUE_CHARS)
+}
+
+/// The most characters of one pile value a log line holds.
+pub const LOGGED_VALUE_CHARS: usize = 64;
+
 /// `s` cut to at most `max` characters (an ellipsis marks the cut).
 pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
