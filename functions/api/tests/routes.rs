@@ -586,21 +586,22 @@ async fn refused_and_failed_commands_say_why() {
     let alice = f.token("alice", &[Role::Driver], None);
     let olga = f.token("olga", &[Role::Operator], Some("org-a"));
     let start = json!({"stationId": "CP-A", "idToken": "ALICE-TAG", "connector": 1});
-    let mut commands = Vec::new();
-    for _ in 0..2 {
+    let station = StationId::parse("CP-A").unwrap();
+    let store = &*f.world.commands;
+    // One at a time: a driver's next command waits until the last has ended. The commands function
+    // would record each; here the test does.
+    let submit = async || {
         let (status, body, _) = f
             .call("POST", "/v1/charging/start", Some(&alice), Some(start.clone()))
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        commands.push(body["commandId"].as_str().unwrap().to_owned());
-    }
-    let station = StationId::parse("CP-A").unwrap();
-    let store = &*f.world.commands;
-    let submitted = f.world.command_queue.submitted.lock().unwrap().clone();
-    for command in submitted {
+        let command = f.world.command_queue.submitted.lock().unwrap().last().cloned().unwrap();
         store.create(&CommandRecord::queued(command)).await.unwrap();
-    }
+        body["commandId"].as_str().unwrap().to_owned()
+    };
+    let mut commands = Vec::new();
     // The pile refuses the first with a CALLERROR; the second fails: the station was offline.
+    commands.push(submit().await);
     let refused = command::CommandId::parse(&commands[0]).unwrap();
     let answer = |_: &command::Command| Answer::Error {
         code: "GenericError".into(),
@@ -610,6 +611,7 @@ async fn refused_and_failed_commands_say_why() {
         .await
         .unwrap();
     assert_eq!(record.unwrap().state.kind(), StateKind::Refused);
+    commands.push(submit().await);
     let failed = command::CommandId::parse(&commands[1]).unwrap();
     let offline = CommandState::Failed {
         at: Utc::now(),
