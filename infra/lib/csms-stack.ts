@@ -38,10 +38,7 @@ export const SESSIONS_BY_OWNER_INDEX = 'ByOwner';
 export const SESSIONS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** What a session list shows (the Sessions adapter's names, shared/aws/src/charging.rs). */
 export const SESSION_SUMMARY_ATTRIBUTES = ['summary', 'completed'];
-/**
- * Global secondary index of StationsTable and of TokensTable: an organisation's stations or tokens
- * (csms-aws `STATIONS_BY_ORGANISATION`, `TOKENS_BY_ORGANISATION`).
- */
+/** Global secondary index of StationsTable: an organisation's stations (csms-aws `STATIONS_BY_ORGANISATION`). */
 export const BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** Global secondary index of OrganisationsTable: an organisation's operators (csms-aws `OPERATORS_BY_ORGANISATION`). */
 export const OPERATORS_BY_ORGANISATION_INDEX = 'ByOrganisation';
@@ -126,22 +123,18 @@ export class CsmsStack extends Stack {
     const availability = table('AvailabilityTable', 'stationId', 'component');
     const statusHistory = table('StatusHistoryTable', 'stationId', 'entry', 'expiresAt');
     const stationEvents = table('StationEventsTable', 'stationId', 'entry', 'expiresAt');
-    // Charging sessions. Tokens: one item per idToken. Transactions: one key space, told apart by
-    // key prefixes (a counter item for 1.6 transaction ids, start claims, transactions, seqNo
-    // trackers), so that a start is one conditional transaction over one table.
-    const tokens = table('TokensTable', 'idToken');
+    // Charging sessions. Tokens: one registry per issuing organisation (`pk = org#<id>`, or
+    // `unassigned`; `sk` = the token), so an organisation's tokens are one partition and the same
+    // value may be issued by several; claim codes (`pk = claim#<digest>`) expire by TTL.
+    // Transactions: one key space, told apart by key prefixes (a counter item for 1.6 transaction
+    // ids, start claims, transactions, seqNo trackers), so that a start is one conditional
+    // transaction over one table.
+    const tokens = table('TokensTable', 'pk', 'sk', 'expiresAt');
     // A driver's tokens (the app API's GET /v1/me/tokens): partition `owner`, sort `idToken`; all
     // attributes, since a token item is small and the listing shows all of it.
     tokens.addGlobalSecondaryIndex({
       indexName: TOKENS_BY_OWNER_INDEX,
       partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
-    // An organisation's tokens (GET /v1/operator/tokens), the same way.
-    tokens.addGlobalSecondaryIndex({
-      indexName: BY_ORGANISATION_INDEX,
-      partitionKey: { name: 'organisation', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });

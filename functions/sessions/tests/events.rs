@@ -319,7 +319,7 @@ async fn registered() -> MemoryWorld {
         expiry: None,
         group: None,
         owner: Some("driver-1".into()),
-        organisation: None,
+        organisation: Some("org-1".into()),
     };
     world.charging.tokens.put(&record).await.unwrap();
     world
@@ -369,7 +369,7 @@ async fn a_session_learns_its_organisation_at_once_and_its_owner_when_the_token_
     let mut given = world
         .charging
         .tokens
-        .get(&IdToken::parse_16("04E91C5A").unwrap())
+        .get(Some("org-1"), &IdToken::parse_16("04E91C5A").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -409,7 +409,7 @@ async fn an_earlier_token_arriving_late_replaces_the_owner() {
         expiry: None,
         group: None,
         owner: Some("driver-9".into()),
-        organisation: None,
+        organisation: Some("org-1".into()),
     };
     world.charging.tokens.put(&other).await.unwrap();
     let services = world.services(BootPolicy::default());

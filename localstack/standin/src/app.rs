@@ -119,22 +119,36 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A function's environment as the stand-in gives it: what resolved from the template, plus
-/// CONNECTIONS_ENDPOINT (our own @connections URL) when the function declares it.
+/// A function's environment as the stand-in gives it: what resolved from the template, plus the
+/// local counterparts of what names AWS-only resources (`local`: CONNECTIONS_ENDPOINT, our own
+/// `@connections` URL; AUTH_ISSUER and AUTH_AUDIENCE, the development issuer and its app client
+/// instead of the Cognito user pool and its client) when the function declares them.
 pub fn function_environment(
     resolved: &ResolvedEnvironment,
     construct_id: &str,
-    connections_endpoint: &str,
+    local: &BTreeMap<&str, String>,
 ) -> BTreeMap<String, String> {
     let mut env = resolved.functions.get(construct_id).cloned().unwrap_or_default();
     for name in resolved.unresolved.get(construct_id).into_iter().flatten() {
-        if name == CONNECTIONS_ENDPOINT {
-            env.insert(name.clone(), connections_endpoint.to_string());
-        } else {
-            tracing::warn!(function = construct_id, variable = %name, "environment variable has no local value; left unset");
+        match local.get(name.as_str()) {
+            Some(value) => {
+                env.insert(name.clone(), value.clone());
+            }
+            None => {
+                tracing::warn!(function = construct_id, variable = %name, "environment variable has no local value; left unset")
+            }
         }
     }
     env
+}
+
+/// The local values of the variables that name AWS-only resources in the template.
+pub fn local_values(connections_endpoint: &str, issuer_url: &str) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        (CONNECTIONS_ENDPOINT, connections_endpoint.to_owned()),
+        (http_api::AUTH_ISSUER, issuer_url.to_owned()),
+        (http_api::AUTH_AUDIENCE, http_api::AUDIENCE.to_owned()),
+    ])
 }
 
 /// `export NAME='value'` lines, sorted by name.
@@ -263,7 +277,12 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
 
     let (ws_listener, management_listener) = gateway::bind(args.ws_port, args.management_port).await?;
     let endpoint = gateway::connections_endpoint(&management_listener, &config.stage)?;
-    let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &endpoint);
+    // The app door: the development issuer always, the API when the template has its function.
+    let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
+    let api_url = format!("http://{}", api_listener.local_addr()?);
+    let issuer = csms_auth::DevIssuer::generate(format!("{api_url}{}", http_api::ISSUER_PATH));
+    let local = local_values(&endpoint, issuer.issuer());
+    let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &local);
 
     let routes = LambdaRoutes {
         connect: function(&plan, &clients, &env_of(CONNECT_FUNCTION), CONNECT_FUNCTION)?,
@@ -305,10 +324,6 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         };
         sources.push((source, consumer));
     }
-    // The app door: the development issuer always, the API when the template has its function.
-    let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
-    let api_url = format!("http://{}", api_listener.local_addr()?);
-    let issuer = csms_auth::DevIssuer::generate(format!("{api_url}{}", http_api::ISSUER_PATH));
     let api_app = match plan.function(API_FUNCTION) {
         Some(_) => {
             let env = env_of(API_FUNCTION);
@@ -320,7 +335,9 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
             Some(Arc::new(api::App {
                 services: api.services,
                 reservations: api.reservations,
-                verifier: http_api::verifier(&issuer),
+                // As the function's main does it (`Verifier::from_env`): its AUTH_* settings, the
+                // issuer's keys over HTTP.
+                verifier: http_api::function_verifier(&env).map_err(|e| format!("{API_FUNCTION}: {e}"))?,
                 limits,
             }))
         }

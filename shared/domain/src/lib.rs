@@ -62,7 +62,7 @@ pub use station::{
 pub use status::{Availability, Component, StatusReport};
 
 pub use anomaly::{Anomaly, AnomalyKind};
-pub use id_token::{Authorization, AuthorizationStatus, IdToken, IdTokenError, IdTokenType, TokenRecord};
+pub use id_token::{Authorization, AuthorizationStatus, IdToken, IdTokenError, IdTokenType, TokenClaim, TokenRecord};
 pub use meter::{Measurand, MeterSample, Phase, ReadingContext};
 pub use ports::TransactionPorts;
 pub use seq_no::SeqNos;

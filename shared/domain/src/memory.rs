@@ -11,7 +11,7 @@ use crate::boot::BootPolicy;
 use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
-use crate::id_token::{IdToken, TokenRecord};
+use crate::id_token::{IdToken, TokenClaim, TokenRecord};
 use crate::meter::{MeterSample, SampleKey};
 use crate::page::{Page, PageRequest};
 use crate::ports::*;
@@ -181,6 +181,10 @@ impl AvailabilityRepository for MemoryAvailability {
             .cloned()
             .collect())
     }
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError> {
+        self.0.lock().unwrap().retain(|(s, _), _| s != station);
+        Ok(())
+    }
 }
 
 /// Keyed like the real table: station, the station's timestamp, component.
@@ -198,12 +202,17 @@ impl StatusHistory for MemoryHistory {
             .insert((r.station_id.clone(), r.timestamp, r.component), r.clone());
         Ok(())
     }
-    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError> {
+    async fn list(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<StatusReport>, StoreError> {
         let newest_first: Vec<StatusReport> = {
             let map = self.0.lock().unwrap();
             map.values()
                 .rev()
-                .filter(|r| &r.station_id == station)
+                .filter(|r| &r.station_id == station && r.received_at >= since)
                 .cloned()
                 .collect()
         };
@@ -352,33 +361,85 @@ impl MemoryWorld {
     }
 }
 
-/// Keyed like the real table: the token's registry key.
+/// Keyed like the real table: the issuing organisation's registry, then the token's registry key.
 #[derive(Default)]
-pub struct MemoryTokens(pub Mutex<BTreeMap<String, TokenRecord>>);
+pub struct MemoryTokens(pub Mutex<TokenBook>);
+
+type RegistryKey = (Option<String>, String);
+
+#[derive(Default)]
+pub struct TokenBook {
+    pub records: BTreeMap<RegistryKey, TokenRecord>,
+    /// Claims by digest, and each token's current claim digest.
+    pub claims: BTreeMap<String, TokenClaim>,
+    pub current_claim: BTreeMap<RegistryKey, String>,
+}
+
+fn registry_key(organisation: Option<&str>, token: &IdToken) -> RegistryKey {
+    (organisation.map(str::to_owned), token.key())
+}
 
 #[async_trait]
 impl TokenRepository for MemoryTokens {
-    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(self.0.lock().unwrap().get(&token.key()).cloned())
+    async fn get(&self, organisation: Option<&str>, token: &IdToken) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .records
+            .get(&registry_key(organisation, token))
+            .cloned())
     }
     async fn put(&self, record: &TokenRecord) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert(record.token.key(), record.clone());
+        let key = registry_key(record.organisation.as_deref(), &record.token);
+        self.0.lock().unwrap().records.insert(key, record.clone());
         Ok(())
     }
+    async fn register(&self, record: &TokenRecord) -> Result<Option<TokenRecord>, StoreError> {
+        let key = registry_key(record.organisation.as_deref(), &record.token);
+        let mut book = self.0.lock().unwrap();
+        let previous = book.records.get(&key).cloned();
+        let owner = previous.as_ref().and_then(|p| p.owner.clone());
+        book.records.insert(
+            key,
+            TokenRecord {
+                owner,
+                ..record.clone()
+            },
+        );
+        Ok(previous)
+    }
+    async fn release(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError> {
+        let mut book = self.0.lock().unwrap();
+        let record = book
+            .records
+            .get_mut(&registry_key(organisation, token))
+            .ok_or(StoreError::NotFound)?;
+        record.owner = None;
+        Ok(())
+    }
+    async fn delete(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError> {
+        let key = registry_key(organisation, token);
+        let mut book = self.0.lock().unwrap();
+        book.current_claim.remove(&key);
+        book.records.remove(&key).map(|_| ()).ok_or(StoreError::NotFound)
+    }
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        Ok(self.0.lock().unwrap().values().cloned().collect())
+        Ok(self.0.lock().unwrap().records.values().cloned().collect())
     }
     async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
         let mut mine: Vec<TokenRecord> = {
-            let tokens = self.0.lock().unwrap();
-            tokens
+            let book = self.0.lock().unwrap();
+            book.records
                 .values()
                 .filter(|r| r.owner.as_deref() == Some(owner))
                 .cloned()
                 .collect()
         };
-        mine.sort_by_key(|r| r.token.key());
-        Ok(Page::of_sorted(mine, page, |r| r.token.key()))
+        mine.sort_by_key(|r| (r.token.key(), r.organisation.clone()));
+        Ok(Page::of_sorted(mine, page, |r| {
+            format!("{}#{}", r.token.key(), r.organisation.as_deref().unwrap_or(""))
+        }))
     }
     async fn list_by_organisation(
         &self,
@@ -386,8 +447,8 @@ impl TokenRepository for MemoryTokens {
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
         let theirs: Vec<TokenRecord> = {
-            let tokens = self.0.lock().unwrap();
-            tokens
+            let book = self.0.lock().unwrap();
+            book.records
                 .values()
                 .filter(|r| r.organisation.as_deref() == Some(organisation))
                 .cloned()
@@ -395,33 +456,49 @@ impl TokenRepository for MemoryTokens {
         };
         Ok(Page::of_sorted(theirs, page, |r| r.token.key()))
     }
-    async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError> {
-        let mut tokens = self.0.lock().unwrap();
-        let new = match tokens.get(&record.token.key()) {
-            None => true,
-            Some(existing) if existing.organisation.is_some() && existing.organisation == record.organisation => false,
-            Some(_) => return Err(StoreError::AlreadyExists),
-        };
-        tokens.insert(record.token.key(), record.clone());
-        Ok(new)
-    }
-    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError> {
-        let mut tokens = self.0.lock().unwrap();
-        match tokens.get(&token.key()) {
-            Some(r) if r.organisation.as_deref() == Some(organisation) => {
-                tokens.remove(&token.key());
-                Ok(())
-            }
-            _ => Err(StoreError::NotFound),
+    async fn offer_claim(&self, claim: &TokenClaim) -> Result<(), StoreError> {
+        let key = registry_key(claim.organisation.as_deref(), &claim.token);
+        let mut book = self.0.lock().unwrap();
+        if !book.records.contains_key(&key) {
+            return Err(StoreError::NotFound);
         }
+        book.current_claim.insert(key, claim.digest.clone());
+        book.claims.insert(claim.digest.clone(), claim.clone());
+        Ok(())
     }
-    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
-        let mut tokens = self.0.lock().unwrap();
-        let owned = tokens
-            .get(&token.key())
+    async fn redeem_claim(
+        &self,
+        digest: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let mut book = self.0.lock().unwrap();
+        let Some(claim) = book.claims.get(digest).filter(|c| c.expires_at > now).cloned() else {
+            return Ok(None);
+        };
+        let key = registry_key(claim.organisation.as_deref(), &claim.token);
+        if book.current_claim.get(&key).map(String::as_str) != Some(digest) {
+            return Ok(None);
+        }
+        let Some(record) = book.records.get_mut(&key) else {
+            return Ok(None);
+        };
+        record.owner = Some(owner.to_owned());
+        let record = record.clone();
+        book.current_claim.remove(&key);
+        book.claims.remove(digest);
+        Ok(Some(record))
+    }
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
+        let key = registry_key(organisation, token);
+        let mut book = self.0.lock().unwrap();
+        let owned = book
+            .records
+            .get(&key)
             .is_some_and(|r| r.owner.as_deref() == Some(owner));
         if owned {
-            tokens.remove(&token.key());
+            book.records.remove(&key);
+            book.current_claim.remove(&key);
         }
         Ok(owned)
     }
@@ -813,12 +890,19 @@ impl CommandStore for MemoryCommands {
         list.sort_by(|a, b| (a.command.created_at, &a.command.id).cmp(&(b.command.created_at, &b.command.id)));
         Ok(list)
     }
-    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError> {
+    async fn list_newest(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<CommandRecord>, StoreError> {
+        // Like the table: by the time in the UUIDv7 id, to the millisecond.
+        let since = since.timestamp_millis();
         let newest_first: Vec<CommandRecord> = {
             let map = self.records.lock().unwrap();
             map.values()
                 .rev()
-                .filter(|r| &r.command.station == station)
+                .filter(|r| &r.command.station == station && r.command.id.created_millis() >= Some(since))
                 .cloned()
                 .collect()
         };
@@ -862,6 +946,10 @@ impl CommandStore for MemoryCommands {
     }
     async fn holder(&self, station: &StationId) -> Result<Option<SlotHolder>, StoreError> {
         Ok(self.slots.lock().unwrap().get(station).cloned())
+    }
+    async fn clear_slot(&self, station: &StationId) -> Result<(), StoreError> {
+        self.slots.lock().unwrap().remove(station);
+        Ok(())
     }
     async fn transition(
         &self,

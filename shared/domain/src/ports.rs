@@ -10,7 +10,7 @@ use crate::boot::BootPolicy;
 use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
-use crate::id_token::{IdToken, TokenRecord};
+use crate::id_token::{IdToken, TokenClaim, TokenRecord};
 use crate::meter::MeterSample;
 use crate::page::{Page, PageRequest};
 use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
@@ -144,14 +144,22 @@ pub trait AvailabilityRepository: Send + Sync {
         expected_reported_at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError>;
     async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError>;
+    /// Forgets the station's live status (a new registration of its id starts without one).
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait StatusHistory: Send + Sync {
     /// Idempotent: the same report appended twice is one entry.
     async fn append(&self, report: &StatusReport) -> Result<(), StoreError>;
-    /// One page of the station's history, newest first.
-    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError>;
+    /// One page of the station's history received from `since` on (its registration: what came
+    /// before belongs to an earlier registration of the id), newest first.
+    async fn list(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<StatusReport>, StoreError>;
 }
 
 /// Reports and events a station sends (2.0.1 NotifyReport, NotifyEvent), kept as the station sent them.
@@ -279,30 +287,50 @@ impl ChargingServices {
     }
 }
 
-/// The operator's registry of id tags / id tokens.
+/// The registries of id tags / id tokens: one per issuing organisation (and one for tokens
+/// registered without an organisation), so that the same value may be issued by several.
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
-    /// Looks a token up by its registry key ([`IdToken::key`]: the value without case or type).
-    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError>;
-    /// Registers the record, replacing any under the same key.
+    /// Looks a token up in `organisation`'s registry by its registry key ([`IdToken::key`]: the
+    /// value without case or type); None: the registry of tokens without organisation.
+    async fn get(&self, organisation: Option<&str>, token: &IdToken) -> Result<Option<TokenRecord>, StoreError>;
+    /// Stores the record as it is, owner included, in its organisation's registry, replacing any
+    /// under the same key (tools and tests; operators go through [`Self::register`]).
     async fn put(&self, record: &TokenRecord) -> Result<(), StoreError>;
+    /// Registers what the issuing organisation decides about a token (its type and case, status,
+    /// expiry, group), replacing those of a record under the same key but keeping its owner and
+    /// its pending claim: only the driver binds a token to themselves. Returns the record it
+    /// replaced; None when the token is new.
+    async fn register(&self, record: &TokenRecord) -> Result<Option<TokenRecord>, StoreError>;
+    /// Unbinds the token from its owner; `NotFound` when the registry has no such token.
+    async fn release(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError>;
+    /// Deletes the token from `organisation`'s registry; `NotFound` when it has no such token.
+    async fn delete(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError>;
+    /// Every registry's tokens (the command-line tool).
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// One page of an owner's (a driver's subject's) tokens, by token key, from an index on the owner.
     async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError>;
-    /// One page of an organisation's tokens, by token key, from an index on the organisation.
+    /// One page of an organisation's registry, by token key.
     async fn list_by_organisation(
         &self,
         organisation: &str,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError>;
-    /// Puts the record (its `organisation` must be set) unless its key is registered to another
-    /// organisation or to none, in one conditional write: `AlreadyExists` then. True when it was
-    /// new, false when it replaced the organisation's own record.
-    async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError>;
-    /// Deletes the token if `organisation` registered it; `NotFound` otherwise.
-    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError>;
-    /// Deletes the token if `owner` still owns it (a driver's erasure); true if it did.
-    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError>;
+    /// Records the claim and makes it the token's only redeemable one (an earlier code no longer
+    /// binds); `NotFound` when the registry has no such token.
+    async fn offer_claim(&self, claim: &TokenClaim) -> Result<(), StoreError>;
+    /// Binds the token of the claim whose code has `digest` to `owner`, and spends the claim, in
+    /// one transaction, if the claim is the token's current one and unexpired at `now`. Returns the
+    /// token as stored after; None when there is no such redeemable claim.
+    async fn redeem_claim(
+        &self,
+        digest: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenRecord>, StoreError>;
+    /// Deletes the token from `organisation`'s registry if `owner` still owns it (a driver's
+    /// erasure), with any claim it has; true if it did.
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.
@@ -455,8 +483,17 @@ pub trait CommandStore: Send + Sync {
     async fn get(&self, station: &StationId, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
     /// The station's commands, oldest first.
     async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError>;
-    /// One page of the station's commands, newest first (command ids are UUIDv7: time-ordered).
-    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError>;
+    /// One page of the station's commands created from `since` on (its registration: earlier ones
+    /// were for an earlier registration of the id), newest first. Command ids are UUIDv7, so
+    /// `since` is a bound on the key.
+    async fn list_newest(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<CommandRecord>, StoreError>;
+    /// Frees the station's slot whoever holds it (a new registration of its id starts with none).
+    async fn clear_slot(&self, station: &StationId) -> Result<(), StoreError>;
     /// Makes `id` the station's outstanding command, in one conditional write, if the slot is
     /// free, already held by `id` (re-entrant, for a redelivered dispatch), or held by a command
     /// whose deadline is not after `now` (that holder is displaced and reported, so the caller

@@ -572,7 +572,9 @@ pub struct SessionPorts<'a> {
 impl SessionPorts<'_> {
     /// Fills in who the session belongs to, reading only what changed since `current`: the
     /// station's organisation when the record is new, the token's owner when the session's token
-    /// is new (first learnt, possibly after the start, or replaced by an earlier one).
+    /// is new (first learnt, possibly after the start, or replaced by an earlier one). The owner
+    /// comes from the station's organisation's registry only: another organisation's token is
+    /// unknown at the station, and its driver is not made to own the session.
     async fn resolve(&self, current: Option<&Session>, next: &mut Session) -> Result<(), StoreError> {
         if current.is_none() {
             next.organisation = self.stations.get(&next.station).await?.and_then(|s| s.organisation);
@@ -580,7 +582,11 @@ impl SessionPorts<'_> {
         let token = next.id_token.as_ref().map(|t| &t.token);
         if token != current.and_then(|c| c.id_token.as_ref()).map(|t| &t.token) {
             next.owner = match token {
-                Some(token) => self.tokens.get(token).await?.and_then(|r| r.owner),
+                Some(token) => self
+                    .tokens
+                    .get(next.organisation.as_deref(), token)
+                    .await?
+                    .and_then(|r| r.owner),
                 None => None,
             };
         }

@@ -50,6 +50,8 @@ impl TransactionId {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartTransaction {
     pub station: StationId,
+    /// The station's organisation: its token registry answers the id token.
+    pub organisation: Option<String>,
     pub connector: u32,
     pub id_tag: IdToken,
     pub meter_start_wh: i64,
@@ -113,7 +115,7 @@ pub async fn start_transaction(
     request: &StartTransaction,
     now: DateTime<Utc>,
 ) -> Result<StartAnswer, SessionError> {
-    let id_tag_info = authorize(ports.tokens, &request.id_tag, now).await?;
+    let id_tag_info = authorize(ports.tokens, request.organisation.as_deref(), &request.id_tag, now).await?;
     let candidate = ports.transaction_ids.next().await?;
     let candidate =
         TransactionId::new(i64::try_from(candidate).unwrap_or(i64::MAX)).ok_or(SessionError::IdsExhausted)?;
@@ -208,6 +210,8 @@ pub async fn meter_values(
 #[derive(Debug, Clone, PartialEq)]
 pub struct StopTransaction {
     pub station: StationId,
+    /// The station's organisation: its token registry answers the id token.
+    pub organisation: Option<String>,
     pub transaction_id: i32,
     pub id_tag: Option<IdToken>,
     pub meter_stop_wh: i64,
@@ -242,7 +246,7 @@ pub async fn stop_transaction(
     now: DateTime<Utc>,
 ) -> Result<StopAnswer, SessionError> {
     let id_tag_info = match &request.id_tag {
-        Some(tag) => Some(authorize(ports.tokens, tag, now).await?),
+        Some(tag) => Some(authorize(ports.tokens, request.organisation.as_deref(), tag, now).await?),
         None => None,
     };
     let answer = |outcome| StopAnswer {
@@ -344,6 +348,7 @@ mod tests {
     fn start(tag: &str, meter: i64) -> StartTransaction {
         StartTransaction {
             station: cp1(),
+            organisation: None,
             connector: 1,
             id_tag: IdToken::parse_16(tag).unwrap(),
             meter_start_wh: meter,
@@ -355,6 +360,7 @@ mod tests {
     fn stop(id: i32, meter: i64) -> StopTransaction {
         StopTransaction {
             station: cp1(),
+            organisation: None,
             transaction_id: id,
             id_tag: None,
             meter_stop_wh: meter,

@@ -108,6 +108,8 @@ impl TransactionEventType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransactionEvent {
     pub station: StationId,
+    /// The station's organisation: its token registry answers the id token.
+    pub organisation: Option<String>,
     pub event_type: TransactionEventType,
     pub transaction_id: StationTransactionId,
     pub seq_no: u32,
@@ -269,7 +271,7 @@ pub async fn transaction_event(
     now: DateTime<Utc>,
 ) -> Result<TransactionEventAnswer, SessionError> {
     let id_token_info = match &event.id_token {
-        Some(token) => Some(authorize(ports.tokens, token, now).await?),
+        Some(token) => Some(authorize(ports.tokens, event.organisation.as_deref(), token, now).await?),
         None => None,
     };
     let seq = observe(ports, event).await?;
@@ -343,6 +345,7 @@ mod tests {
     fn event(event_type: TransactionEventType, seq_no: u32) -> TransactionEvent {
         TransactionEvent {
             station: StationId::parse("CS1").unwrap(),
+            organisation: None,
             event_type,
             transaction_id: StationTransactionId::parse("f81d4fae-7dec-11d0-a765-00a0c91e6bf6").unwrap(),
             seq_no,

@@ -80,10 +80,11 @@ async fn an_ocpp16_session_from_authorize_to_stop() {
     registry(&world, tag.clone()).await;
 
     // WHEN the driver authorizes, starts at 10 000 Wh, charges and stops at 17 500 Wh
-    let auth = authorize(ports.tokens, &tag, t(0)).await.unwrap();
+    let auth = authorize(ports.tokens, None, &tag, t(0)).await.unwrap();
     assert_eq!(auth.status, AuthorizationStatus::Accepted);
     let start = StartTransaction {
         station: station.clone(),
+        organisation: None,
         connector: 1,
         id_tag: tag.clone(),
         meter_start_wh: 10_000,
@@ -105,6 +106,7 @@ async fn an_ocpp16_session_from_authorize_to_stop() {
     }
     let stop = StopTransaction {
         station: station.clone(),
+        organisation: None,
         transaction_id: started.transaction_id.get(),
         id_tag: Some(tag.clone()),
         meter_stop_wh: 17_500,
@@ -140,6 +142,7 @@ async fn an_ocpp201_session_replayed_from_an_offline_queue() {
     let transaction_id = StationTransactionId::parse("tx-0001").unwrap();
     let event = |seq_no: u32, event_type, meter_values| TransactionEvent {
         station: station.clone(),
+        organisation: None,
         event_type,
         transaction_id: transaction_id.clone(),
         seq_no,
@@ -215,6 +218,7 @@ async fn an_ocpp201_session_replayed_from_an_offline_queue() {
 fn start(n: u32) -> StartTransaction {
     StartTransaction {
         station: StationId::parse(&format!("CP{}", n % 4)).unwrap(),
+        organisation: None,
         connector: n % 2 + 1,
         id_tag: IdToken::parse_16(&format!("TAG{n}")).unwrap(),
         meter_start_wh: i64::from(n),

@@ -149,6 +149,7 @@ fn messages(plan: &Plan) -> Vec<Message> {
     if plan.ocpp16 {
         let start = StartTransaction {
             station: station(),
+            organisation: None,
             connector: 2,
             id_tag: tag(),
             meter_start_wh: plan.meter_start,
@@ -178,6 +179,7 @@ fn messages(plan: &Plan) -> Vec<Message> {
             };
             Message::Event201(TransactionEvent {
                 station: station(),
+                organisation: None,
                 event_type,
                 transaction_id: transaction_id.clone(),
                 seq_no: k as u32,
@@ -312,6 +314,7 @@ async fn replay(plan: &Plan, faults: &Faults) -> Result<(), TestCaseError> {
             Message::Stop16(data) => {
                 let request = StopTransaction {
                     station: station(),
+                    organisation: None,
                     transaction_id: id.unwrap().get(),
                     id_tag: Some(tag()),
                     meter_stop_wh: plan.meter_stop(),

@@ -139,6 +139,7 @@ async fn the_seq_no_tracker_stays_small_and_expires() {
     for seq_no in (0..300u32).filter(|n| n % 10 != 9) {
         let event = TransactionEvent {
             station: station.clone(),
+            organisation: None,
             event_type: if seq_no == 0 {
                 TransactionEventType::Started
             } else {

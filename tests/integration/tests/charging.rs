@@ -73,14 +73,14 @@ async fn an_ocpp16_session_through_the_real_adapters() {
     charging.tokens.put(&record).await.unwrap();
     assert_eq!(charging.tokens.list().await.unwrap(), vec![record]);
     assert_eq!(
-        authorize(ports.tokens, &IdToken::parse_16("cafe0001").unwrap(), t(0))
+        authorize(ports.tokens, None, &IdToken::parse_16("cafe0001").unwrap(), t(0))
             .await
             .unwrap()
             .status,
         AuthorizationStatus::Accepted
     );
     assert_eq!(
-        authorize(ports.tokens, &IdToken::parse_16("UNKNOWN").unwrap(), t(0))
+        authorize(ports.tokens, None, &IdToken::parse_16("UNKNOWN").unwrap(), t(0))
             .await
             .unwrap()
             .status,
@@ -89,6 +89,7 @@ async fn an_ocpp16_session_through_the_real_adapters() {
 
     let start = StartTransaction {
         station: station.clone(),
+        organisation: None,
         connector: 1,
         id_tag: tag.clone(),
         meter_start_wh: 10_000,
@@ -122,6 +123,7 @@ async fn an_ocpp16_session_through_the_real_adapters() {
     transaction::meter_values(&ports, &meter, t(600)).await.unwrap();
     let stop = StopTransaction {
         station: station.clone(),
+        organisation: None,
         transaction_id: first.transaction_id.get(),
         id_tag: Some(tag.clone()),
         meter_stop_wh: 17_500,

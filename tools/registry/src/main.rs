@@ -6,7 +6,7 @@ mod commands;
 mod drivers;
 mod organisations;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Parser, Subcommand};
 use csms_domain::command::CommandRecord;
 use csms_domain::local_list::ListChange;
@@ -14,8 +14,8 @@ use csms_domain::registry::{self, NewStation};
 use csms_domain::session;
 use csms_domain::token_registry;
 use csms_domain::{
-    AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, PageRequest, Password,
-    ProtocolVersion, Registration, Services, Session, StationChanges, StationId, TokenRecord, TransactionKey,
+    AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, OrganisationId, PageRequest,
+    Password, ProtocolVersion, Registration, Services, Session, StationChanges, StationId, TokenRecord, TransactionKey,
 };
 use serde_json::json;
 use std::process::ExitCode;
@@ -254,11 +254,18 @@ enum TokenCommand {
         /// both versions; a longer one (up to 36) is a Central token that only 2.0.1 receives.
         #[arg(long)]
         group: Option<String>,
-        /// Who the token belongs to (a driver or fleet reference); never sent to stations.
+        /// The organisation that issues it: its stations accept it and its operators manage it
+        /// through the app API. Without one, it works at stations registered without one. A
+        /// token is a driver's only when they redeem a claim code (`token claim-code`).
         #[arg(long)]
-        owner: Option<String>,
-        /// The organisation that issues it: its operators manage it through the app API. Refused
-        /// when the token is registered by another organisation or by none.
+        organisation: Option<String>,
+    },
+    /// Make a claim code for a token: the driver who redeems it in the app
+    /// (`POST /v1/me/tokens`) owns the token. A newer code replaces the earlier one.
+    ClaimCode {
+        #[arg(long)]
+        token: String,
+        /// The organisation that issued it (none: a token registered without one).
         #[arg(long)]
         organisation: Option<String>,
     },
@@ -321,7 +328,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 protocols: protocols.iter().map(|p| protocol(p)).collect::<Result<_, _>>()?,
                 registration: registration_status(&registration)?,
                 site,
-                organisation,
+                organisation: organisation
+                    .as_deref()
+                    .map(organisation_id)
+                    .transpose()?
+                    .map(|o| o.as_str().to_owned()),
                 location: match (latitude, longitude) {
                     (Some(lat), Some(lon)) => Some(
                         GeoPoint::new(lat, lon)
@@ -425,10 +436,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     status,
                     expiry,
                     group,
-                    owner,
                     organisation,
                 },
         } => {
+            let organisation = organisation.as_deref().map(organisation_id).transpose()?;
             let record = TokenRecord {
                 token: id_token(&token, kind.as_deref())?,
                 status: AuthorizationStatus::parse(&status).ok_or_else(|| {
@@ -436,19 +447,33 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 })?,
                 expiry: expiry.as_deref().map(rfc3339).transpose()?,
                 group: group.as_deref().map(group_token).transpose()?,
-                owner,
-                organisation: organisation.clone(),
+                owner: None,
+                organisation: None,
             };
-            match &organisation {
-                Some(organisation) => {
-                    token_registry::put(&services, organisation, record.clone()).await?;
-                }
-                None => services.charging.tokens.put(&record).await?,
-            }
+            let organisation = organisation.as_ref().map(OrganisationId::as_str);
+            let (record, _) = token_registry::put(&*services.charging.tokens, organisation, record).await?;
             if cli.json {
                 println!("{}", token_json(&record, Utc::now()));
             } else {
                 println!("token {}: {}", record.token, record.status.as_str());
+            }
+        }
+        Command::Token {
+            command: TokenCommand::ClaimCode { token, organisation },
+        } => {
+            let organisation = organisation.as_deref().map(organisation_id).transpose()?;
+            let organisation = organisation.as_ref().map(OrganisationId::as_str);
+            let token = id_token(&token, None)?;
+            let (code, expires_at) =
+                token_registry::offer(&*services.charging.tokens, organisation, &token, Utc::now()).await?;
+            if cli.json {
+                let at = expires_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+                println!(
+                    "{}",
+                    json!({"token": token.as_str(), "claimCode": code.expose(), "expiresAt": at})
+                );
+            } else {
+                println!("token {token}: claim code {} (until {expires_at})", code.expose());
             }
         }
         Command::Token {
@@ -513,6 +538,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 
 fn usage(message: &str) -> CliError {
     CliError::Usage(message.to_owned())
+}
+
+/// An organisation's id: the key of its token registry, so checked like the app API's.
+fn organisation_id(raw: &str) -> Result<OrganisationId, CliError> {
+    OrganisationId::parse(raw).map_err(|e| CliError::Usage(format!("organisation {raw:?}: {e}")))
 }
 
 fn station_id(raw: &str) -> Result<StationId, CliError> {
@@ -661,7 +691,11 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
         .get(id)
         .await?
         .ok_or(registry::RegistryError::UnknownStation)?;
-    let reports = services.history.list(id, &PageRequest::first(history)).await?.items;
+    let reports = services
+        .history
+        .list(id, station.created_at, &PageRequest::first(history))
+        .await?
+        .items;
     if as_json {
         println!(
             "{}",
@@ -900,8 +934,8 @@ mod tests {
             "2027-01-01T00:00:00Z",
             "--group",
             "FLEET-7",
-            "--owner",
-            "driver-42",
+            "--organisation",
+            "acme",
             "--json",
         ])
         .unwrap();
@@ -916,6 +950,10 @@ mod tests {
         let cli = Cli::try_parse_from(["csms-registry", "sessions", "--id", "CP-DEMO-1"]).unwrap();
         assert!(matches!(cli.command, Command::Sessions { id } if id == "CP-DEMO-1"));
         assert!(Cli::try_parse_from(["csms-registry", "token", "add"]).is_err());
+        // Only the driver binds a token to themselves (a claim code), never the tool.
+        assert!(
+            Cli::try_parse_from(["csms-registry", "token", "add", "--token", "T1", "--owner", "driver-42"]).is_err()
+        );
     }
 
     #[test]
