@@ -14,12 +14,19 @@ trap 'stack_down' EXIT
 export CSMS_DEV_ORIGIN="${CSMS_DEV_ORIGIN:-http://localhost:5173}"
 stack_up "$STATE" csms
 
-# The demo driver's card, so that the app API can start charging with it.
-"$CSMS_REGISTRY_BIN" token add --token DEMO-CARD-1 --owner demo-driver >/dev/null
-
 # The demo operator runs the demo station's organisation: the membership, not the token, says so.
 "$CSMS_REGISTRY_BIN" org add --id demo-org --name "Demo organisation" >/dev/null
 "$CSMS_REGISTRY_BIN" operator add --org demo-org --subject demo-operator >/dev/null
+
+# The demo driver's card, issued by the demo organisation (its stations accept it), made the
+# driver's the only way there is: the driver redeems its claim code in the app.
+"$CSMS_REGISTRY_BIN" token add --token DEMO-CARD-1 --organisation demo-org >/dev/null
+CLAIM_CODE="$("$CSMS_REGISTRY_BIN" --json token claim-code --token DEMO-CARD-1 --organisation demo-org |
+    sed -E 's/.*"claimCode":"([^"]*)".*/\1/')"
+DRIVER_TOKEN="$(curl -fsS -d grant_type=password -d username=demo-driver -d password=local-demo-password \
+    "${CSMS_ISSUER_URL}/oauth2/token" | sed -E 's/.*"access_token":"([^"]*)".*/\1/')"
+curl -fsS -o /dev/null -H "Authorization: Bearer $DRIVER_TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"claimCode\":\"$CLAIM_CODE\"}" "${CSMS_API_URL}/v1/me/tokens"
 
 # DynamoDB Local keeps its tables in memory, so the demo station is new on every run, with a
 # strong generated password (or CSMS_DEMO_PASSWORD, 16-40 characters, for a pile configured once).

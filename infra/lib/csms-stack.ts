@@ -38,10 +38,7 @@ export const SESSIONS_BY_OWNER_INDEX = 'ByOwner';
 export const SESSIONS_BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** What a session list shows (the Sessions adapter's names, shared/aws/src/charging.rs). */
 export const SESSION_SUMMARY_ATTRIBUTES = ['summary', 'completed'];
-/**
- * Global secondary index of StationsTable and of TokensTable: an organisation's stations or tokens
- * (csms-aws `STATIONS_BY_ORGANISATION`, `TOKENS_BY_ORGANISATION`).
- */
+/** Global secondary index of StationsTable: an organisation's stations (csms-aws `STATIONS_BY_ORGANISATION`). */
 export const BY_ORGANISATION_INDEX = 'ByOrganisation';
 /** Global secondary index of OrganisationsTable: an organisation's operators (csms-aws `OPERATORS_BY_ORGANISATION`). */
 export const OPERATORS_BY_ORGANISATION_INDEX = 'ByOrganisation';
@@ -126,10 +123,13 @@ export class CsmsStack extends Stack {
     const availability = table('AvailabilityTable', 'stationId', 'component');
     const statusHistory = table('StatusHistoryTable', 'stationId', 'entry', 'expiresAt');
     const stationEvents = table('StationEventsTable', 'stationId', 'entry', 'expiresAt');
-    // Charging sessions. Tokens: one item per idToken. Transactions: one key space, told apart by
-    // key prefixes (a counter item for 1.6 transaction ids, start claims, transactions, seqNo
-    // trackers), so that a start is one conditional transaction over one table.
-    const tokens = table('TokensTable', 'idToken');
+    // Charging sessions. Tokens: one registry per issuing organisation (`pk = org#<id>`, or
+    // `unassigned`; `sk` = the token), so an organisation's tokens are one partition and the same
+    // value may be issued by several; claim codes (`pk = claim#<digest>`) expire by TTL.
+    // Transactions: one key space, told apart by key prefixes (a counter item for 1.6 transaction
+    // ids, start claims, transactions, seqNo trackers), so that a start is one conditional
+    // transaction over one table.
+    const tokens = table('TokensTable', 'pk', 'sk', 'expiresAt');
     // A driver's tokens (the app API's GET /v1/me/tokens): partition `owner`, sort `idToken`; all
     // attributes, since a token item is small and the listing shows all of it.
     tokens.addGlobalSecondaryIndex({
@@ -138,16 +138,13 @@ export class CsmsStack extends Stack {
       sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
-    // An organisation's tokens (GET /v1/operator/tokens), the same way.
-    tokens.addGlobalSecondaryIndex({
-      indexName: BY_ORGANISATION_INDEX,
-      partitionKey: { name: 'organisation', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'idToken', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
     const transactions = table('TransactionsTable', 'pk', undefined, 'expiresAt');
     const anomalies = table('AnomaliesTable', 'stationId', 'entry', 'expiresAt');
     const sessions = table('SessionsTable', 'stationId', 'transaction');
+    // Sessions' meter series, apart from their records (docs/decisions/meter-series-table.md): one
+    // item per session (`session` = `<stationId>#<transaction>`) and instant (`at`, fixed-width
+    // RFC 3339), one attribute per reading; a record stays the same size however long it runs.
+    const meterSeries = table('MeterSeriesTable', 'session', 'at');
     // A driver's sessions (partition `owner`, the subject owning the session's token) and an
     // organisation's (partition `organisation`, the station's), both sorted by `startedAt` so a
     // time range is a key condition. Only the summary the lists show is projected: the record
@@ -207,6 +204,7 @@ export class CsmsStack extends Stack {
       TransactionsTable: transactions,
       AnomaliesTable: anomalies,
       SessionsTable: sessions,
+      MeterSeriesTable: meterSeries,
       CommandsTable: commands,
       OrganisationsTable: organisations,
       LimitsTable: limits,
@@ -593,6 +591,8 @@ export class CsmsStack extends Stack {
     );
 
     sessionsFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    sessionsFn.addEnvironment('METER_SERIES_TABLE', meterSeries.tableName);
+    meterSeries.grantReadWriteData(sessionsFn);
     // Whose session it is: the token's owner and the station's organisation, read once each.
     sessionsFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
     sessionsFn.addEnvironment('STATIONS_TABLE', stations.tableName);
@@ -695,6 +695,7 @@ export class CsmsStack extends Stack {
     apiFn.addEnvironment('STATUS_HISTORY_TABLE', statusHistory.tableName);
     apiFn.addEnvironment('TOKENS_TABLE', tokens.tableName);
     apiFn.addEnvironment('SESSIONS_TABLE', sessions.tableName);
+    apiFn.addEnvironment('METER_SERIES_TABLE', meterSeries.tableName);
     apiFn.addEnvironment('COMMANDS_TABLE', commands.tableName);
     apiFn.addEnvironment('COMMANDS_QUEUE_URL', commandsQueue.queueUrl);
     apiFn.addEnvironment('CONNECTIONS_ENDPOINT', stage.callbackUrl);
@@ -723,6 +724,7 @@ export class CsmsStack extends Stack {
     availability.grantReadData(apiFn);
     statusHistory.grantReadData(apiFn);
     sessions.grantReadData(apiFn);
+    meterSeries.grantReadData(apiFn);
     commandsQueue.grantSendMessages(apiFn);
     // Decommissioning closes the station's live connection: DELETE on this stage's @connections
     // only (no PostToConnection: the API sends piles nothing itself).

@@ -10,10 +10,11 @@ const TABLES: Array<[string, string, string | undefined, string | undefined]> = 
   ['AvailabilityTable', 'stationId', 'component', undefined],
   ['StatusHistoryTable', 'stationId', 'entry', 'expiresAt'],
   ['StationEventsTable', 'stationId', 'entry', 'expiresAt'],
-  ['TokensTable', 'idToken', undefined, undefined],
+  ['TokensTable', 'pk', 'sk', 'expiresAt'],
   ['TransactionsTable', 'pk', undefined, 'expiresAt'],
   ['AnomaliesTable', 'stationId', 'entry', 'expiresAt'],
   ['SessionsTable', 'stationId', 'transaction', undefined],
+  ['MeterSeriesTable', 'session', 'at', undefined],
   ['CommandsTable', 'stationId', 'entry', 'expiresAt'],
   ['OrganisationsTable', 'pk', 'sk', undefined],
   ['LimitsTable', 'pk', undefined, 'expiresAt'],
@@ -36,7 +37,7 @@ describe('tables', () => {
     // The table's keys, and the keys of its indexes.
     const indexKeys: Record<string, string[]> = {
       StationsTable: ['geoCell', 'geohash', 'organisation'],
-      TokensTable: ['owner', 'organisation'],
+      TokensTable: ['owner', 'idToken'],
       SessionsTable: ['owner', 'startedAt', 'organisation'],
       OrganisationsTable: ['organisation', 'subject'],
       ReservationsTable: ['driver', 'createdAt', 'organisation'],
@@ -90,20 +91,12 @@ describe('tables', () => {
     }
   });
 
-  test('TokensTable: ByOwner (a driver\'s tokens) and ByOrganisation (an organisation\'s), keyed with the id token, all attributes', () => {
+  test('TokensTable: ByOwner (a driver\'s tokens), keyed with the id token, all attributes; an organisation\'s tokens are a partition of the table', () => {
     expect(resource(template, 'TokensTable/Resource').Properties.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'ByOwner',
         KeySchema: [
           { AttributeName: 'owner', KeyType: 'HASH' },
-          { AttributeName: 'idToken', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-      {
-        IndexName: 'ByOrganisation',
-        KeySchema: [
-          { AttributeName: 'organisation', KeyType: 'HASH' },
           { AttributeName: 'idToken', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },

@@ -2,6 +2,18 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FUNCTIONS, logicalId, referencedIds, resource, resourcesOfType, synth } from './template';
 
 const template: Template = synth();
+
+/**
+ * A function's permissions: its role's default policy and, when that grew past IAM's size
+ * limit, the managed overflow policies CDK moves the rest into (`ServiceRole/OverflowPolicy<n>`).
+ */
+function policyOf(fn: string) {
+  const paths = Object.values(template.toJSON().Resources as Record<string, any>)
+    .map((r) => String(r.Metadata?.['aws:cdk:path'] ?? ''))
+    .filter((p) => p === `Csms/${fn}/ServiceRole/DefaultPolicy/Resource` || p.startsWith(`Csms/${fn}/ServiceRole/OverflowPolicy`));
+  const Statement = paths.flatMap((p) => resource(template, p.slice('Csms/'.length)).Properties.PolicyDocument.Statement as any[]);
+  return { Properties: { PolicyDocument: { Statement } } };
+}
 const id = (path: string) => logicalId(template, path);
 
 describe('functions', () => {
@@ -70,7 +82,9 @@ describe('environment', () => {
     ],
     DisconnectFunction: ['STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE'],
     StatusFunction: ['AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'STATIONS_TABLE', 'ANOMALIES_TABLE'],
-    SessionsFunction: ['SESSIONS_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE'],
+    SessionsFunction: [
+      'SESSIONS_TABLE', 'METER_SERIES_TABLE', 'SESSION_COMPLETED_QUEUE_URL', 'TOKENS_TABLE', 'STATIONS_TABLE',
+    ],
     CommandsFunction: [
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL',
       'COMMAND_DEADLINES_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'RESERVATION_EVENTS_QUEUE_URL',
@@ -78,7 +92,7 @@ describe('environment', () => {
     ApiFunction: [
       'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_TOKEN_USE',
       'STATIONS_TABLE', 'CONNECTIONS_TABLE', 'AVAILABILITY_TABLE', 'STATUS_HISTORY_TABLE', 'TOKENS_TABLE',
-      'SESSIONS_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
+      'SESSIONS_TABLE', 'METER_SERIES_TABLE', 'COMMANDS_TABLE', 'COMMANDS_QUEUE_URL', 'CONNECTIONS_ENDPOINT', 'ORGANISATIONS_TABLE',
       'LIMITS_TABLE', 'SUBJECT_REQUESTS_PER_MINUTE',
       'RESERVATIONS_TABLE', 'RESERVATION_EVENTS_QUEUE_URL', 'RESERVATION_MAX_MINUTES', 'RESERVATION_ONE_PER_DRIVER',
     ],
@@ -106,6 +120,8 @@ describe('environment', () => {
     expect(m.SESSION_EVENTS_QUEUE_URL).toEqual({ Ref: id('SessionEventsQueue/Resource') });
     const n = env(template, 'SessionsFunction');
     expect(n.SESSIONS_TABLE).toEqual({ Ref: id('SessionsTable/Resource') });
+    expect(n.METER_SERIES_TABLE).toEqual({ Ref: id('MeterSeriesTable/Resource') });
+    expect(env(template, 'ApiFunction').METER_SERIES_TABLE).toEqual({ Ref: id('MeterSeriesTable/Resource') });
     expect(n.SESSION_COMPLETED_QUEUE_URL).toEqual({ Ref: id('SessionCompletedQueue/Resource') });
     expect(n.TOKENS_TABLE).toEqual({ Ref: id('TokensTable/Resource') });
     expect(n.STATIONS_TABLE).toEqual({ Ref: id('StationsTable/Resource') });
@@ -162,7 +178,8 @@ describe('environment', () => {
 });
 
 describe('IAM', () => {
-  const policies = resourcesOfType(template, 'AWS::IAM::Policy');
+  // Roles' inline policies and the managed overflow policies CDK moves a large one's rest into.
+  const policies = { ...resourcesOfType(template, 'AWS::IAM::Policy'), ...resourcesOfType(template, 'AWS::IAM::ManagedPolicy') };
   const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
   const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
 
@@ -185,7 +202,8 @@ describe('IAM', () => {
 
   test('the only other roles: the reservation scheduler\'s, API Gateway\'s account-wide CloudWatch Logs role, kept on deletion, and CodeDeploy\'s', () => {
     const roles = resourcesOfType(template, 'AWS::IAM::Role');
-    // Main's three others, and the web apps' upload and clean-up handlers' (test/web-door.test.ts).
+    // The functions', the reservation scheduler's, this one, CodeDeploy's, and the web apps'
+    // upload and clean-up handlers' (test/web-door.test.ts).
     expect(Object.keys(roles)).toHaveLength(FUNCTIONS.length + 5);
     const role = resource(template, 'ApiGatewayCloudWatchRole/Resource');
     expect(role.DeletionPolicy).toBe('RetainExceptOnCreate');
@@ -213,14 +231,16 @@ describe('IAM', () => {
     ],
     DisconnectFunction: ['StationsTable', 'ConnectionsTable', 'CommandsTable'],
     StatusFunction: ['AvailabilityTable', 'StatusHistoryTable', 'StatusQueue', 'StationsTable', 'AnomaliesTable'],
-    SessionsFunction: ['SessionsTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable'],
+    SessionsFunction: [
+      'SessionsTable', 'MeterSeriesTable', 'SessionEventsQueue', 'SessionCompletedQueue', 'TokensTable', 'StationsTable',
+    ],
     CommandsFunction: [
       'StationsTable', 'ConnectionsTable', 'CommandsTable', 'CommandsQueue', 'CommandDeadlinesQueue', 'WebSocketApi',
       'ReservationEventsQueue',
     ],
     ApiFunction: [
       'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'TokensTable', 'SessionsTable',
-      'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable', 'ReservationsTable',
+      'MeterSeriesTable', 'CommandsTable', 'CommandsQueue', 'WebSocketApi', 'OrganisationsTable', 'LimitsTable', 'ReservationsTable',
       'ReservationEventsQueue',
     ],
     ReservationsFunction: [
@@ -230,7 +250,6 @@ describe('IAM', () => {
   };
   // CloudFormation-level constructs (no L2 wrapper): found by their own path.
   const pathOf = (c: string) => (c === 'ReservationSchedules' ? c : `${c}/Resource`);
-  const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
 
   test.each(Object.entries(ACCESS))('%s reaches only its own resources', (fn, allowed) => {
     const touched = referencedIds(policyOf(fn).Properties.PolicyDocument);
@@ -277,6 +296,10 @@ describe('IAM', () => {
     expect(actionsOn('SessionsFunction', 'SessionsTable')).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
     );
+    // The meter series: UpdateItem adds readings, Query pages them and finds the register at a stop.
+    expect(actionsOn('SessionsFunction', 'MeterSeriesTable')).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']),
+    );
     expect(actionsOn('SessionsFunction', 'SessionEventsQueue')).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
@@ -295,7 +318,7 @@ describe('IAM', () => {
     for (const table of ['StationsTable', 'TokensTable', 'CommandsTable', 'OrganisationsTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', ...writes]));
     }
-    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable']) {
+    for (const table of ['ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'SessionsTable', 'MeterSeriesTable']) {
       expect(actionsOn('ApiFunction', table)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
       for (const write of writes) expect(actionsOn('ApiFunction', table)).not.toContain(write);
     }
@@ -338,7 +361,6 @@ describe('IAM', () => {
 });
 
 describe('reservation expiry', () => {
-  const policyOf = (fn: string) => resource(template, `${fn}/ServiceRole/DefaultPolicy/Resource`);
   const group = id('ReservationSchedules');
   const role = id('ReservationSchedulerRole/Resource');
 

@@ -91,6 +91,6 @@ export const CONSUMED_QUEUES = ['StatusQueue', 'SessionEventsQueue', 'CommandsQu
 /** Construct ids of the tables. */
 export const TABLE_IDS = [
   'StationsTable', 'ConnectionsTable', 'AvailabilityTable', 'StatusHistoryTable', 'StationEventsTable', 'TokensTable',
-  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'CommandsTable', 'OrganisationsTable', 'LimitsTable',
-  'ReservationsTable',
+  'TransactionsTable', 'AnomaliesTable', 'SessionsTable', 'MeterSeriesTable', 'CommandsTable', 'OrganisationsTable',
+  'LimitsTable', 'ReservationsTable',
 ];

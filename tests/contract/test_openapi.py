@@ -72,13 +72,19 @@ def world() -> dict:
     registry("register", "--id", station, "--protocol", "ocpp1.6", "--latitude", "60.17", "--longitude", "24.94",
              "--organisation", organisation)
     tag = f"C{suffix.upper()}"
-    registry("token", "add", "--token", tag, "--owner", driver)
+    registry("token", "add", "--token", tag, "--organisation", organisation)
+    claim_code = registry("token", "claim-code", "--token", tag, "--organisation", organisation)["claimCode"]
     tokens = {
         "driver": token_for(driver, ["driver"]),
         "operator": token_for(f"contract-operator-{suffix}", ["operator"], organisation=organisation),
         "admin": token_for(f"contract-admin-{suffix}", ["admin"]),
         "anonymous": None,
     }
+    # The driver makes the card theirs, the only way there is.
+    claim = urllib.request.Request(API_URL + "/v1/me/tokens", method="POST", data=json.dumps({"claimCode": claim_code}).encode(),
+                                   headers={"Content-Type": "application/json", "Authorization": f"Bearer {tokens['driver']}"})
+    with urllib.request.urlopen(claim, timeout=30) as response:
+        assert response.status == 201
     request = urllib.request.Request(API_URL + "/v1/charging/start", method="POST",
                                      data=json.dumps({"stationId": station, "idToken": tag}).encode(),
                                      headers={"Content-Type": "application/json", "Authorization": f"Bearer {tokens['driver']}"})

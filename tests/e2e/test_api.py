@@ -12,8 +12,10 @@ import urllib.error
 import urllib.request
 import uuid
 
-from ocpp.routing import after
+from ocpp.exceptions import GenericError
+from ocpp.routing import after, on
 from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
 
 from conftest import charge_point, eventually, registry
 from test_commands import Pile16, now
@@ -72,9 +74,15 @@ def register_at(latitude: float, longitude: float, organisation: str | None = No
     return station_id, registry(*args)["password"]
 
 
-def own_token(owner: str) -> str:
+def own_token(driver_token: str, organisation: str | None = None) -> str:
+    """A card `organisation` issues (the one whose stations accept it), made the driver's the only
+    way there is: its organisation makes a claim code, and the driver redeems it in the app."""
     tag = f"D{uuid.uuid4().hex[:12].upper()}"
-    registry("token", "add", "--token", tag, "--owner", owner)
+    issuer = ["--organisation", organisation] if organisation else []
+    registry("token", "add", "--token", tag, *issuer)
+    code = registry("token", "claim-code", "--token", tag, *issuer)["claimCode"]
+    status, body, _ = http("POST", "/v1/me/tokens", driver_token, {"claimCode": code})
+    assert status == 201 and body["idToken"] == tag, body
     return tag
 
 
@@ -89,7 +97,7 @@ def test_a_driver_finds_a_station_starts_and_stops_charging():
     station_id, password = register_at(lat + 0.0027, lon)
     driver = f"driver-{uuid.uuid4().hex[:8]}"
     token = token_for(driver, ["driver"])
-    tag = own_token(driver)
+    tag = own_token(token)
 
     async def scenario():
         async with charge_point(Pile16, station_id, password, "ocpp1.6") as (cp, _):
@@ -159,7 +167,7 @@ def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
     station_id, password = register_at(-37.81, 144.96, organisation)
     driver = f"driver-{uuid.uuid4().hex[:8]}"
     token = token_for(driver, ["driver"])
-    tag = own_token(driver)
+    tag = own_token(token, organisation)
     live_path = None
 
     async def scenario():
@@ -172,10 +180,12 @@ def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
             live_path = f"/v1/me/sessions/{station_id}/{transaction_id}"
 
             # The session is live and mine as soon as the start is projected.
-            def live(samples: int):
+            # The series is written before the record's summary: wait for both.
+            def live(samples: int, energy=None):
                 def check():
                     code, body, _ = http("GET", live_path, token)
-                    return body if code == 200 and len(body["samples"]) == samples else None
+                    grown = code == 200 and len(body["samples"]) == samples
+                    return body if grown and (energy is None or body["energyWh"] == energy) else None
                 return check
 
             session = await eventually(live(0))
@@ -183,7 +193,7 @@ def test_a_driver_watches_their_session_grow_then_finds_it_in_their_history():
             # Each reading the pile sends shows up: the series grows, energy and power follow.
             for k, (wh, watts) in enumerate([(2_000, 7_100), (3_000, 7_200), (4_000, 7_300)], 1):
                 await cp.readings.put((wh, watts))
-                session = await eventually(live(2 * k))
+                session = await eventually(live(2 * k, wh - 1_000))
                 assert session["energyWh"] == wh - 1_000 and session["latestPowerW"] == watts, session
                 assert session["state"] == "active"
             await cp.readings.put(None)
@@ -256,8 +266,8 @@ def test_users_never_reach_each_others_objects():
     other_org_station, _ = register_at(52.53, 13.41, organisation=f"org-{uuid.uuid4().hex[:6]}")
     alice, bob = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
     alice_token, bob_token = token_for(alice, ["driver"]), token_for(bob, ["driver"])
-    alice_tag = own_token(alice)
     organisation = registry("show", "--id", station_id)["organisation"]
+    alice_tag = own_token(alice_token, organisation)
     operator = token_for(f"op-{uuid.uuid4().hex[:6]}", ["operator"], organisation=organisation)
 
     # Bob cannot charge with Alice's token, and is told nothing about it.
@@ -288,3 +298,56 @@ def test_users_never_reach_each_others_objects():
                                     {"action": "Reset", "payload": {"type": "Sideways"}})
     assert status == 400 and problem["status"] == 400 and "type" in problem["detail"], problem
     assert headers.get("Content-Type", headers.get("content-type")) == "application/problem+json"
+
+
+class RefusingPile16(Pile16):
+    """A pile that rejects remote starts (RemoteStartTransaction.conf Rejected) and answers a
+    ChangeAvailability with a CALLERROR, as real piles do when a connector is faulted or busy."""
+
+    @on("RemoteStartTransaction")
+    def remote_start(self, id_tag, connector_id=None, **_):
+        return result16.RemoteStartTransaction(status="Rejected")
+
+    @after("RemoteStartTransaction")
+    async def start_after_remote_start(self, **_):
+        pass
+
+    @on("ChangeAvailability")
+    def change_availability(self, connector_id, type, **_):
+        raise GenericError(description="connector 1 is faulted")
+
+
+def test_a_rejected_remote_start_and_a_refused_command_read_as_such():
+    organisation = f"org-{uuid.uuid4().hex[:8]}"
+    station_id, password = register_at(-36.85, 174.76, organisation)
+    driver = f"driver-{uuid.uuid4().hex[:8]}"
+    token = token_for(driver, ["driver"])
+    tag = own_token(token, organisation)
+    operator = operator_token(f"op-{uuid.uuid4().hex[:8]}", organisation)
+
+    async def scenario():
+        async with charge_point(RefusingPile16, station_id, password, "ocpp1.6") as (cp, _):
+            await cp.call(call16.BootNotification(charge_point_model="E2E", charge_point_vendor="Judge"), suppress=False)
+            status, started, _ = http("POST", "/v1/charging/start", token, {"stationId": station_id, "idToken": tag, "connector": 1})
+            assert status == 202, started
+            path = f"/v1/commands/{station_id}/{started['commandId']}"
+            record = await eventually(lambda: (lambda r: r if r[0] == 200 and r[1]["state"] != "Sent" and r[1]["state"] != "Queued" else None)(http("GET", path, token)))
+            # The pile's answer is an answer: the start was Rejected, no error of the command itself.
+            assert record[1]["state"] == "Answered" and record[1]["answer"] == {"status": "Rejected"}, record
+            assert "errorCode" not in record[1]
+
+            status, submitted, _ = http("POST", f"/v1/operator/stations/{station_id}/commands", operator,
+                                        {"action": "ChangeAvailability", "payload": {"connectorId": 1, "type": "Inoperative"}})
+            assert status == 202, submitted
+            listed = f"/v1/operator/stations/{station_id}/commands"
+
+            def refused():
+                commands = http("GET", listed, operator)[1]["commands"]
+                return next((c for c in commands if c["commandId"] == submitted["commandId"] and c["state"] == "Refused"), None)
+
+            command = await eventually(refused)
+            assert command["errorCode"] == "GenericError" and command["errorDescription"] == "connector 1 is faulted", command
+
+    asyncio.run(scenario())
+    # No session came of the rejected start.
+    assert registry("sessions", "--id", station_id)["sessions"] == []

@@ -2,7 +2,8 @@
 object (in its path, or in its body) is called by a second driver and by an operator of a second
 organisation with the ids of objects that belong to driver A / organisation A, and must refuse (403 or
 404: never 2xx, never 5xx, never a 400 that would hide the question; creating an object under A's id,
-in a namespace all share, is 409); every list answers user B
+in a namespace all share, is 409, and in the caller's own namespace makes the caller's own object and
+leaves A's as it was); every list answers user B
 without any of A's ids. Each request is then sent by its owner too, so a refusal is known to be about
 who asks, not about the request.
 
@@ -41,9 +42,13 @@ BODIES = {
     "POST /v1/operator/stations": {"stationId": "{station}", "protocols": ["ocpp1.6"]},
 }
 # Operations that create an object under an id the caller chooses, in a namespace every organisation
-# shares (piles connect with their station id; cards carry their token id): naming A's id gets 409
-# for anyone, A included, and must never take the object over.
-CREATES = {"POST /v1/operator/stations", "POST /v1/operator/tokens"}
+# shares (piles connect with their station id): naming A's id gets 409 for anyone, A included, and
+# must never take the object over.
+CREATES = {"POST /v1/operator/stations"}
+# Operations that create an object under an id the caller chooses in the caller's own namespace
+# (each organisation issues its own tokens): naming A's id makes B's own object, answered like any
+# new one, and never touches A's. -> where B's copy is deleted again, so lists stay B's own.
+OWN_NAMESPACE = {"POST /v1/operator/tokens": "/v1/operator/tokens/{idToken}"}
 # Objects anyone signed in may see, by operation: their answer is checked for A's other ids instead.
 PUBLIC_OBJECTS = {"GET /v1/stations/{stationId}": {"station"}}
 # Lists in which some of A's ids are public (drivers find every station).
@@ -141,6 +146,13 @@ def request_for(doc: dict, method: str, path: str, op: dict, world: dict):
     return url, body
 
 
+def url_of(path: str, world: dict) -> str:
+    """`path` with A's objects for its parameters."""
+    for name, key in PATH_VALUES.items():
+        path = path.replace("{" + name + "}", urllib.parse.quote(str(world[key]), safe=""))
+    return path
+
+
 def names_an_object(doc: dict, op: dict) -> bool:
     if parameters(op, "path"):
         return True
@@ -168,9 +180,8 @@ def world_a() -> dict:
     lat, lon = -41.28 + (uuid.uuid4().int % 1000) / 1e5, 174.77
     station, password = register_at(lat, lon, organisation=organisation)
     driver = f"alice-{uuid.uuid4().hex[:6]}"
-    tag = f"A{uuid.uuid4().hex[:12].upper()}"
-    registry("token", "add", "--token", tag, "--owner", driver, "--organisation", organisation)
     driver_token = token_for(driver, ["driver"])
+    tag = own_token(driver_token, organisation)
 
     async def charge():
         async with charge_point(Pile16, station, password, "ocpp1.6") as (cp, _):
@@ -200,11 +211,12 @@ def world_a() -> dict:
 def users_b() -> dict[str, str]:
     """A second driver (with a token of their own) and an operator of a second organisation (with a station)."""
     bob = f"bob-{uuid.uuid4().hex[:6]}"
-    own_token(bob)
+    bob_token = token_for(bob, ["driver"])
+    own_token(bob_token)
     organisation = f"org-b-{uuid.uuid4().hex[:6]}"
     register_at(-41.0, 174.0, organisation=organisation)
     return {
-        "second driver": token_for(bob, ["driver"]),
+        "second driver": bob_token,
         "operator of another organisation": token_for(f"op-b-{uuid.uuid4().hex[:6]}", ["operator"], organisation=organisation),
     }
 
@@ -237,8 +249,14 @@ def test_nobody_else_reaches_a_objects(world_a, users_b):
         public = PUBLIC_OBJECTS.get(key)
         refusals = (403, 404, 409) if key in CREATES else (403, 404)
         for who, token in users_b.items():
+            before = http("GET", url_of(OWN_NAMESPACE[key], world_a), owner_of(path, world_a))[1] if key in OWN_NAMESPACE else None
             status, answer, _ = http(method.upper(), url, token, body)
-            if public is not None and status == 200:
+            if key in OWN_NAMESPACE and status == 201:
+                http("DELETE", url_of(OWN_NAMESPACE[key], world_a), token)
+                after = http("GET", url_of(OWN_NAMESPACE[key], world_a), owner_of(path, world_a))[1]
+                if after != before:
+                    failures.append(f"{method.upper()} {url} as {who} changed A's object: {before} -> {after}")
+            elif public is not None and status == 200:
                 leaked = [k for k, v in private_ids(world_a, public).items() if v in json.dumps(answer)]
                 if leaked:
                     failures.append(f"{method.upper()} {url} as {who} shows A's {leaked}")

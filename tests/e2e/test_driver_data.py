@@ -12,6 +12,7 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 
 from conftest import REGISTRY, charge_point, eventually, register, registry
+from test_api import own_token, token_for
 
 
 def at(base: datetime, minutes: int) -> str:
@@ -41,10 +42,11 @@ def charge(station_id: str, password: str, tag: str) -> None:
 
 def test_export_then_erase_a_driver():
     driver, other = f"driver-{uuid.uuid4().hex[:8]}", f"driver-{uuid.uuid4().hex[:8]}"
-    tag, second, others = (f"D{uuid.uuid4().hex[:12].upper()}" for _ in range(3))
-    registry("token", "add", "--token", tag, "--owner", driver)
-    registry("token", "add", "--token", second, "--owner", driver)
-    registry("token", "add", "--token", others, "--owner", other)
+    # Tokens without an organisation (they work at stations registered without one), each made
+    # its driver's by redeeming its claim code in the app.
+    driver_jwt, other_jwt = token_for(driver, ["driver"]), token_for(other, ["driver"])
+    tag, second = own_token(driver_jwt), own_token(driver_jwt)
+    others = own_token(other_jwt)
     station_id, password = register(("ocpp1.6",))
     charge(station_id, password, tag)
     charge(station_id, password, others)

@@ -156,3 +156,18 @@ def test_a_key_rotation_refuses_no_good_token_even_after_an_unknown_kid():
     assert_accepted("previous key", new)
     for token in old:
         assert_refused("retired key", token)
+
+
+def test_the_function_checks_tokens_with_its_own_settings_behind_the_authorizer():
+    """Issue 10 item 21: the function verifies with the settings it has in Lambda (AUTH_TOKEN_USE
+    from the template, the issuer and audience standing for Cognito's, the keys over HTTP), not a
+    copy of the door's. API Gateway's JWT authorizer does not look at `token_use`: an ID token
+    passes the door and the function refuses it, with its own problem document."""
+    status, body, headers = http("GET", PATH, signed(claims(token_use="id", aud=AUDIENCE)))
+    assert status == 401, body
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    assert content_type == "application/problem+json", (content_type, body)
+    assert body["status"] == 401 and "token_use" in body["detail"], body
+    # The door itself answers as API Gateway does, before any function runs.
+    status, body, _ = http("GET", PATH, signed(claims(client_id="another-app")))
+    assert (status, body) == (401, {"message": "Unauthorized"})

@@ -28,9 +28,13 @@ from test_commands import now
 SHORT = 1
 
 
-def station_with(protocol: str, connectors: list[str], organisation: str | None = None) -> tuple[str, str, str]:
+# The organisation of this module's stations, which issues its drivers' cards (a card works only
+# at its issuer's stations).
+ORG = f"org-{uuid.uuid4().hex[:8]}"
+
+
+def station_with(protocol: str, connectors: list[str], organisation: str = ORG) -> tuple[str, str, str]:
     """A registered station declaring `connectors`; returns (station id, password, organisation)."""
-    organisation = organisation or f"org-{uuid.uuid4().hex[:8]}"
     station_id = f"RSV-{uuid.uuid4().hex[:10].upper()}"
     args = ["register", "--id", station_id, "--protocol", protocol, "--organisation", organisation]
     for c in connectors:
@@ -38,12 +42,17 @@ def station_with(protocol: str, connectors: list[str], organisation: str | None 
     return station_id, registry(*args)["password"], organisation
 
 
-def driver() -> tuple[str, str, str]:
-    """A driver: (subject, bearer token, their id token)."""
+def driver(organisation: str = ORG) -> tuple[str, str, str]:
+    """A driver with a card `organisation` issued, made theirs by redeeming its claim code:
+    (subject, bearer token, their id token)."""
     subject = f"driver-{uuid.uuid4().hex[:8]}"
     tag = f"R{uuid.uuid4().hex[:12].upper()}"
-    registry("token", "add", "--token", tag, "--owner", subject)
-    return subject, token_for(subject, ["driver"]), tag
+    bearer = token_for(subject, ["driver"])
+    registry("token", "add", "--token", tag, "--organisation", organisation)
+    code = registry("token", "claim-code", "--token", tag, "--organisation", organisation)["claimCode"]
+    status, body, _ = http("POST", "/v1/me/tokens", bearer, {"claimCode": code})
+    assert status == 201 and body["idToken"] == tag, body
+    return subject, bearer, tag
 
 
 def reserve(token: str, station_id: str, tag: str, minutes: int = 15, **extra) -> tuple[int, dict]:

@@ -10,7 +10,8 @@ use csms_auth::Role;
 use csms_domain::command::CommandId;
 use csms_domain::order::OrderError;
 use csms_domain::remote_charging::{self, StartCharging as StartRequest, StartError, StartPorts};
-use csms_domain::{IdToken, IdTokenType};
+use csms_domain::token_registry;
+use csms_domain::{IdToken, IdTokenType, Station, TokenRecord};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -19,7 +20,7 @@ use crate::App;
 use crate::caller::Caller;
 use crate::paging::{self, PageQuery};
 use crate::problem::{JsonBody, Problem};
-use crate::remote::{CommandView, DriverOrders};
+use crate::remote::{self, CommandView, DriverOrders};
 use crate::stations::station_id;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,17 +44,24 @@ pub struct StopCharging {
 
 type Accepted = (StatusCode, Json<CommandView>);
 
-/// The caller's registered token, if it is theirs (404 otherwise: others' tokens are not confirmed).
-async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain::TokenRecord, Problem> {
+/// The caller's token as the station's organisation registered it, if it is theirs (404
+/// otherwise: others' tokens are not confirmed, and a token works only at its organisation's
+/// stations).
+async fn own_token(
+    app: &App,
+    caller: &Caller,
+    station: &Station,
+    raw: &str,
+) -> Result<csms_domain::TokenRecord, Problem> {
     let token =
         IdToken::parse_201(raw, IdTokenType::Central).map_err(|e| Problem::bad_request(format!("idToken: {e}")))?;
     app.services
         .charging
         .tokens
-        .get(&token)
+        .get(station.organisation.as_deref(), &token)
         .await?
         .filter(|record| record.owner.as_deref() == Some(caller.subject()))
-        .ok_or_else(|| Problem::not_found("you have no such id token"))
+        .ok_or_else(|| Problem::not_found("you have no such id token that this station accepts"))
 }
 
 /// Start charging: sends the station a remote start (1.6 RemoteStartTransaction, 2.0.1
@@ -69,7 +77,7 @@ async fn own_token(app: &App, caller: &Caller, raw: &str) -> Result<csms_domain:
         (status = 202, description = "Remote start submitted", body = CommandView),
         (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver, or the token may not charge", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such station or token of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such station, or no such token of yours that the station accepts", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The connector is reserved for someone else, or another command of yours is still pending", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -79,8 +87,9 @@ pub async fn start(
     JsonBody(body): JsonBody<StartCharging>,
 ) -> Result<Accepted, Problem> {
     caller.require(Role::Driver)?;
-    let station = station_id(&body.station_id)?;
-    let token = own_token(&app, &caller, &body.id_token).await?;
+    // The station's organisation decides which registry the token is looked up in.
+    let (station, _) = remote::target(&app.services, &station_id(&body.station_id)?).await?;
+    let token = own_token(&app, &caller, &station, &body.id_token).await?;
     let orders = orders(&app);
     let ports = StartPorts {
         stations: &*app.services.stations,
@@ -89,7 +98,7 @@ pub async fn start(
         orders: &orders,
     };
     let request = StartRequest {
-        station: &station,
+        station: &station.id,
         token: &token,
         spot: body.connector,
         requested_by: Some(caller.subject()),
@@ -206,6 +215,13 @@ pub async fn command(
     Ok(Json(CommandView::of(&record)))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimToken {
+    /// The claim code the token's organisation gave you (case, spaces and dashes do not matter).
+    pub claim_code: String,
+}
+
 #[derive(Debug, serde::Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenView {
@@ -217,6 +233,17 @@ pub struct TokenView {
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TokenView {
+    fn of(r: &TokenRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            id_token: r.token.as_str().to_owned(),
+            r#type: r.token.kind().map(|k| k.as_str().to_owned()),
+            status: r.authorization(&r.token, now).status.as_str().to_owned(),
+            expiry: r.expiry,
+        }
+    }
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -254,18 +281,37 @@ pub async fn my_tokens(
         .tokens
         .list_by_owner(caller.subject(), &page)
         .await?;
-    let tokens = records
-        .items
-        .iter()
-        .map(|r| TokenView {
-            id_token: r.token.as_str().to_owned(),
-            r#type: r.token.kind().map(|k| k.as_str().to_owned()),
-            status: r.authorization(&r.token, now).status.as_str().to_owned(),
-            expiry: r.expiry,
-        })
-        .collect();
+    let tokens = records.items.iter().map(|r| TokenView::of(r, now)).collect();
     Ok(Json(TokenList {
         tokens,
         next_cursor: paging::next_cursor(records.next),
     }))
+}
+
+/// Make an id token yours by redeeming the claim code its organisation gave you: from then on
+/// you start charging with it and its sessions are yours. A code binds once.
+#[utoipa::path(
+    post,
+    path = "/v1/me/tokens",
+    tag = "charging",
+    request_body = ClaimToken,
+    responses(
+        (status = 201, description = "The token, now yours", body = TokenView),
+        (status = 400, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim code: wrong, spent, replaced or expired", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn claim_token(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    JsonBody(body): JsonBody<ClaimToken>,
+) -> Result<(StatusCode, Json<TokenView>), Problem> {
+    caller.require(Role::Driver)?;
+    let now = chrono::Utc::now();
+    let record = token_registry::claim(&*app.services.charging.tokens, caller.subject(), &body.claim_code, now)
+        .await
+        .map_err(crate::operator_tokens::registry_problem)?;
+    tracing::info!(subject = caller.subject(), "id token claimed");
+    Ok((StatusCode::CREATED, Json(TokenView::of(&record, now))))
 }

@@ -136,7 +136,7 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(charging::start))
         .routes(routes!(charging::stop))
         .routes(routes!(charging::command))
-        .routes(routes!(charging::my_tokens))
+        .routes(routes!(charging::my_tokens, charging::claim_token))
         .routes(routes!(reservations::reserve, reservations::my_reservations))
         .routes(routes!(reservations::my_reservation, reservations::cancel_mine))
         .routes(routes!(reservations::operator_reservations))
@@ -159,6 +159,7 @@ fn api_router() -> OpenApiRouter<Arc<App>> {
             operator_tokens::change,
             operator_tokens::delete
         ))
+        .routes(routes!(operator_tokens::claim_code))
         .routes(routes!(admin::create_organisation, admin::organisations))
         .routes(routes!(admin::organisation, admin::update_organisation))
         .routes(routes!(admin::operators))

@@ -495,7 +495,8 @@ pub struct StatusHistoryPage {
     pub next_cursor: Option<String>,
 }
 
-/// The status changes one of your organisation's stations reported, newest first (kept 90 days).
+/// The status changes one of your organisation's stations reported since it was registered,
+/// newest first (kept 90 days).
 #[utoipa::path(
     get,
     path = "/v1/operator/stations/{stationId}/status-history",
@@ -516,7 +517,11 @@ pub async fn status_history(
 ) -> Result<Json<StatusHistoryPage>, Problem> {
     let page = PageQuery::page(query)?;
     let station = own_station(&app, &caller, &raw).await?;
-    let reports = app.services.history.list(&station.id, &page).await?;
+    let reports = app
+        .services
+        .history
+        .list(&station.id, station.created_at, &page)
+        .await?;
     Ok(Json(StatusHistoryPage {
         entries: reports
             .items
@@ -559,7 +564,9 @@ pub async fn station(
     Ok(Json(OperatorStationView::of(&app, &station).await?))
 }
 
-/// Send a remote command to one of your organisation's stations.
+/// Send a remote command to one of your organisation's stations. A remote start charges only on
+/// one of your organisation's id tokens that no driver holds (a service card): drivers start on
+/// theirs in the app.
 #[utoipa::path(
     post,
     path = "/v1/operator/stations/{stationId}/commands",
@@ -569,7 +576,7 @@ pub async fn station(
     responses(
         (status = 202, description = "Submitted", body = CommandView),
         (status = 400, description = "Malformed station id, unknown action or invalid payload", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an operator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator, or a remote start on a token that is not one of your organisation's unbound (service) tokens", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such station in your organisation", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -582,20 +589,21 @@ pub async fn submit_command(
     let station = own_station(&app, &caller, &raw).await?;
     let timeout = body.timeout_seconds.unwrap_or(30);
     let protocol = remote::protocol_of(&app.services, &station.id).await?;
-    let view = remote::submit(
-        &app.services,
-        station.id,
+    let command = remote::prepare(
+        station.id.clone(),
         protocol,
         &body.action,
         body.payload,
         timeout,
         caller.subject(),
-    )
-    .await?;
+    )?;
+    remote::check_not_on_a_drivers_token(&app.services, &station, &command).await?;
+    let view = remote::send(&app.services, command).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
-/// The remote commands of one of your organisation's stations, newest first.
+/// The remote commands of one of your organisation's stations since it was registered, newest
+/// first.
 #[utoipa::path(
     get,
     path = "/v1/operator/stations/{stationId}/commands",
@@ -616,7 +624,12 @@ pub async fn commands(
 ) -> Result<Json<CommandList>, Problem> {
     let page = PageQuery::page(query)?;
     let station = own_station(&app, &caller, &raw).await?;
-    let records = app.services.commands.store.list_newest(&station.id, &page).await?;
+    let records = app
+        .services
+        .commands
+        .store
+        .list_newest(&station.id, station.created_at, &page)
+        .await?;
     Ok(Json(CommandList {
         commands: records.items.iter().map(CommandView::of).collect(),
         next_cursor: paging::next_cursor(records.next),

@@ -1,13 +1,15 @@
 //! Operators manage the id tokens their organisation issues (cards, key fobs, app tokens) and
-//! assign them to drivers by subject. Another organisation's token is answered 404 when read or
-//! changed, and 409 when registered again. The domain's `token_registry` does the work.
+//! offer them to drivers with claim codes: a token is a driver's only once the driver redeems the
+//! code (`POST /v1/me/tokens`). Every organisation has its own registry: a value another
+//! organisation issued too is registered like a new one, and another organisation's token is
+//! never read or changed (404). The domain's `token_registry` does the work.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
-use csms_domain::token_registry::{self, TokenRegistryError};
+use csms_domain::token_registry::{self, TokenChange, TokenRegistryError};
 use csms_domain::{AuthorizationStatus, IdToken, IdTokenType, TokenRecord};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::sync::Arc;
@@ -19,10 +21,11 @@ use crate::paging;
 use crate::paging::PageQuery;
 use crate::problem::{JsonBody, Problem};
 
-fn registry_problem(e: TokenRegistryError) -> Problem {
+pub(crate) fn registry_problem(e: TokenRegistryError) -> Problem {
     match e {
-        TokenRegistryError::Taken => Problem::conflict("this id token is registered by another organisation"),
         TokenRegistryError::Unknown => Problem::not_found("your organisation has no such id token"),
+        TokenRegistryError::UnknownClaim => Problem::not_found(e.to_string()),
+        TokenRegistryError::NotAServiceToken => Problem::forbidden(e.to_string()),
         TokenRegistryError::Store(e) => e.into(),
     }
 }
@@ -42,8 +45,6 @@ pub struct NewToken {
     /// NoAuthorization. A typed token answers only that type.
     #[serde(rename = "type")]
     pub kind: Option<String>,
-    /// The driver's subject (their account); they see the token in `GET /v1/me/tokens`.
-    pub owner: Option<String>,
     /// Accepted (default), Blocked, Expired or Invalid.
     pub status: Option<String>,
     /// From then on an Accepted token is Expired.
@@ -55,9 +56,10 @@ pub struct NewToken {
 pub struct ChangeToken {
     /// Accepted, Blocked, Expired or Invalid.
     pub status: Option<String>,
-    /// null removes it.
+    /// Only null: unbinds the token from its driver. A driver binds a token to themselves by
+    /// redeeming a claim code (`POST /v1/operator/tokens/{idToken}/claim-code`).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, nullable)]
     pub owner: Option<Option<String>>,
     /// null removes it.
     #[serde(default, deserialize_with = "present")]
@@ -78,6 +80,7 @@ pub struct OperatorTokenView {
     pub effective_status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry: Option<DateTime<Utc>>,
+    /// The driver who redeemed its claim code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
 }
@@ -107,16 +110,6 @@ pub struct OperatorTokenPage {
 fn status(raw: &str) -> Result<AuthorizationStatus, Problem> {
     AuthorizationStatus::parse(raw)
         .ok_or_else(|| Problem::bad_request(format!("status {raw:?}: use Accepted, Blocked, Expired or Invalid")))
-}
-
-fn owner(raw: String) -> Result<String, Problem> {
-    let length = raw.chars().count();
-    if !(1..=128).contains(&length) || raw.chars().any(char::is_control) {
-        return Err(Problem::bad_request(
-            "owner must be 1-128 characters without control characters",
-        ));
-    }
-    Ok(raw)
 }
 
 fn new_token(raw: &str, kind: Option<&str>) -> Result<IdToken, Problem> {
@@ -167,7 +160,8 @@ pub async fn tokens(
     }))
 }
 
-/// Register an id token for your organisation, or replace one it registered before.
+/// Register an id token for your organisation, or replace one it registered before (its driver,
+/// if it has one, stays). Other organisations may issue the same value: each has its own.
 #[utoipa::path(
     post,
     path = "/v1/operator/tokens",
@@ -179,7 +173,6 @@ pub async fn tokens(
         (status = 200, description = "Your organisation's token, replaced", body = OperatorTokenView),
         (status = 400, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The token is registered by another organisation", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn register(
@@ -198,14 +191,14 @@ pub async fn register(
             .unwrap_or(AuthorizationStatus::Accepted),
         expiry: body.expiry,
         group: None,
-        owner: body.owner.map(owner).transpose()?,
+        owner: None,
         organisation: Some(organisation.clone()),
     };
-    let created = token_registry::put(&app.services, &organisation, record.clone())
+    let (stored, created) = token_registry::put(&*app.services.charging.tokens, Some(&organisation), record)
         .await
         .map_err(registry_problem)?;
     let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((code, Json(OperatorTokenView::of(&record))))
+    Ok((code, Json(OperatorTokenView::of(&stored))))
 }
 
 /// One of your organisation's id tokens.
@@ -234,7 +227,8 @@ pub async fn token(
     Ok(Json(OperatorTokenView::of(&record)))
 }
 
-/// Change one of your organisation's id tokens: status, owner, expiry. Fields left out stay.
+/// Change one of your organisation's id tokens: status, expiry, or unbind it from its driver.
+/// Fields left out stay.
 #[utoipa::path(
     patch,
     path = "/v1/operator/tokens/{idToken}",
@@ -257,21 +251,24 @@ pub async fn change(
 ) -> Result<Json<OperatorTokenView>, Problem> {
     let organisation = caller.organisation_of(&app).await?;
     let token = path_token(&raw)?;
-    let new_status = body.status.as_deref().map(status).transpose()?;
-    let new_owner = body.owner.map(|o| o.map(owner).transpose()).transpose()?;
-    let record = token_registry::update(&app.services, &organisation, &token, |r| {
-        if let Some(s) = new_status {
-            r.status = s;
+    let release = match body.owner {
+        None => false,
+        Some(None) => true,
+        Some(Some(_)) => {
+            return Err(Problem::bad_request(
+                "owner can only be removed (null): a driver binds a token to themselves by redeeming \
+                 a claim code from POST /v1/operator/tokens/{idToken}/claim-code",
+            ));
         }
-        if let Some(o) = new_owner {
-            r.owner = o;
-        }
-        if let Some(e) = body.expiry {
-            r.expiry = e;
-        }
-    })
-    .await
-    .map_err(registry_problem)?;
+    };
+    let change = TokenChange {
+        status: body.status.as_deref().map(status).transpose()?,
+        expiry: body.expiry,
+        release,
+    };
+    let record = token_registry::update(&app.services, &organisation, &token, change)
+        .await
+        .map_err(registry_problem)?;
     Ok(Json(OperatorTokenView::of(&record)))
 }
 
@@ -300,4 +297,55 @@ pub async fn delete(
         .await
         .map_err(registry_problem)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A claim code, shown this once: whoever redeems it owns the token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimCodeView {
+    pub id_token: String,
+    /// Hand it to the driver (with the card, by mail); they redeem it with `POST /v1/me/tokens`.
+    pub claim_code: String,
+    /// Until then; a newer code for the token replaces this one.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Make a claim code for one of your organisation's id tokens, so that a driver can make it theirs.
+/// The token becomes the driver's only when they redeem the code; a newer code replaces this one.
+#[utoipa::path(
+    post,
+    path = "/v1/operator/tokens/{idToken}/claim-code",
+    tag = "operator",
+    params(("idToken" = String, Path, description = "The token (case does not matter)")),
+    responses(
+        (status = 201, description = "The code, shown this once", body = ClaimCodeView,
+         headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 400, description = "Malformed token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an operator of an organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such token in your organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn claim_code(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<(StatusCode, [(header::HeaderName, &'static str); 1], Json<ClaimCodeView>), Problem> {
+    let organisation = caller.organisation_of(&app).await?;
+    let record = token_registry::get(&app.services, &organisation, &path_token(&raw)?)
+        .await
+        .map_err(registry_problem)?;
+    let (code, expires_at) = token_registry::offer(
+        &*app.services.charging.tokens,
+        Some(&organisation),
+        &record.token,
+        Utc::now(),
+    )
+    .await
+    .map_err(registry_problem)?;
+    let view = ClaimCodeView {
+        id_token: record.token.as_str().to_owned(),
+        claim_code: code.expose(),
+        expires_at,
+    };
+    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(view)))
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use commands::request::{self, RequestError};
 use csms_domain::command::{self, CommandRecord, CommandState};
-use csms_domain::{ProtocolVersion, Services, StationId};
+use csms_domain::{ProtocolVersion, Services, Station, StationId};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -85,6 +85,7 @@ impl CommandView {
 fn request_problem(e: RequestError) -> Problem {
     match e {
         RequestError::UnknownStation(id) => Problem::not_found(format!("no station {id}")),
+        RequestError::NotAServiceToken(e) => Problem::forbidden(e.to_string()),
         RequestError::Store(e) => Problem::internal(&e),
         other => Problem::bad_request(other.to_string()),
     }
@@ -97,18 +98,27 @@ pub async fn protocol_of(services: &Services, station: &StationId) -> Result<Pro
         .map_err(request_problem)
 }
 
-/// Checks and submits a command to the commands queue on behalf of `requested_by`.
-pub async fn submit(
-    services: &Services,
+/// The station a command goes to (404 for an unknown station), and the version to write it in.
+pub async fn target(services: &Services, station: &StationId) -> Result<(Station, ProtocolVersion), Problem> {
+    request::target(services, station).await.map_err(request_problem)
+}
+
+/// A command checked against its action's schema, on behalf of `requested_by`.
+pub fn prepare(
     station: StationId,
     protocol: ProtocolVersion,
     action: &str,
     payload: Value,
     timeout_seconds: i64,
     requested_by: &str,
-) -> Result<CommandView, Problem> {
-    let command = prepare(station, protocol, action, payload, timeout_seconds, requested_by)?;
-    send(services, &command).await
+) -> Result<command::Command, Problem> {
+    // chrono panics on a number of seconds it cannot hold; anything out of range is the caller's error.
+    let timeout = Duration::try_seconds(timeout_seconds)
+        .ok_or_else(|| Problem::bad_request("timeoutSeconds must be between 1 and 900"))?;
+    let mut command =
+        request::new_command(station, protocol, action, payload, timeout, Utc::now()).map_err(request_problem)?;
+    command.requested_by = Some(requested_by.to_owned());
+    Ok(command)
 }
 
 /// Orders sent on a driver's behalf, at most one pending at a time (`OrderError::Pending`
@@ -148,26 +158,22 @@ impl Orders for DriverOrders<'_> {
     }
 }
 
-fn prepare(
-    station: StationId,
-    protocol: ProtocolVersion,
-    action: &str,
-    payload: Value,
-    timeout_seconds: i64,
-    requested_by: &str,
-) -> Result<command::Command, Problem> {
-    // chrono panics on a number of seconds it cannot hold; anything out of range is the caller's error.
-    let timeout = Duration::try_seconds(timeout_seconds)
-        .ok_or_else(|| Problem::bad_request("timeoutSeconds must be between 1 and 900"))?;
-    let mut command =
-        request::new_command(station, protocol, action, payload, timeout, Utc::now()).map_err(request_problem)?;
-    command.requested_by = Some(requested_by.to_owned());
-    Ok(command)
+/// Refuses an operator's remote start on a token that is not their organisation's own unbound
+/// one (403): only a driver starts charging on their token.
+pub async fn check_not_on_a_drivers_token(
+    services: &Services,
+    station: &Station,
+    command: &command::Command,
+) -> Result<(), Problem> {
+    request::check_not_on_a_drivers_token(services, station, command)
+        .await
+        .map_err(request_problem)
 }
 
-async fn send(services: &Services, command: &command::Command) -> Result<CommandView, Problem> {
-    command::submit(&*services.commands.queue, command)
+/// Submits a prepared command to the commands queue.
+pub async fn send(services: &Services, command: command::Command) -> Result<CommandView, Problem> {
+    command::submit(&*services.commands.queue, &command)
         .await
         .map_err(|e| Problem::internal(&e))?;
-    Ok(CommandView::submitted(command))
+    Ok(CommandView::submitted(&command))
 }

@@ -1,7 +1,8 @@
 //! Charging sessions as drivers and operators see them: a driver's own history and live sessions
 //! (by the owner of the session's token), an operator's organisation's sessions (by the
-//! station's organisation). Lists are summaries, newest start first; one session comes with its
-//! meter series. Another driver's or organisation's session is answered 404.
+//! station's organisation). Lists are summaries, newest start first; one session comes with a
+//! page of its meter series, oldest first. Another driver's or organisation's session is
+//! answered 404.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -10,9 +11,10 @@ use chrono::{DateTime, Utc};
 use csms_auth::Role;
 use csms_domain::transaction::TransactionId;
 use csms_domain::{
-    MeterSample, Page, Session, SessionFilter, SessionState, SessionSummary, StationId, StationTransactionId,
-    TransactionKey,
+    MeterSample, Page, PageRequest, Session, SessionFilter, SessionState, SessionSummary, StationId,
+    StationTransactionId, TransactionKey,
 };
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -104,9 +106,13 @@ pub struct SessionView {
     pub started_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<DateTime<Utc>>,
-    /// Energy charged so far, or as billed once completed (Wh).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub energy_wh: Option<f64>,
+    /// Energy charged so far, or as billed once completed (Wh, exact).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rust_decimal::serde::arbitrary_precision_option::serialize"
+    )]
+    #[schema(value_type = Option<f64>)]
+    pub energy_wh: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
 }
@@ -157,8 +163,10 @@ pub struct SampleView {
     pub phase: Option<String>,
     /// The OCPP reading context, e.g. Sample.Periodic.
     pub context: String,
-    /// In the unit below (energy in Wh, power in W).
-    pub value: f64,
+    /// In the unit below (energy in Wh, power in W), exact.
+    #[serde(serialize_with = "rust_decimal::serde::arbitrary_precision::serialize")]
+    #[schema(value_type = f64)]
+    pub value: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
@@ -185,20 +193,58 @@ pub struct SessionDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<i64>,
     /// The newest total active import power reading (W).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latest_power_w: Option<f64>,
-    /// The meter series, oldest first.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rust_decimal::serde::arbitrary_precision_option::serialize"
+    )]
+    #[schema(value_type = Option<f64>)]
+    pub latest_power_w: Option<Decimal>,
+    /// One page of the meter series, oldest first: every reading of up to `limit` instants.
     pub samples: Vec<SampleView>,
+    /// Pass as `cursor` for the series' next page; absent on its last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl SessionDetail {
-    fn of(s: &Session) -> Self {
+    fn of(s: &Session, samples: Page<MeterSample>) -> Self {
         Self {
             session: SessionView::of(&s.summary()),
             duration_seconds: s.completion.as_ref().map(|c| c.duration_seconds),
             latest_power_w: s.latest_power_w(),
-            samples: s.series.values().map(SampleView::of).collect(),
+            samples: samples.items.iter().map(SampleView::of).collect(),
+            next_cursor: paging::next_cursor(samples.next),
         }
+    }
+
+    /// The session with the page of its series that `page` asks for.
+    async fn read(app: &App, session: &Session, page: &PageRequest) -> Result<Self, Problem> {
+        let samples = app
+            .services
+            .charging
+            .series
+            .page(&session.station, &session.transaction, page)
+            .await?;
+        Ok(Self::of(session, samples))
+    }
+}
+
+/// The query string of one session: which page of its meter series.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// Instants (distinct reading times) of the meter series per page, 1-100 (default 20), each
+    /// with all its readings.
+    pub limit: Option<usize>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl SeriesQuery {
+    fn page(query: Result<Query<SeriesQuery>, QueryRejection>) -> Result<PageRequest, Problem> {
+        let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+        paging::page_request(query.limit, query.cursor)
     }
 }
 
@@ -253,7 +299,8 @@ pub async fn my_sessions(
     Ok(Json(SessionList::of(sessions)))
 }
 
-/// One of your sessions, live or completed, with its meter series: poll it to watch charging.
+/// One of your sessions, live or completed, with a page of its meter series: poll it to watch
+/// charging.
 #[utoipa::path(
     get,
     path = "/v1/me/sessions/{stationId}/{transactionId}",
@@ -261,10 +308,11 @@ pub async fn my_sessions(
     params(
         ("stationId" = String, Path, description = "The station of the session"),
         ("transactionId" = String, Path, description = "The transaction id as the station gave it"),
+        SeriesQuery,
     ),
     responses(
         (status = 200, description = "The session", body = SessionDetail),
-        (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed station id, limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
     )
@@ -273,14 +321,16 @@ pub async fn my_session(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path((raw_station, raw_transaction)): Path<(String, String)>,
+    query: Result<Query<SeriesQuery>, QueryRejection>,
 ) -> Result<Json<SessionDetail>, Problem> {
     caller.require(Role::Driver)?;
     let station = station_id(&raw_station)?;
+    let page = SeriesQuery::page(query)?;
     let session = find_session(&app, &station, &raw_transaction)
         .await?
         .filter(|s| s.owner.as_deref() == Some(caller.subject()))
         .ok_or_else(|| Problem::not_found("you have no such session"))?;
-    Ok(Json(SessionDetail::of(&session)))
+    Ok(Json(SessionDetail::read(&app, &session, &page).await?))
 }
 
 /// The sessions at your organisation's stations, newest start first.
@@ -313,7 +363,7 @@ pub async fn operator_sessions(
     Ok(Json(SessionList::of(sessions)))
 }
 
-/// One session at your organisation's stations, with its meter series.
+/// One session at your organisation's stations, with a page of its meter series.
 #[utoipa::path(
     get,
     path = "/v1/operator/sessions/{stationId}/{transactionId}",
@@ -321,10 +371,11 @@ pub async fn operator_sessions(
     params(
         ("stationId" = String, Path, description = "The station of the session"),
         ("transactionId" = String, Path, description = "The transaction id as the station gave it"),
+        SeriesQuery,
     ),
     responses(
         (status = 200, description = "The session", body = SessionDetail),
-        (status = 400, description = "Malformed station id", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed station id, limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator, or no organisation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -333,12 +384,14 @@ pub async fn operator_session(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path((raw_station, raw_transaction)): Path<(String, String)>,
+    query: Result<Query<SeriesQuery>, QueryRejection>,
 ) -> Result<Json<SessionDetail>, Problem> {
     let organisation = caller.organisation_of(&app).await?;
     let station = station_id(&raw_station)?;
+    let page = SeriesQuery::page(query)?;
     let session = find_session(&app, &station, &raw_transaction)
         .await?
         .filter(|s| s.organisation.as_deref() == Some(organisation.as_str()))
         .ok_or_else(|| Problem::not_found("your organisation has no such session"))?;
-    Ok(Json(SessionDetail::of(&session)))
+    Ok(Json(SessionDetail::read(&app, &session, &page).await?))
 }

@@ -159,7 +159,8 @@ async fn token_of(f: &Fixture, tag: &str, owner: &str) {
         expiry: None,
         group: None,
         owner: Some(owner.into()),
-        organisation: None,
+        // The stations' organisation: a token works only at its issuer's stations.
+        organisation: Some("org-a".into()),
     };
     use csms_domain::ports::TokenRepository;
     f.world.charging.tokens.put(&record).await.unwrap();

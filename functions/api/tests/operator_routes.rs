@@ -271,6 +271,7 @@ async fn an_online_station_shows_the_version_its_connection_speaks() {
     let connection = Connection {
         connection_id: "conn-1".into(),
         station_id: id.clone(),
+        organisation: None,
         protocol: ProtocolVersion::Ocpp16,
         boot: None,
         connected_at,
@@ -463,7 +464,8 @@ async fn status_history_and_commands_come_newest_first_in_pages() {
                 info: None,
                 vendor_error_code: None,
                 timestamp: at,
-                received_at: at,
+                // Received now, whatever the station's clock says: since its registration.
+                received_at: Utc::now(),
             })
             .await
             .unwrap();
@@ -541,32 +543,28 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
     let f = fixture().await;
     let olga = f.operator("org-a");
     let bob = f.operator("org-b");
-    let card = json!({"idToken": "04a1b2c3", "type": "ISO14443", "owner": "dave", "expiry": "2099-01-01T00:00:00Z"});
+    let card = json!({"idToken": "04a1b2c3", "type": "ISO14443", "expiry": "2099-01-01T00:00:00Z"});
     let created = f.call("POST", "/v1/operator/tokens", &olga, Some(card.clone())).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.body["status"], "Accepted");
     assert_eq!(created.body["type"], "ISO14443");
-    // Registering it again replaces it (200); another organisation, or a token no organisation
-    // registered, is a conflict.
+    // Registering it again replaces it (200). Another organisation, or the command-line tool
+    // without one, registers the same value in its own registry (tests/tenancy.rs).
     assert_eq!(
         f.call("POST", "/v1/operator/tokens", &olga, Some(card.clone()))
             .await
             .status,
         StatusCode::OK
     );
-    assert_eq!(
-        f.call("POST", "/v1/operator/tokens", &bob, Some(card.clone()))
-            .await
-            .status,
-        StatusCode::CONFLICT
-    );
-    let cli = json!({"idToken": "cli-tag"});
-    assert_eq!(
-        f.call("POST", "/v1/operator/tokens", &olga, Some(cli)).await.status,
-        StatusCode::CONFLICT
-    );
-
-    // The driver sees it as theirs.
+    // Dave makes it his by redeeming a claim code (tests/tenancy.rs).
+    let code = f
+        .call("POST", "/v1/operator/tokens/04a1b2c3/claim-code", &olga, None)
+        .await;
+    assert_eq!(code.status, StatusCode::CREATED, "{}", code.body);
+    assert_eq!(code.headers[header::CACHE_CONTROL], "no-store");
+    let claim = json!({"claimCode": code.body["claimCode"]});
+    let mine = f.call("POST", "/v1/me/tokens", &f.driver("dave"), Some(claim)).await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.body);
     let mine = f.call("GET", "/v1/me/tokens", &f.driver("dave"), None).await;
     assert_eq!(mine.body["tokens"][0]["idToken"], "04a1b2c3");
 
@@ -604,7 +602,7 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
         .world
         .charging
         .tokens
-        .get(&IdToken::parse_16("04A1B2C3").unwrap())
+        .get(Some("org-a"), &IdToken::parse_16("04A1B2C3").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -616,7 +614,7 @@ async fn an_organisation_manages_its_own_id_tokens_only() {
         json!({"idToken": "x".repeat(21)}),
         json!({"idToken": "x", "type": "Magic"}),
         json!({"idToken": "x", "status": "Maybe"}),
-        json!({"idToken": "x", "owner": ""}),
+        json!({"idToken": "x", "owner": "dave"}),
         json!({"idToken": "x", "expiry": "tomorrow"}),
         json!({"idToken": "x", "organisation": "org-b"}),
     ] {
@@ -686,7 +684,7 @@ async fn the_openapi_document_describes_the_operator_routes() {
         }
     }
     assert!(paths["/v1/operator/stations"]["post"]["responses"]["409"].is_object());
-    assert!(paths["/v1/operator/tokens"]["post"]["responses"]["409"].is_object());
+    assert!(paths["/v1/operator/tokens/{idToken}/claim-code"]["post"].is_object());
     let list_params = paths["/v1/operator/stations/{stationId}/status-history"]["get"]["parameters"].to_string();
     assert!(list_params.contains("cursor") && list_params.contains("limit"));
 }

@@ -52,6 +52,7 @@ async fn fixture() -> Fixture {
         .put(&Connection {
             connection_id: "conn-a".into(),
             station_id: station.id.clone(),
+            organisation: Some("org-a".into()),
             protocol: ProtocolVersion::Ocpp16,
             boot: Some(Registration::Accepted),
             connected_at: Utc::now(),
@@ -78,7 +79,7 @@ async fn fixture() -> Fixture {
             expiry: None,
             group: None,
             owner: Some(owner.into()),
-            organisation: None,
+            organisation: Some("org-a".into()),
         };
         services.charging.tokens.put(&record).await.unwrap();
     }

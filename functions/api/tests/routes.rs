@@ -10,6 +10,7 @@ use csms_domain::memory::MemoryWorld;
 use csms_domain::registry::{self, NewStation};
 use csms_domain::*;
 use http_body_util::BodyExt;
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,14 +42,19 @@ async fn fixture() -> Fixture {
         };
         registry::register(&services, new, Utc::now()).await.unwrap();
     }
-    for (tag, owner) in [("ALICE-TAG", "alice"), ("BOB-TAG", "bob")] {
+    // Tokens work at their organisation's stations only: Alice holds a card of each.
+    for (tag, owner, organisation) in [
+        ("ALICE-TAG", "alice", "org-a"),
+        ("BOB-TAG", "bob", "org-a"),
+        ("ALICE-B-TAG", "alice", "org-b"),
+    ] {
         let record = TokenRecord {
             token: IdToken::parse_16(tag).unwrap(),
             status: AuthorizationStatus::Accepted,
             expiry: None,
             group: None,
             owner: Some(owner.into()),
-            organisation: None,
+            organisation: Some(organisation.into()),
         };
         services.charging.tokens.put(&record).await.unwrap();
     }
@@ -168,7 +174,10 @@ async fn a_driver_starts_with_their_own_token_only() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        json!({"tokens": [{"idToken": "ALICE-TAG", "status": "Accepted"}]})
+        json!({"tokens": [
+            {"idToken": "ALICE-B-TAG", "status": "Accepted"},
+            {"idToken": "ALICE-TAG", "status": "Accepted"},
+        ]})
     );
 
     // Bob's token is not Alice's to use, and its existence is not confirmed.
@@ -328,14 +337,14 @@ fn session_event(station: &str, tx: i64, tag: &str, at: i64, kind: SessionEventK
     let energy = MeterSample::new(
         minutes(at),
         Measurand::EnergyActiveImportRegister,
-        1000.0 + 100.0 * at as f64,
+        Decimal::from(1000 + 100 * at),
         Some("Wh"),
         0,
     );
     let power = MeterSample::new(
         minutes(at),
         Measurand::PowerActiveImport,
-        7000.0 + at as f64,
+        Decimal::from(7000 + at),
         Some("W"),
         0,
     );
@@ -357,7 +366,7 @@ impl Fixture {
     /// Runs the sessions consumer's use case, as the queue would deliver the events.
     async fn charge(&self, station: &str, tx: i64, tag: &str, start: i64, stop: Option<i64>) {
         let started = SessionEventKind::Started {
-            meter_start_wh: Some(1000.0 + 100.0 * start as f64),
+            meter_start_wh: Some(Decimal::from(1000 + 100 * start)),
             reason: None,
             remote_start_id: None,
         };
@@ -372,15 +381,9 @@ impl Fixture {
             };
             events.push(session_event(station, tx, tag, stop, stopped));
         }
-        let charging = &self.world.charging;
         for event in &events {
-            let parties = Parties {
-                tokens: &*charging.tokens,
-                stations: &*self.world.stations,
-            };
-            session::project(&*charging.sessions, &*charging.completions, parties, event)
-                .await
-                .unwrap();
+            let ports = self.world.charging.session_ports(&*self.world.stations);
+            session::project(ports, event).await.unwrap();
         }
     }
 
@@ -409,7 +412,7 @@ async fn charged() -> Fixture {
     let f = fixture().await;
     // Alice charges at both organisations' stations, Bob at CP-A; the last one is still going.
     f.charge("CP-A", 1, "ALICE-TAG", 0, Some(30)).await;
-    f.charge("CP-B", 2, "ALICE-TAG", 60, Some(90)).await;
+    f.charge("CP-B", 2, "ALICE-B-TAG", 60, Some(90)).await;
     f.charge("CP-A", 3, "BOB-TAG", 120, Some(150)).await;
     f.charge("CP-A", 4, "ALICE-TAG", 180, None).await;
     f
@@ -500,17 +503,41 @@ async fn a_driver_watches_one_of_their_sessions_with_its_meter_series() {
 
     // More readings arrive: the series grows.
     let update = session_event("CP-A", 4, "ALICE-TAG", 185, SessionEventKind::Updated);
-    let charging = &f.world.charging;
-    let parties = Parties {
-        tokens: &*charging.tokens,
-        stations: &*f.world.stations,
-    };
-    session::project(&*charging.sessions, &*charging.completions, parties, &update)
-        .await
-        .unwrap();
+    let ports = f.world.charging.session_ports(&*f.world.stations);
+    session::project(ports, &update).await.unwrap();
     let (_, later) = f.list("/v1/me/sessions/CP-A/4", &alice).await;
     assert_eq!(later["samples"].as_array().unwrap().len(), 6);
     assert_eq!(later["energyWh"], 500.0);
+    assert!(later.get("nextCursor").is_none());
+
+    // The series pages by instant, oldest first: two readings each.
+    let (_, first) = f.list("/v1/me/sessions/CP-A/4?limit=2", &alice).await;
+    let times = |page: &Value| -> Vec<String> {
+        page["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["timestamp"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(first["samples"].as_array().unwrap().len(), 4);
+    let cursor = first["nextCursor"].as_str().expect("a second page").to_owned();
+    let (status, second) = f
+        .list(&format!("/v1/me/sessions/CP-A/4?limit=2&cursor={cursor}"), &alice)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(second["samples"].as_array().unwrap().len(), 2);
+    assert!(second.get("nextCursor").is_none());
+    let mut all = times(&first);
+    all.extend(times(&second));
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted);
+    assert_eq!(second["samples"][0]["value"], 1000 + 100 * 185);
+    for bad in ["?limit=0", "?limit=101", "?cursor=", "?cursor=nope", "?color=red"] {
+        let (status, body) = f.list(&format!("/v1/me/sessions/CP-A/4{bad}"), &alice).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
 
     let (_, done) = f.list("/v1/me/sessions/CP-B/2", &alice).await;
     assert_eq!(
@@ -567,6 +594,92 @@ async fn operators_see_only_their_organisations_sessions() {
             f.list("/v1/operator/sessions/CP-A/1", token).await.0,
             StatusCode::FORBIDDEN
         );
+    }
+}
+
+/// Issue 10 item 20: how a refused or failed command reads, for the driver who asked and for the
+/// station's operators: the CALLERROR's code and description, or the failure reason and what it
+/// means.
+#[tokio::test]
+async fn refused_and_failed_commands_say_why() {
+    use csms_domain::command::{Answer, CommandRecord, CommandState, FailureReason, StateKind};
+    use csms_domain::ports::CommandStore;
+    let f = fixture().await;
+    let alice = f.token("alice", &[Role::Driver], None);
+    let olga = f.token("olga", &[Role::Operator], Some("org-a"));
+    let start = json!({"stationId": "CP-A", "idToken": "ALICE-TAG", "connector": 1});
+    let station = StationId::parse("CP-A").unwrap();
+    let store = &*f.world.commands;
+    // One at a time: a driver's next command waits until the last has ended. The commands function
+    // would record each; here the test does.
+    let submit = async || {
+        let (status, body, _) = f
+            .call("POST", "/v1/charging/start", Some(&alice), Some(start.clone()))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let command = f.world.command_queue.submitted.lock().unwrap().last().cloned().unwrap();
+        store.create(&CommandRecord::queued(command)).await.unwrap();
+        body["commandId"].as_str().unwrap().to_owned()
+    };
+    let mut commands = Vec::new();
+    // The pile refuses the first with a CALLERROR; the second fails: the station was offline.
+    commands.push(submit().await);
+    let refused = command::CommandId::parse(&commands[0]).unwrap();
+    let answer = |_: &command::Command| Answer::Error {
+        code: "GenericError".into(),
+        description: "connector 1 is faulted".into(),
+    };
+    let record = command::answered(store, &station, refused.as_str(), answer, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(record.unwrap().state.kind(), StateKind::Refused);
+    commands.push(submit().await);
+    let failed = command::CommandId::parse(&commands[1]).unwrap();
+    let offline = CommandState::Failed {
+        at: Utc::now(),
+        reason: FailureReason::StationOffline,
+    };
+    store
+        .transition(&station, &failed, StateKind::PENDING, &offline)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let view = async |id: &str| {
+        f.call("GET", &format!("/v1/commands/CP-A/{id}"), Some(&alice), None)
+            .await
+            .1
+    };
+    let refused_view = view(&commands[0]).await;
+    assert_eq!(refused_view["state"], "Refused", "{refused_view}");
+    assert_eq!(refused_view["errorCode"], "GenericError");
+    assert_eq!(refused_view["errorDescription"], "connector 1 is faulted");
+    assert!(refused_view.get("answer").is_none());
+    let failed_view = view(&commands[1]).await;
+    assert_eq!(failed_view["state"], "Failed", "{failed_view}");
+    assert_eq!(failed_view["errorCode"], "StationOffline");
+    assert_eq!(
+        failed_view["errorDescription"],
+        FailureReason::StationOffline.describe()
+    );
+    // The station's operators read the same.
+    let (_, listed, _) = f
+        .call("GET", "/v1/operator/stations/CP-A/commands", Some(&olga), None)
+        .await;
+    let by_id = |id: &str| {
+        listed["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["commandId"] == id)
+            .cloned()
+            .unwrap()
+    };
+    for (id, view) in [(&commands[0], &refused_view), (&commands[1], &failed_view)] {
+        let operator_view = by_id(id);
+        for field in ["state", "errorCode", "errorDescription"] {
+            assert_eq!(operator_view[field], view[field], "{field}");
+        }
     }
 }
 

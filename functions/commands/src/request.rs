@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use csms_domain::command::{Command, CommandId, MAX_TIMEOUT};
-use csms_domain::{ProtocolVersion, Services, StationId, StoreError};
+use csms_domain::token_registry::{self, TokenRegistryError};
+use csms_domain::{IdToken, IdTokenType, ProtocolVersion, Services, Station, StationId, StoreError};
 use csms_ocpp::{CommandPayloadError, OcppVersion};
 use serde_json::Value;
 
@@ -20,6 +21,10 @@ pub enum RequestError {
     NotAnObject,
     #[error("the timeout must be between 1 second and {} minutes", MAX_TIMEOUT.num_minutes())]
     Timeout,
+    /// A remote start by someone other than the token's driver, on a token that is not the
+    /// station's organisation's own unbound one.
+    #[error(transparent)]
+    NotAServiceToken(csms_domain::token_registry::TokenRegistryError),
     #[error("the command's frame is {0} bytes; a pile can be sent at most 128 KB ({MAX_FRAME_BYTES} bytes) a message")]
     TooLarge(usize),
     #[error(transparent)]
@@ -40,6 +45,11 @@ pub fn ocpp_version(protocol: ProtocolVersion) -> OcppVersion {
 /// The version a command for the station must be written in: the one its live connection speaks,
 /// else the only one it is registered for.
 pub async fn station_protocol(services: &Services, station: &StationId) -> Result<ProtocolVersion, RequestError> {
+    Ok(target(services, station).await?.1)
+}
+
+/// The station a command goes to, and the version it must be written in.
+pub async fn target(services: &Services, station: &StationId) -> Result<(Station, ProtocolVersion), RequestError> {
     let record = services
         .stations
         .get(station)
@@ -48,10 +58,10 @@ pub async fn station_protocol(services: &Services, station: &StationId) -> Resul
     if let Some(connection_id) = &record.connection_id
         && let Some(connection) = services.connections.get_latest(connection_id).await?
     {
-        return Ok(connection.protocol);
+        return Ok((record, connection.protocol));
     }
     match record.protocols.as_slice() {
-        [only] => Ok(*only),
+        [only] => Ok((record.clone(), *only)),
         many => Err(RequestError::AmbiguousProtocol {
             station: station.clone(),
             allowed: many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
@@ -123,6 +133,36 @@ pub fn remote_start_id() -> i32 {
     i32::try_from(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) >> 1)
         .unwrap_or(i32::MAX)
         .max(1)
+}
+
+/// Refuses a remote start that would charge on someone else's token: when anyone but the token's
+/// driver (an operator, the command-line tool) starts charging, the token must be one of the
+/// station's organisation's own that no driver holds (`token_registry::check_remote_start`), so
+/// no session is attributed to a driver who did not start it. Other commands pass.
+pub async fn check_not_on_a_drivers_token(
+    services: &Services,
+    station: &Station,
+    command: &Command,
+) -> Result<(), RequestError> {
+    let payload: Value = serde_json::from_str(&command.payload).map_err(|_| RequestError::NotAnObject)?;
+    let Some(token) = csms_ocpp::remote_start_token(ocpp_version(command.protocol), &command.action, &payload) else {
+        return Ok(());
+    };
+    let token = match token.kind.as_deref().map(IdTokenType::parse) {
+        None => IdToken::parse_16(&token.value),
+        Some(Some(kind)) => IdToken::parse_201(&token.value, kind),
+        // The schema admits only the version's types.
+        Some(None) => return Err(RequestError::NotAServiceToken(TokenRegistryError::NotAServiceToken)),
+    };
+    let Ok(token) = token else {
+        return Err(RequestError::NotAServiceToken(TokenRegistryError::NotAServiceToken));
+    };
+    match token_registry::check_remote_start(&*services.charging.tokens, station.organisation.as_deref(), &token).await
+    {
+        Ok(()) => Ok(()),
+        Err(TokenRegistryError::Store(e)) => Err(RequestError::Store(e)),
+        Err(e) => Err(RequestError::NotAServiceToken(e)),
+    }
 }
 
 /// The CALL frame of a command, after checking its payload against the action's schema again

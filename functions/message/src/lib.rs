@@ -200,15 +200,19 @@ async fn publish_status(services: &Services, report: &csms_domain::StatusReport)
         .map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
-/// Answers for a token from the registry. A token the domain cannot hold passed the schema, so it
-/// is answered Invalid rather than refused with a CALLERROR.
+/// Answers for a token from the registry of the station's organisation. A token the domain cannot
+/// hold passed the schema, so it is answered Invalid rather than refused with a CALLERROR.
 async fn authorize(
     services: &Services,
+    connection: &Connection,
     token: Result<IdToken, IdTokenError>,
     now: DateTime<Utc>,
 ) -> Result<Authorization, StoreError> {
     match token {
-        Ok(token) => id_token::authorize(services.charging.tokens.as_ref(), &token, now).await,
+        Ok(token) => {
+            let organisation = connection.organisation.as_deref();
+            id_token::authorize(services.charging.tokens.as_ref(), organisation, &token, now).await
+        }
         Err(e) => Ok(unusable_token(&e)),
     }
 }

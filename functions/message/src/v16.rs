@@ -73,7 +73,7 @@ pub(crate) async fn answer(
             data: None,
         }),
         Request::Authorize(req) => {
-            let authorization = authorize(services, IdToken::parse_16(&req.id_tag), now).await?;
+            let authorization = authorize(services, connection, IdToken::parse_16(&req.id_tag), now).await?;
             Answer::result(AuthorizeResponse {
                 id_tag_info: id_tag_info(&authorization),
             })
@@ -93,6 +93,7 @@ pub(crate) async fn answer(
             };
             let request = StartTransaction {
                 station: connection.station_id.clone(),
+                organisation: connection.organisation.clone(),
                 connector: req.connector_id,
                 id_tag,
                 meter_start_wh: req.meter_start.into(),
@@ -131,6 +132,7 @@ pub(crate) async fn answer(
             let id_tag = req.id_tag.as_deref().map(IdToken::parse_16);
             let request = StopTransaction {
                 station: connection.station_id.clone(),
+                organisation: connection.organisation.clone(),
                 transaction_id: req.transaction_id,
                 id_tag: id_tag.as_ref().and_then(|tag| tag.as_ref().ok()).cloned(),
                 meter_stop_wh: req.meter_stop.into(),

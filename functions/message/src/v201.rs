@@ -96,7 +96,7 @@ pub(crate) async fn answer(
             Answer::result(NotifyEventResponse {})
         }
         Request::Authorize(req) => {
-            let authorization = authorize(services, id_token(&req.id_token), now).await?;
+            let authorization = authorize(services, connection, id_token(&req.id_token), now).await?;
             Answer::result(AuthorizeResponse {
                 certificate_status: None,
                 id_token_info: id_token_info(&authorization),
@@ -122,6 +122,7 @@ pub(crate) async fn answer(
             let token = req.id_token.as_ref().map(id_token);
             let event = TransactionEvent {
                 station: connection.station_id.clone(),
+                organisation: connection.organisation.clone(),
                 event_type: match req.event_type {
                     TransactionEventEnumType::Started => TransactionEventType::Started,
                     TransactionEventEnumType::Updated => TransactionEventType::Updated,

@@ -12,6 +12,7 @@ use csms_domain::memory::MemoryWorld;
 use csms_domain::ports::{PublishError, SessionEventBus, SessionRepository, TokenRepository};
 use csms_domain::session::{self, Change};
 use csms_domain::*;
+use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -69,17 +70,8 @@ async fn project_all(world: &MemoryWorld) -> usize {
     let events = published(world);
     let mut completed = 0;
     for event in events.iter().chain(events.iter()) {
-        let change = session::project(
-            &*world.charging.sessions,
-            &*world.charging.completions,
-            Parties {
-                tokens: &*world.charging.tokens,
-                stations: &*world.stations,
-            },
-            event,
-        )
-        .await
-        .unwrap();
+        let ports = world.charging.session_ports(&*world.stations);
+        let change = session::project(ports, event).await.unwrap();
         completed += usize::from(matches!(change, Change::Completed(_)));
     }
     completed
@@ -163,9 +155,9 @@ async fn ocpp16_session_from_start_to_stop() {
     assert!(matches!(
         start.kind,
         SessionEventKind::Started {
-            meter_start_wh: Some(12000.0),
+            meter_start_wh: Some(wh),
             ..
-        }
+        } if wh == dec!(12000)
     ));
 
     // WHEN it sends meter values THEN they are answered and published in base units
@@ -182,13 +174,13 @@ async fn ocpp16_session_from_start_to_stop() {
     assert_eq!(meter.timestamp, at("2026-11-24T05:16:00Z"));
     assert_eq!(meter.samples.len(), 7);
     let energy = sample(meter, "Energy.Active.Import.Register", None);
-    assert_eq!((energy.value, energy.unit.as_deref()), (14750.0, Some("Wh")));
+    assert_eq!((energy.value, energy.unit.as_deref()), (dec!(14750), Some("Wh")));
     assert_eq!(energy.context, ReadingContext::SamplePeriodic);
     assert_eq!(energy.timestamp, at("2026-11-24T05:16:00Z"));
-    assert_eq!(sample(meter, "Power.Active.Import", None).value, 11040.0);
-    assert_eq!(sample(meter, "Current.Import", Some(Phase::L2)).value, 16.1);
+    assert_eq!(sample(meter, "Power.Active.Import", None).value, dec!(11040));
+    assert_eq!(sample(meter, "Current.Import", Some(Phase::L2)).value, dec!(16.1));
     let voltage = sample(meter, "Voltage", Some(Phase::L1N));
-    assert_eq!((voltage.value, voltage.unit.as_deref()), (230.4, Some("V")));
+    assert_eq!((voltage.value, voltage.unit.as_deref()), (dec!(230.4), Some("V")));
     assert_eq!(sample(meter, "SoC", None).unit.as_deref(), Some("Percent"));
 
     // WHEN it stops, twice (a retry)
@@ -208,7 +200,7 @@ async fn ocpp16_session_from_start_to_stop() {
     assert_eq!(
         stop.kind,
         SessionEventKind::Stopped {
-            meter_stop_wh: Some(19750.0),
+            meter_stop_wh: Some(dec!(19750)),
             reason: "EVDisconnected".into()
         }
     );
@@ -226,7 +218,7 @@ async fn ocpp16_session_from_start_to_stop() {
         .unwrap()
         .unwrap();
     let completion = session.completion.as_ref().unwrap();
-    assert_eq!(completion.energy_wh, Some(7750.0));
+    assert_eq!(completion.energy_wh, Some(dec!(7750)));
     assert_eq!(completion.duration_seconds, 2400);
     assert_eq!(world.charging.completions.0.lock().unwrap().len(), 1);
 }
@@ -455,7 +447,7 @@ async fn ocpp201_transaction_started_updated_ended() {
     assert_eq!(
         start.kind,
         SessionEventKind::Started {
-            meter_start_wh: Some(1500.0),
+            meter_start_wh: Some(dec!(1500)),
             reason: Some("Authorized".into()),
             remote_start_id: None
         }
@@ -463,14 +455,14 @@ async fn ocpp201_transaction_started_updated_ended() {
     assert_eq!(start.samples[0].context, ReadingContext::TransactionBegin);
     assert_eq!(update.kind, SessionEventKind::Updated);
     assert_eq!(update.samples.len(), 6);
-    assert_eq!(sample(update, "Energy.Active.Import.Register", None).value, 4250.0);
+    assert_eq!(sample(update, "Energy.Active.Import.Register", None).value, dec!(4250));
     let power = sample(update, "Power.Active.Import", None);
-    assert_eq!((power.value, power.unit.as_deref()), (11040.0, Some("W")));
-    assert_eq!(sample(update, "Current.Import", Some(Phase::L3)).value, 15.9);
+    assert_eq!((power.value, power.unit.as_deref()), (dec!(11040), Some("W")));
+    assert_eq!(sample(update, "Current.Import", Some(Phase::L3)).value, dec!(15.9));
     assert_eq!(
         end.kind,
         SessionEventKind::Stopped {
-            meter_stop_wh: Some(9500.0),
+            meter_stop_wh: Some(dec!(9500)),
             reason: "Local".into()
         }
     );
@@ -480,9 +472,9 @@ async fn ocpp201_transaction_started_updated_ended() {
     assert_eq!(project_all(&world).await, 1);
     let session = world.charging.sessions.get(&station(), &key).await.unwrap().unwrap();
     let completion = session.completion.as_ref().unwrap();
-    assert_eq!(completion.energy_wh, Some(8000.0));
+    assert_eq!(completion.energy_wh, Some(dec!(8000)));
     assert_eq!(completion.duration_seconds, 2400);
-    assert!(session.missing_seq_nos().is_empty());
+    assert!(session.missing_seq_nos(10).is_empty());
 }
 
 #[tokio::test]
@@ -544,4 +536,52 @@ async fn ocpp201_meter_values_outside_a_transaction_are_accepted() {
         .unwrap();
     assert_eq!(answer, json!([3, "a7b1e0c2-7f54-4c1e-9a0e-000000000009", {}]));
     assert!(published(&world).is_empty());
+}
+
+/// Keeps every session event as the SQS adapter would send it: its JSON body.
+#[derive(Default)]
+struct QueueBodies(std::sync::Mutex<Vec<String>>);
+
+#[async_trait]
+impl SessionEventBus for QueueBodies {
+    async fn session_event(&self, event: &SessionEvent, _: &str) -> Result<(), PublishError> {
+        let body = csms_aws::events::DomainEvent::SessionEvent(event.into()).to_json();
+        self.0.lock().unwrap().push(body);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stop_with_huge_transaction_data_fits_the_session_queue() {
+    // GIVEN a started 1.6 transaction
+    let (_, mut services) = booted("ocpp1.6").await;
+    send(&services, event!("ws-default-start-transaction-1.6.json")).await;
+    let bodies = Arc::new(QueueBodies::default());
+    services.charging.session_events = bodies.clone();
+
+    // WHEN the stop carries 8,000 bare readings (a ~110 KB frame, under API Gateway's 128 KB)
+    let readings = 8_000;
+    let stop = with_payload(event!("ws-default-stop-transaction-1.6.json"), |p| {
+        p["transactionData"] = json!([{
+            "timestamp": "2026-11-24T05:40:00.000Z",
+            "sampledValue": vec![json!({"value": "1"}); readings],
+        }]);
+    });
+    let frame: Value = serde_json::from_str(&stop).unwrap();
+    assert!(frame["body"].as_str().unwrap().len() < 128 * 1024);
+    let answer = send(&services, &stop).await.unwrap();
+
+    // THEN it is answered, and no message for the queue exceeds SQS's 256 KiB; every reading
+    // is published, the stop last
+    assert_eq!(answer[0], 3, "{answer}");
+    let bodies = bodies.0.lock().unwrap();
+    let largest = bodies.iter().map(String::len).max().unwrap();
+    assert!(largest <= 256 * 1024, "a session event of {largest} bytes");
+    let events: Vec<Value> = bodies.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    let carried: usize = events
+        .iter()
+        .map(|e| e["SessionEvent"]["samples"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(carried, readings);
+    assert!(events.last().unwrap()["SessionEvent"]["event"]["Stopped"].is_object());
 }

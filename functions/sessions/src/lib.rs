@@ -7,7 +7,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use csms_aws::events::{DomainEvent, EventError};
 use csms_aws::lambda::fifo_batch;
 use csms_domain::session::{self, Change};
-use csms_domain::{Parties, Services, SessionEvent};
+use csms_domain::{Services, SessionEvent};
 
 pub async fn handle(services: &Services, event: SqsEvent) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     Ok(fifo_batch(event, |record| async move {
@@ -24,18 +24,8 @@ async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::
         other => return Err(EventError::Unexpected(other.kind()).into()),
     };
     let event = SessionEvent::try_from(&event)?;
-    let charging = &services.charging;
-    let parties = Parties {
-        tokens: charging.tokens.as_ref(),
-        stations: services.stations.as_ref(),
-    };
-    let change = session::project(
-        charging.sessions.as_ref(),
-        charging.session_completed.as_ref(),
-        parties,
-        &event,
-    )
-    .await?;
+    let ports = services.charging.session_ports(services.stations.as_ref());
+    let change = session::project(ports, &event).await?;
     let (outcome, session) = match &change {
         Change::Unchanged => ("unchanged", None),
         Change::Updated(session) => ("updated", Some(session)),
@@ -47,7 +37,7 @@ async fn process(services: &Services, body: &str) -> Result<(), lambda_runtime::
         seq_no = ?event.seq_no,
         outcome,
         version = session.map(|s| s.version),
-        energy_wh = session.and_then(|s| s.energy_wh()),
+        energy_wh = session.and_then(|s| s.energy_wh()).map(tracing::field::display),
         "session event projected"
     );
     Ok(())

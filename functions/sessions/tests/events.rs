@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use csms_aws::events::{DomainEvent, StatusReportedV1};
 use csms_domain::memory::MemoryWorld;
 use csms_domain::ports::{PublishError, SessionCompletedBus, StationRepository, TokenRepository};
+use csms_domain::session;
 use csms_domain::*;
+use rust_decimal_macros::dec;
 use std::sync::Arc;
 
 const BATCH: &str = include_str!("../../../events/sqs-session-events.json");
@@ -58,6 +60,13 @@ fn session(world: &MemoryWorld, transaction: TransactionKey) -> Option<Session> 
         .cloned()
 }
 
+async fn readings(world: &MemoryWorld, transaction: TransactionKey) -> usize {
+    session::whole_series(&*world.charging.series, &station(), &transaction)
+        .await
+        .unwrap()
+        .len()
+}
+
 fn completions(world: &MemoryWorld) -> Vec<(String, SessionCompleted)> {
     world.charging.completions.0.lock().unwrap().clone()
 }
@@ -75,18 +84,20 @@ async fn a_poison_message_fails_itself_and_everything_after_it_in_the_fifo_batch
     assert_eq!(failed(&response), vec![message_id(4), message_id(5)]);
     let first = session(&world, tx16(1)).unwrap();
     let completion = first.completion.as_ref().unwrap();
-    assert_eq!(completion.energy_wh, Some(7750.0));
+    assert_eq!(completion.energy_wh, Some(dec!(7750)));
     assert_eq!(completion.duration_seconds, 2400);
     assert_eq!(completion.started_at, at("2026-11-24T05:01:00Z"));
     assert_eq!(first.stop.as_ref().unwrap().reason, "EVDisconnected");
-    assert_eq!(first.series.len(), 4);
-    assert_eq!(first.version, 3);
+    assert_eq!(readings(&world, tx16(1)).await, 4);
+    // Started, metered, stopped, and noted as announced.
+    assert_eq!(first.version, 4);
+    assert!(first.announced);
     assert!(session(&world, tx16(2)).is_none());
     // AND the completion was announced once, for billing
     let announced = completions(&world);
     assert_eq!(announced.len(), 1);
     assert_eq!(announced[0].0, "CP-DEMO-1#tx16#1#completed");
-    assert_eq!(announced[0].1.energy_wh, Some(7750.0));
+    assert_eq!(announced[0].1.energy_wh, Some(dec!(7750)));
     assert_eq!(announced[0].1.id_token.as_ref().unwrap().as_str(), "04E91C5A");
 
     // WHEN the good messages are redelivered THEN nothing changes
@@ -105,7 +116,7 @@ async fn a_poison_message_fails_itself_and_everything_after_it_in_the_fifo_batch
     assert!(failed(&last).is_empty());
     let second = session(&world, tx16(2)).unwrap();
     assert!(!second.is_completed());
-    assert_eq!(second.start.as_ref().unwrap().meter_start_wh, Some(19750.0));
+    assert_eq!(second.start.as_ref().unwrap().meter_start_wh, Some(dec!(19750)));
 }
 
 /// A completion queue that is down.
@@ -125,16 +136,18 @@ async fn a_completion_that_could_not_be_announced_is_announced_on_redelivery() {
     let mut services = world.services(BootPolicy::default());
     services.charging.session_completed = Arc::new(DownBus);
 
-    // WHEN start, meter values and stop arrive THEN the stop fails and the record stays open
+    // WHEN start, meter values and stop arrive THEN the stop fails after the completed record
+    // is saved (saved first, announced after), and the record says it is not announced yet
     let response = sessions::handle(&services, records(&[1, 2, 3])).await.unwrap();
     assert_eq!(failed(&response), vec![message_id(3)]);
-    assert!(!session(&world, tx16(1)).unwrap().is_completed());
+    let saved = session(&world, tx16(1)).unwrap();
+    assert!(saved.is_completed() && !saved.announced);
 
-    // WHEN the queue is back and the stop is redelivered THEN the session completes, announced once
+    // WHEN the queue is back and the stop is redelivered THEN the completion is announced once
     services.charging.session_completed = world.charging.completions.clone();
     let response = sessions::handle(&services, records(&[3, 3])).await.unwrap();
     assert!(failed(&response).is_empty());
-    assert!(session(&world, tx16(1)).unwrap().is_completed());
+    assert!(session(&world, tx16(1)).unwrap().announced);
     assert_eq!(completions(&world).len(), 1);
 }
 
@@ -187,7 +200,7 @@ fn published_events() -> Vec<SessionEvent> {
             1,
             "2026-11-24T05:01:00Z",
             SessionEventKind::Started {
-                meter_start_wh: Some(12000.0),
+                meter_start_wh: Some(dec!(12000)),
                 reason: None,
                 remote_start_id: None,
             },
@@ -202,16 +215,16 @@ fn published_events() -> Vec<SessionEvent> {
             None,
             Some(1),
             vec![
-                sample(at_16, "Energy.Active.Import.Register", 14.75, "kWh", periodic),
-                sample(at_16, "Power.Active.Import", 11040.0, "W", periodic),
-                sample(at_16, "Current.Import", 16.0, "A", periodic).with_phase(Some(Phase::L1)),
+                sample(at_16, "Energy.Active.Import.Register", dec!(14.75), "kWh", periodic),
+                sample(at_16, "Power.Active.Import", dec!(11040), "W", periodic),
+                sample(at_16, "Current.Import", dec!(16), "A", periodic).with_phase(Some(Phase::L1)),
             ],
         ),
         event(
             1,
             "2026-11-24T05:41:00Z",
             SessionEventKind::Stopped {
-                meter_stop_wh: Some(19750.0),
+                meter_stop_wh: Some(dec!(19750)),
                 reason: "EVDisconnected".into(),
             },
             Some(tag.clone()),
@@ -219,7 +232,7 @@ fn published_events() -> Vec<SessionEvent> {
             vec![sample(
                 "2026-11-24T05:41:00Z",
                 "Energy.Active.Import.Register",
-                19750.0,
+                dec!(19750),
                 "Wh",
                 ReadingContext::TransactionEnd,
             )],
@@ -228,7 +241,7 @@ fn published_events() -> Vec<SessionEvent> {
             2,
             "2026-11-24T06:00:00Z",
             SessionEventKind::Started {
-                meter_start_wh: Some(19750.0),
+                meter_start_wh: Some(dec!(19750)),
                 reason: None,
                 remote_start_id: None,
             },
@@ -306,7 +319,7 @@ async fn registered() -> MemoryWorld {
         expiry: None,
         group: None,
         owner: Some("driver-1".into()),
-        organisation: None,
+        organisation: Some("org-1".into()),
     };
     world.charging.tokens.put(&record).await.unwrap();
     world
@@ -356,7 +369,7 @@ async fn a_session_learns_its_organisation_at_once_and_its_owner_when_the_token_
     let mut given = world
         .charging
         .tokens
-        .get(&IdToken::parse_16("04E91C5A").unwrap())
+        .get(Some("org-1"), &IdToken::parse_16("04E91C5A").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -396,7 +409,7 @@ async fn an_earlier_token_arriving_late_replaces_the_owner() {
         expiry: None,
         group: None,
         owner: Some("driver-9".into()),
-        organisation: None,
+        organisation: Some("org-1".into()),
     };
     world.charging.tokens.put(&other).await.unwrap();
     let services = world.services(BootPolicy::default());
@@ -411,4 +424,86 @@ async fn an_earlier_token_arriving_late_replaces_the_owner() {
     let s = session(&world, tx16(1)).unwrap();
     assert_eq!(s.id_token.unwrap().token.as_str(), "04E91C5A");
     assert_eq!(s.owner.as_deref(), Some("driver-1"));
+}
+
+/// A session store whose `fail_save`-th save fails (1-based), once.
+struct FailingSave {
+    inner: Arc<csms_domain::memory::MemorySessions>,
+    saves: std::sync::Mutex<usize>,
+    fail_save: usize,
+}
+
+#[async_trait]
+impl csms_domain::ports::SessionRepository for FailingSave {
+    async fn get(&self, station: &StationId, transaction: &TransactionKey) -> Result<Option<Session>, StoreError> {
+        self.inner.get(station, transaction).await
+    }
+    async fn save(&self, session: &Session, expected: Option<u64>) -> Result<bool, StoreError> {
+        let this = {
+            let mut saves = self.saves.lock().unwrap();
+            *saves += 1;
+            *saves
+        };
+        if this == self.fail_save {
+            return Err(StoreError::Backend("ProvisionedThroughputExceededException".into()));
+        }
+        self.inner.save(session, expected).await
+    }
+    async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
+        self.inner.list(station).await
+    }
+    async fn list_by_owner(
+        &self,
+        owner: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        self.inner.list_by_owner(owner, filter, page).await
+    }
+    async fn list_by_organisation(
+        &self,
+        organisation: &str,
+        filter: &SessionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<SessionSummary>, StoreError> {
+        self.inner.list_by_organisation(organisation, filter, page).await
+    }
+}
+
+/// Every announcement billing receives, with no deduplication: a redelivery after FIFO's
+/// 5-minute window.
+#[derive(Default)]
+struct Billing(std::sync::Mutex<Vec<SessionCompleted>>);
+
+#[async_trait]
+impl SessionCompletedBus for Billing {
+    async fn session_completed(&self, completed: &SessionCompleted, _: &str) -> Result<(), PublishError> {
+        self.0.lock().unwrap().push(completed.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_save_of_the_completion_does_not_reach_billing_twice() {
+    // GIVEN a session store that fails the third save (the one that completes the session)
+    let world = MemoryWorld::default();
+    let mut services = world.services(BootPolicy::default());
+    services.charging.sessions = Arc::new(FailingSave {
+        inner: world.charging.sessions.clone(),
+        saves: Default::default(),
+        fail_save: 3,
+    });
+    let billing = Arc::new(Billing::default());
+    services.charging.session_completed = billing.clone();
+
+    // WHEN start, meter values and stop arrive, the stop fails, and it is redelivered (later
+    // than the queue's deduplication window)
+    let first = sessions::handle(&services, records(&[1, 2, 3])).await.unwrap();
+    assert_eq!(failed(&first), vec![message_id(3)]);
+    let again = sessions::handle(&services, records(&[3])).await.unwrap();
+    assert!(failed(&again).is_empty());
+
+    // THEN billing heard of the session once
+    assert_eq!(billing.0.lock().unwrap().len(), 1);
+    assert!(session(&world, tx16(1)).unwrap().is_completed());
 }

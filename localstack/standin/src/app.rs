@@ -119,22 +119,36 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A function's environment as the stand-in gives it: what resolved from the template, plus
-/// CONNECTIONS_ENDPOINT (our own @connections URL) when the function declares it.
+/// A function's environment as the stand-in gives it: what resolved from the template, plus the
+/// local counterparts of what names AWS-only resources (`local`: CONNECTIONS_ENDPOINT, our own
+/// `@connections` URL; AUTH_ISSUER and AUTH_AUDIENCE, the development issuer and its app client
+/// instead of the Cognito user pool and its client) when the function declares them.
 pub fn function_environment(
     resolved: &ResolvedEnvironment,
     construct_id: &str,
-    connections_endpoint: &str,
+    local: &BTreeMap<&str, String>,
 ) -> BTreeMap<String, String> {
     let mut env = resolved.functions.get(construct_id).cloned().unwrap_or_default();
     for name in resolved.unresolved.get(construct_id).into_iter().flatten() {
-        if name == CONNECTIONS_ENDPOINT {
-            env.insert(name.clone(), connections_endpoint.to_string());
-        } else {
-            tracing::warn!(function = construct_id, variable = %name, "environment variable has no local value; left unset");
+        match local.get(name.as_str()) {
+            Some(value) => {
+                env.insert(name.clone(), value.clone());
+            }
+            None => {
+                tracing::warn!(function = construct_id, variable = %name, "environment variable has no local value; left unset")
+            }
         }
     }
     env
+}
+
+/// The local values of the variables that name AWS-only resources in the template.
+pub fn local_values(connections_endpoint: &str, issuer_url: &str) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        (CONNECTIONS_ENDPOINT, connections_endpoint.to_owned()),
+        (http_api::AUTH_ISSUER, issuer_url.to_owned()),
+        (http_api::AUTH_AUDIENCE, http_api::AUDIENCE.to_owned()),
+    ])
 }
 
 /// `export NAME='value'` lines, sorted by name.
@@ -263,7 +277,12 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
 
     let (ws_listener, management_listener) = gateway::bind(args.ws_port, args.management_port).await?;
     let endpoint = gateway::connections_endpoint(&management_listener, &config.stage)?;
-    let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &endpoint);
+    // The app door: the development issuer always, the API when the template has its function.
+    let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
+    let api_url = format!("http://{}", api_listener.local_addr()?);
+    let issuer = csms_auth::DevIssuer::generate(format!("{api_url}{}", http_api::ISSUER_PATH));
+    let local = local_values(&endpoint, issuer.issuer());
+    let env_of = |construct_id: &str| function_environment(&resolved, construct_id, &local);
 
     let routes = LambdaRoutes {
         connect: function(&plan, &clients, &env_of(CONNECT_FUNCTION), CONNECT_FUNCTION)?,
@@ -305,10 +324,6 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
         };
         sources.push((source, consumer));
     }
-    // The app door: the development issuer always, the API when the template has its function.
-    let api_listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
-    let api_url = format!("http://{}", api_listener.local_addr()?);
-    let issuer = csms_auth::DevIssuer::generate(format!("{api_url}{}", http_api::ISSUER_PATH));
     let api_app = match plan.function(API_FUNCTION) {
         Some(_) => {
             let env = env_of(API_FUNCTION);
@@ -320,7 +335,9 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
             Some(Arc::new(api::App {
                 services: api.services,
                 reservations: api.reservations,
-                verifier: http_api::verifier(&issuer),
+                // As the function's main does it (`Verifier::from_env`): its AUTH_* settings, the
+                // issuer's keys over HTTP.
+                verifier: http_api::function_verifier(&env).map_err(|e| format!("{API_FUNCTION}: {e}"))?,
                 limits,
             }))
         }
@@ -401,13 +418,13 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     state.insert("CSMS_API_URL".into(), api_url.clone());
     state.insert("CSMS_ISSUER_URL".into(), issuer_url);
     state.insert("CSMS_API_AUDIENCE".into(), http_api::AUDIENCE.into());
+    // Tools and tests that source the state file reach the same scheduler.
+    state.insert(SCHEDULER_ENDPOINT.into(), scheduler.url.clone());
     if let Some(url) = &web_url {
         state.insert("CSMS_WEB_URL".into(), url.clone());
         state.insert("CSMS_DRIVER_URL".into(), format!("{url}/"));
         state.insert("CSMS_CONSOLE_URL".into(), format!("{url}/console/"));
     }
-    // Tools and tests that source the state file reach the same scheduler.
-    state.insert(SCHEDULER_ENDPOINT.into(), scheduler.url.clone());
     if let Some(path) = &args.state_file {
         write_atomically(path, &state_file_contents(&state))?;
         tracing::info!(path = %path.display(), "state file written");
@@ -422,16 +439,16 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
     if tokio::time::timeout(Duration::from_secs(10), api_server).await.is_err() {
         tracing::warn!("the HTTP API did not stop in time");
     }
-    if let Some(server) = web_server
-        && tokio::time::timeout(Duration::from_secs(10), server).await.is_err()
-    {
-        tracing::warn!("the web door did not stop in time");
-    }
     let pending = scheduler.pending();
     if pending > 0 {
         tracing::info!(pending, "schedules that had not fired are dropped with the stand-in");
     }
     scheduler.stop();
+    if let Some(server) = web_server
+        && tokio::time::timeout(Duration::from_secs(10), server).await.is_err()
+    {
+        tracing::warn!("the web door did not stop in time");
+    }
     stop_pollers.send_replace(true);
     for poller in pollers {
         if tokio::time::timeout(Duration::from_secs(40), poller).await.is_err() {

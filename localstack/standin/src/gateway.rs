@@ -2,7 +2,8 @@
 //! management API.
 //!
 //! - `GET /ocpp/{stationId}` (WebSocket): the station id moves to `?stationId=` (the CloudFront
-//!   function's rewrite), `$connect` decides: a non-2xx status refuses the handshake with that
+//!   function's rewrite, [`crate::pile_door`], which also answers 404 for any other path and 400
+//!   for an id that cannot be one), `$connect` decides: a non-2xx status refuses the handshake with that
 //!   status and body, 2xx accepts it with the handler's `Sec-WebSocket-Protocol` echoed.
 //! - Each text message becomes a `$default` invocation, one at a time per connection, in order;
 //!   a non-empty response body goes back as one text message (the route response).
@@ -10,10 +11,12 @@
 //! - `POST|GET|DELETE /{stage}/@connections/{connectionId}` on the management port.
 
 use crate::events::{self, Api, Connection};
+use crate::pile_door;
 use crate::routes::WebSocketRoutes;
 use aws_lambda_events::encodings::Body as LambdaBody;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
@@ -178,9 +181,11 @@ impl<R: WebSocketRoutes> Gateway<R> {
         });
         let (stop, _) = watch::channel(false);
 
+        // In AWS the CloudFront Function answers every path but /ocpp/<id> with 404 before
+        // API Gateway sees it (crate::pile_door).
         let ws_app = Router::new()
             .route("/ocpp/{station_id}", get(handshake::<R>))
-            .fallback(|| async { (StatusCode::FORBIDDEN, axum::Json(json!({"message": "Forbidden"}))) })
+            .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state(shared.clone());
         let management_app = Router::new()
             .route(
@@ -282,12 +287,28 @@ const HOP_BY_HOP: &[&str] = &[
 
 async fn handshake<R: WebSocketRoutes>(
     State(shared): State<Arc<Shared<R>>>,
-    Path(station_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    // What CloudFront's path rewrite does first: /ocpp/<id>?x=y -> ?x=y&stationId=<id>, or a
+    // refusal before any function runs.
+    let query: Vec<(String, String)> = Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let (station_id, query) = match pile_door::rewrite(uri.path(), query) {
+        pile_door::Rewrite::Connect { station_id, query } => (station_id, query),
+        pile_door::Rewrite::Refuse(status) => {
+            return StatusCode::from_u16(status)
+                .unwrap_or(StatusCode::BAD_REQUEST)
+                .into_response();
+        }
+    };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
     if shared.closing.load(Ordering::SeqCst) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -296,13 +317,6 @@ async fn handshake<R: WebSocketRoutes>(
             .into_response();
     }
     let guard = ActiveGuard::new(&shared.active);
-
-    // What CloudFront's path rewrite does: /ocpp/<id>?x=y -> /?x=y&stationId=<id>.
-    let mut query: Vec<(String, String)> = Query::<Vec<(String, String)>>::try_from_uri(&uri)
-        .map(|q| q.0)
-        .unwrap_or_default();
-    query.retain(|(name, _)| name != "stationId");
-    query.push(("stationId".into(), station_id.clone()));
 
     let mut event_headers: Vec<(String, String)> = headers
         .iter()

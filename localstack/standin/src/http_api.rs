@@ -30,6 +30,10 @@ use crate::sign_in::{self, AppOrigins, SignIn};
 pub const ISSUER_PATH: &str = "/local-issuer";
 /// The app client id the local tokens are issued for (the HTTP API's JWT audience).
 pub const AUDIENCE: &str = "csms-local-app";
+/// The api function's settings that name the Cognito user pool and its app client in AWS; locally
+/// the development issuer and [`AUDIENCE`] take their place.
+pub const AUTH_ISSUER: &str = "AUTH_ISSUER";
+pub const AUTH_AUDIENCE: &str = "AUTH_AUDIENCE";
 /// The seeded demo users' password. Local only.
 pub const DEMO_PASSWORD: &str = "local-demo-password";
 pub(crate) const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -212,7 +216,7 @@ pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>, origins: AppOrigins
         .merge(browser_routes);
     let door = match api {
         Some(app) => {
-            let verifier = Arc::new(Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer)));
+            let verifier = Arc::new(authorizer_verifier(issuer.issuer()));
             api::router(app).layer(middleware::from_fn_with_state(verifier, authorizer))
         }
         None => Router::new(),
@@ -223,7 +227,17 @@ pub fn router(issuer: DevIssuer, api: Option<Arc<api::App>>, origins: AppOrigins
         .layer(middleware::from_fn_with_state(origins, cors))
 }
 
-/// A verifier for the development issuer, as the `api` function uses locally.
-pub fn verifier(issuer: &DevIssuer) -> Verifier {
-    Verifier::new(issuer.verifier_config(AUDIENCE), Arc::new(issuer.clone()))
+/// What API Gateway's JWT authorizer checks (the template's issuer and audience): signature with
+/// the issuer's published keys (fetched over HTTP, as API Gateway does), `iss`, `aud` or
+/// `client_id`, `exp`, `nbf`. It does not look at `token_use`: that is the function's own check.
+pub fn authorizer_verifier(issuer_url: &str) -> Verifier {
+    Verifier::from_config(csms_auth::VerifierConfig::new(issuer_url, AUDIENCE))
+        .expect("the development issuer's URL is a loopback http URL")
+}
+
+/// The `api` function's verifier from its environment, exactly as its `main` builds one with
+/// `Verifier::from_env`: `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_TOKEN_USE`, `AUTH_JWKS_URL`, the
+/// keys fetched over HTTP from the issuer's JWKS URL.
+pub fn function_verifier(env: &std::collections::BTreeMap<String, String>) -> Result<Verifier, csms_auth::ConfigError> {
+    Verifier::from_config(csms_auth::VerifierConfig::from_lookup(|name| env.get(name).cloned())?)
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod events;
 pub mod gateway;
 pub mod http_api;
+pub mod pile_door;
 pub mod poller;
 pub mod provision;
 pub mod routes;

@@ -253,6 +253,28 @@ async fn connect_refusals_carry_the_handlers_status() {
     assert_eq!(h.gateway.active_connections(), 0);
 }
 
+/// As the CloudFront Function does in AWS (crate::pile_door): a path that is no station's is 404, an
+/// id that cannot be a station id 400, both before any function runs.
+#[tokio::test]
+async fn the_door_refuses_bad_paths_before_connect_runs() {
+    let h = start(GatewayConfig::default()).await;
+    for (station, expected) in [
+        ("CP:1", 400),
+        ("CP%3A1", 400),
+        (&"x".repeat(49), 400),
+        ("CP-1/extra", 404),
+        ("", 404),
+    ] {
+        let (status, _) = http_status(h.connect(station, Some("ocpp1.6")).await.unwrap_err());
+        assert_eq!(status, expected, "{station}");
+    }
+    h.no_event().await;
+    // A percent-encoded id reaches $connect decoded.
+    let (_client, _) = h.connect("CP%2B1", Some("ocpp1.6")).await.unwrap();
+    let event = h.event("$connect").await;
+    assert_eq!(event.query_string_parameters.first("stationId"), Some("CP+1"));
+}
+
 #[tokio::test]
 async fn subprotocol_is_exactly_the_handlers() {
     let h = start(GatewayConfig::default()).await;

@@ -2,7 +2,7 @@
 //! output, which changes on its own).
 
 use serde_json::{Value, json};
-use standin::app::function_environment;
+use standin::app::{function_environment, local_values};
 use standin::template::{Expr, Plan, Provisioned, Pseudo, QueueInfo, TableInfo, TemplateError};
 
 fn cdk_path(id: &str) -> Value {
@@ -304,11 +304,13 @@ fn environments_resolve_to_local_names() {
 
     // Functions that declare CONNECTIONS_ENDPOINT get the stand-in's own; others do not.
     let endpoint = "http://127.0.0.1:4510/local";
+    let local = local_values(endpoint, "http://127.0.0.1:4511/local-issuer");
     assert_eq!(
-        function_environment(&resolved, "ConnectFunction", endpoint)["CONNECTIONS_ENDPOINT"],
+        function_environment(&resolved, "ConnectFunction", &local)["CONNECTIONS_ENDPOINT"],
         endpoint
     );
-    assert!(!function_environment(&resolved, "StatusFunction", endpoint).contains_key("CONNECTIONS_ENDPOINT"));
+    let status = function_environment(&resolved, "StatusFunction", &local);
+    assert!(!status.contains_key("CONNECTIONS_ENDPOINT") && !status.contains_key("AUTH_ISSUER"));
 }
 
 #[test]

@@ -36,7 +36,7 @@ pub use dev_issuer::DevIssuer;
 pub use error::{AuthError, ConfigError, JwksFetchError};
 pub use jwks::{HttpJwksSource, InMemoryJwksSource, JwksSource};
 pub use principal::{Principal, Role};
-pub use verifier::{Claims, MAX_TOKEN_BYTES, MIN_FETCH_SPACING, Verifier};
+pub use verifier::{Claims, Clock, MAX_TOKEN_BYTES, MIN_FETCH_SPACING, Verifier};
 
 /// The token of an `Authorization` header value of the form `Bearer <token>` (scheme
 /// case-insensitive, RFC 6750); `None` for any other scheme or an empty token.

@@ -23,6 +23,10 @@ pub const MIN_FETCH_SPACING: Duration = Duration::from_secs(1);
 /// The verified claims of a token, as the issuer signed them.
 pub type Claims = Map<String, Value>;
 
+/// The monotonic clock a verifier measures intervals and the key set's age on: the system's
+/// ([`Instant::now`]), or in tests one they move.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
 /// Verifies bearer JWTs from one issuer for one audience.
 ///
 /// Only RS256 and ES256 are accepted, each only with a key of its own type from the issuer's JWKS:
@@ -49,9 +53,15 @@ pub struct Verifier {
     source: Arc<dyn JwksSource>,
     keys: RwLock<Arc<KeySet>>,
     refetch: tokio::sync::Mutex<RefetchState>,
-    /// When the last fetch of any kind started, in Unix seconds (0: never), readable without the
-    /// lock so that a fresh key set costs verification nothing.
-    last_fetch_unix: AtomicU64,
+    clock: Clock,
+    /// When the verifier was made, on `clock`: the origin of `last_fetch_nanos`.
+    created: Instant,
+    /// When the last fetch of any kind started, in nanoseconds since `created`, plus one (0:
+    /// never), readable without the lock so that a fresh key set costs verification nothing.
+    last_fetch_nanos: AtomicU64,
+    /// How many fetches have started: a caller that saw this number grow while it waited knows a
+    /// fetch began after it arrived (a count, unlike two readings of a clock, cannot tie).
+    fetches_started: AtomicU64,
 }
 
 #[derive(Default)]
@@ -87,13 +97,30 @@ impl std::fmt::Debug for Verifier {
 impl Verifier {
     /// A verifier taking its keys from `source`.
     pub fn new(config: VerifierConfig, source: Arc<dyn JwksSource>) -> Verifier {
+        Verifier::with_clock(config, source, Arc::new(Instant::now))
+    }
+
+    /// [`Verifier::new`] measuring time on `clock` (tests move it instead of sleeping).
+    pub fn with_clock(config: VerifierConfig, source: Arc<dyn JwksSource>, clock: Clock) -> Verifier {
+        let created = clock();
         Verifier {
             config,
             source,
             keys: RwLock::new(Arc::new(KeySet::default())),
             refetch: tokio::sync::Mutex::new(RefetchState::default()),
-            last_fetch_unix: AtomicU64::new(0),
+            clock,
+            created,
+            last_fetch_nanos: AtomicU64::new(0),
+            fetches_started: AtomicU64::new(0),
         }
+    }
+
+    fn now(&self) -> Instant {
+        (self.clock)()
+    }
+
+    fn since(&self, at: Instant) -> Duration {
+        self.now().saturating_duration_since(at)
     }
 
     /// A verifier fetching its keys over HTTP(S) from `config.jwks_url`.
@@ -135,7 +162,7 @@ impl Verifier {
     /// warming up at start; verifying does this by itself when needed.
     pub async fn refresh_keys(&self) -> Result<usize, AuthError> {
         let mut state = self.refetch.lock().await;
-        state.last_fetch = Some((Instant::now(), unix_now()));
+        state.last_fetch = Some((self.now(), unix_now()));
         let result = self.fetch_and_store().await;
         state.last_failed = result.is_err();
         state.loaded |= result.is_ok();
@@ -148,7 +175,7 @@ impl Verifier {
 
     async fn key_for(&self, kid: &str, iat: impl FnOnce() -> Option<u64>) -> Result<Arc<VerifyingKey>, AuthError> {
         // Taken first: a refresh of an old key set below counts as a fetch this caller saw.
-        let arrived = Instant::now();
+        let arrived = self.fetches_started.load(Ordering::Relaxed);
         self.refresh_if_old().await;
         if let Some(key) = self.cached(kid) {
             return Ok(key);
@@ -159,11 +186,11 @@ impl Verifier {
             return Ok(key);
         }
         // A fetch that started after this caller arrived saw all it could hope for: share its outcome.
-        if state.last_fetch.is_some_and(|(at, _)| at >= arrived) {
+        if self.fetches_started.load(Ordering::Relaxed) > arrived {
             return Err(state.failure());
         }
         let interval = self.config.refetch_interval;
-        if state.last_refetch.is_some_and(|at| at.elapsed() < interval) {
+        if state.last_refetch.is_some_and(|at| self.since(at) < interval) {
             if state.last_failed || !self.may_be_newer_than_keys(iat(), &state) {
                 return Err(state.failure());
             }
@@ -171,16 +198,16 @@ impl Verifier {
             // fetch again once the spacing has passed, without spending the interval's refetch.
             if let Some((at, _)) = state.last_fetch {
                 let spacing = MIN_FETCH_SPACING.min(interval);
-                tokio::time::sleep(spacing.saturating_sub(at.elapsed())).await;
+                tokio::time::sleep(spacing.saturating_sub(self.since(at))).await;
             }
-            state.last_fetch = Some((Instant::now(), unix_now()));
+            state.last_fetch = Some((self.now(), unix_now()));
             let result = self.fetch_and_store().await;
             state.last_failed = result.is_err();
             result?;
             return self.cached(kid).ok_or(AuthError::UnknownKey);
         }
-        let previous = state.last_refetch.replace(Instant::now());
-        state.last_fetch = Some((Instant::now(), unix_now()));
+        let previous = state.last_refetch.replace(self.now());
+        state.last_fetch = Some((self.now(), unix_now()));
         match self.fetch_and_store().await {
             Ok(_) => {
                 state.last_failed = false;
@@ -202,16 +229,14 @@ impl Verifier {
     /// key stops verifying although every `kid` in use is still cached. Failures keep the cached
     /// keys; either way the next try waits another `max_key_set_age`.
     async fn refresh_if_old(&self) {
-        let max_age = self.config.max_key_set_age.as_secs();
-        let last = self.last_fetch_unix.load(Ordering::Relaxed);
-        if last == 0 || unix_now().saturating_sub(last) < max_age {
+        if !self.key_set_is_old() {
             return;
         }
         let mut state = self.refetch.lock().await;
-        if unix_now().saturating_sub(self.last_fetch_unix.load(Ordering::Relaxed)) < max_age {
+        if !self.key_set_is_old() {
             return; // another caller refreshed while this one waited
         }
-        state.last_fetch = Some((Instant::now(), unix_now()));
+        state.last_fetch = Some((self.now(), unix_now()));
         let result = self.fetch_and_store().await;
         state.last_failed = result.is_err();
     }
@@ -226,9 +251,24 @@ impl Verifier {
         iat.saturating_add(leeway) >= fetched_at && iat <= unix_now().saturating_add(leeway)
     }
 
+    /// Whether a key set was fetched at least `max_key_set_age` ago, on the monotonic clock to the
+    /// nanosecond (ages in whole Unix seconds jumped by one at second boundaries).
+    fn key_set_is_old(&self) -> bool {
+        match self.last_fetch_nanos.load(Ordering::Relaxed) {
+            0 => false,
+            last => self.nanos_since_created().saturating_sub(last - 1) >= nanos(self.config.max_key_set_age),
+        }
+    }
+
+    fn nanos_since_created(&self) -> u64 {
+        nanos(self.since(self.created))
+    }
+
     /// Fetches and parses the key set and, if it has at least one usable key, replaces the cache.
     async fn fetch_and_store(&self) -> Result<usize, AuthError> {
-        self.last_fetch_unix.store(unix_now(), Ordering::Relaxed);
+        self.fetches_started.fetch_add(1, Ordering::Relaxed);
+        self.last_fetch_nanos
+            .store(self.nanos_since_created().saturating_add(1), Ordering::Relaxed);
         let jwks = self.source.fetch().await.map_err(|e| {
             tracing::warn!(error = %e, "could not fetch the issuer's JWKS");
             AuthError::JwksUnavailable
@@ -329,6 +369,11 @@ fn unverified_iat(token: &str) -> Option<u64> {
     let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
     let claims: Map<String, Value> = serde_json::from_slice(&payload).ok()?;
     claims.get("iat")?.as_u64()
+}
+
+/// Nanoseconds of `d`, saturating (u64 holds 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn unix_now() -> u64 {

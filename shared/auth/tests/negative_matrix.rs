@@ -510,21 +510,22 @@ async fn burst_of_100_unknown_kids_on_a_cold_cache_fetches_at_most_twice() {
 async fn refetch_is_allowed_again_after_the_interval() {
     let key = TestKey::ec("ec-1");
     let stranger = TestKey::ec("late");
-    let (verifier, source) = verifier_with(short_interval(config()), &[&key]);
+    let (verifier, source, time) = verifier_on(short_interval(config()), &[&key]);
     verifier.verify(&key.token(&good_claims())).await.unwrap();
     assert_eq!(
         refused(&verifier, &stranger.token(&stale_claims())).await,
         AuthError::UnknownKey
     );
     assert_eq!(source.fetch_count(), 2);
-    // The issuer publishes the key, but the interval has not passed yet.
+    // The issuer publishes the key, but the interval has not passed yet, to the last nanosecond.
     source.set(jwks(&[&key, &stranger]));
+    time.advance(Duration::from_secs(1) - Duration::from_nanos(1));
     assert_eq!(
         refused(&verifier, &stranger.token(&stale_claims())).await,
         AuthError::UnknownKey
     );
     assert_eq!(source.fetch_count(), 2);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    time.advance(Duration::from_nanos(1));
     verifier.verify(&stranger.token(&stale_claims())).await.unwrap();
     assert_eq!(source.fetch_count(), 3);
 }
@@ -677,7 +678,7 @@ async fn jwks_down_gives_jwks_unavailable_and_cached_keys_still_work() {
 #[tokio::test]
 async fn jwks_down_on_a_cold_cache_gives_jwks_unavailable_without_hammering() {
     let key = TestKey::ec("ec-1");
-    let (verifier, source) = verifier_with(short_interval(config()), &[&key]);
+    let (verifier, source, time) = verifier_on(short_interval(config()), &[&key]);
     source.set_unavailable();
     for _ in 0..5 {
         assert_eq!(
@@ -689,7 +690,7 @@ async fn jwks_down_on_a_cold_cache_gives_jwks_unavailable_without_hammering() {
     assert_eq!(verifier.refresh_keys().await, Err(AuthError::JwksUnavailable));
     // The issuer comes back; after the interval tokens verify.
     source.set(jwks(&[&key]));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    time.advance(Duration::from_secs(1));
     verifier.verify(&key.token(&good_claims())).await.unwrap();
 }
 
@@ -709,29 +710,41 @@ async fn a_jwks_without_usable_keys_keeps_the_cached_keys() {
 
 #[tokio::test]
 async fn a_withdrawn_key_stops_verifying_once_the_key_set_is_old_and_an_outage_keeps_the_keys() {
+    // Ages are measured on the verifier's monotonic clock, here one the test moves: exact to the
+    // nanosecond, so no second boundary of the wall clock (nor a slow machine) changes the outcome.
     let (retired, kept) = (TestKey::ec("ec-retired"), TestKey::ec("ec-kept"));
+    let max_age = Duration::from_secs(3600);
+    let just_under = max_age - Duration::from_nanos(1);
     let mut config = config();
-    config.max_key_set_age = Duration::from_secs(1);
-    let (verifier, source) = verifier_with(config, &[&retired, &kept]);
+    config.max_key_set_age = max_age;
+    let (verifier, source, time) = verifier_on(config, &[&retired, &kept]);
     let (old_token, kept_token) = (retired.token(&good_claims()), kept.token(&good_claims()));
     verifier.verify(&old_token).await.unwrap();
     assert_eq!(source.fetch_count(), 1);
 
-    // The issuer withdraws a key: while the cached set is young, nothing is fetched.
+    // The issuer withdraws a key: while the cached set is younger than the maximum age, even by a
+    // nanosecond, nothing is fetched.
     source.set(jwks(&[&kept]));
+    time.advance(just_under);
     verifier.verify(&old_token).await.unwrap();
     assert_eq!(source.fetch_count(), 1);
-    // Once it is older than the maximum age, the next verification fetches first.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // At the maximum age, the next verification fetches first.
+    time.advance(Duration::from_nanos(1));
     assert_eq!(refused(&verifier, &old_token).await, AuthError::UnknownKey);
     verifier.verify(&kept_token).await.unwrap();
     assert_eq!(source.fetch_count(), 2);
 
     // An outage when the set is old again: the cached keys go on serving, and the failed fetch is
-    // not retried on every request.
+    // not retried on every request, but after another maximum age.
     source.set_unavailable();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    time.advance(max_age);
     verifier.verify(&kept_token).await.unwrap();
     verifier.verify(&kept_token).await.unwrap();
     assert_eq!(source.fetch_count(), 3);
+    time.advance(just_under);
+    verifier.verify(&kept_token).await.unwrap();
+    assert_eq!(source.fetch_count(), 3);
+    time.advance(Duration::from_nanos(1));
+    verifier.verify(&kept_token).await.unwrap();
+    assert_eq!(source.fetch_count(), 4);
 }

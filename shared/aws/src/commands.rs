@@ -163,15 +163,25 @@ impl CommandStore for Commands {
         Ok(records)
     }
 
-    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError> {
-        // A cursor of this station's other lists (its status history shares the key names) would
-        // fall outside the key condition, which DynamoDB answers with a ValidationException.
+    async fn list_newest(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<CommandRecord>, StoreError> {
+        // Only command items (not the slot or the local list) made from `since` on: UUIDv7 ids
+        // sort by time, so the registration is a bound on the key, and backwards is newest first.
+        let from = format!("command#{}", CommandId::lowest_made_at(since));
+        let to = "command#~";
+        // A cursor of this station's other lists (its status history shares the key names), or
+        // of an earlier registration's, would fall outside the key condition, which DynamoDB
+        // answers with a ValidationException.
         if let Some(cursor) = &page.after {
             let start = crate::page::decode(cursor, COMMAND_KEY, "stationId", station.as_str())?;
             if !start
                 .get("entry")
                 .and_then(|e| e.as_s().ok())
-                .is_some_and(|e| e.starts_with("command#"))
+                .is_some_and(|e| e.starts_with("command#") && e.as_str() >= from.as_str())
             {
                 return Err(StoreError::InvalidCursor);
             }
@@ -183,18 +193,26 @@ impl CommandStore for Commands {
             "stationId",
             station.as_str(),
             page,
-            // Only command items (not the slot or the local list); UUIDv7 ids sort by time, so
-            // backwards is newest first.
             |query| {
                 query
-                    .key_condition_expression("#pk = :pk AND begins_with(#entry, :prefix)")
+                    .key_condition_expression("#pk = :pk AND #entry BETWEEN :from AND :to")
                     .expression_attribute_names("#entry", "entry")
-                    .expression_attribute_values(":prefix", s("command#"))
+                    .expression_attribute_values(":from", s(&from))
+                    .expression_attribute_values(":to", s(to))
                     .scan_index_forward(false)
             },
             record_from_item,
         )
         .await
+    }
+
+    async fn clear_slot(&self, station: &StationId) -> Result<(), StoreError> {
+        self.0
+            .delete(Item::from([
+                ("stationId".into(), s(station.as_str())),
+                ("entry".into(), s(SLOT)),
+            ]))
+            .await
     }
 
     async fn acquire_slot(

@@ -43,6 +43,18 @@ impl Table {
         Ok(())
     }
 
+    /// Deletes the item under `key`, if there is one.
+    pub(crate) async fn delete(&self, key: Item) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(self.name()?)
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Every item of a station (tables keyed by `stationId`), all pages.
     pub(crate) async fn query_station(&self, station: &StationId) -> Result<Vec<Item>, StoreError> {
         let query = self
@@ -98,7 +110,7 @@ where
 
 /// Placeholders for every `#name` in an expression, so no attribute name can clash with one of
 /// DynamoDB's reserved words.
-fn names(expression: &str) -> HashMap<String, String> {
+pub(crate) fn names(expression: &str) -> HashMap<String, String> {
     expression
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
         .filter_map(|token| token.strip_prefix('#'))
@@ -502,6 +514,7 @@ fn connection_from_item(item: &Item) -> Result<Connection, StoreError> {
             .map_err(|_| malformed("stationId"))?,
         protocol: ProtocolVersion::parse(&get_s(item, "protocol").map_err(backend)?).ok_or(malformed("protocol"))?,
         boot: opt_s(item, "boot").as_deref().and_then(Registration::parse),
+        organisation: opt_s(item, "organisation"),
         connected_at: get_time(item, "connectedAt").map_err(backend)?,
         last_seen_at: get_time(item, "lastSeenAt").map_err(backend)?,
     })
@@ -555,6 +568,7 @@ impl ConnectionRepository for Connections {
             ("expiresAt".into(), ttl(c.expires_at())),
         ]);
         put_opt(&mut item, "boot", c.boot.map(|b| s(b.as_str())));
+        put_opt(&mut item, "organisation", c.organisation.clone().map(s));
         self.0.put(item).await
     }
 
@@ -691,6 +705,18 @@ impl AvailabilityRepository for AvailabilityView {
             .map(availability_from_item)
             .collect()
     }
+
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError> {
+        // One item per connector or EVSE the station reported: a few dozen at most.
+        for item in self.0.query_station(station).await? {
+            let key = ["stationId", "component"]
+                .into_iter()
+                .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
+                .collect();
+            self.0.delete(key).await?;
+        }
+        Ok(())
+    }
 }
 
 pub struct History(pub Table);
@@ -722,16 +748,31 @@ impl StatusHistory for History {
         self.0.put(item).await
     }
 
-    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError> {
-        crate::page::query_page(
+    async fn list(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<StatusReport>, StoreError> {
+        // Entries are keyed by the station's clock, which is no bound on when we received them:
+        // the registration bounds the receipt time, a filter (exact, and cheap while the id has
+        // no earlier life; reading through an earlier one's entries costs until their TTL).
+        crate::page::query_filled(
             &self.0.client,
             self.0.name()?,
-            &["stationId", "entry"],
             "stationId",
             station.as_str(),
+            &["stationId", "entry"],
             page,
+            |_| true,
             // Entries start with the station's timestamp: backwards is newest first.
-            |query| query.scan_index_forward(false),
+            |query| {
+                query
+                    .scan_index_forward(false)
+                    .filter_expression("#receivedAt >= :since")
+                    .expression_attribute_names("#receivedAt", "receivedAt")
+                    .expression_attribute_values(":since", time(since))
+            },
             |item| {
                 let malformed = |name| StoreError::Backend(Box::new(Malformed(name)));
                 Ok(StatusReport {

@@ -16,6 +16,7 @@ pub mod local_list;
 pub mod organisations;
 mod page;
 pub mod reservations;
+pub mod series;
 pub mod sqs;
 pub mod wire;
 
@@ -187,6 +188,7 @@ fn charging_services(
         anomalies: Arc::new(charging::Anomalies(table(&config.anomalies_table, "ANOMALIES_TABLE"))),
         session_events: queues.clone(),
         sessions: Arc::new(charging::Sessions(table(&config.sessions_table, "SESSIONS_TABLE"))),
+        series: Arc::new(series::Series(table(&config.meter_series_table, "METER_SERIES_TABLE"))),
         session_completed: queues,
     }
 }

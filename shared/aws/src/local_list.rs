@@ -185,6 +185,15 @@ impl LocalListStore for LocalLists {
         let item = state_to_item(station, state, revision);
         self.0.put_if(item, "revision", expected_revision.map(n)).await
     }
+
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError> {
+        self.0
+            .delete(Item::from([
+                ("stationId".into(), s(station.as_str())),
+                ("entry".into(), s(ENTRY)),
+            ]))
+            .await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

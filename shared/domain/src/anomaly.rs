@@ -26,6 +26,9 @@ pub enum AnomalyKind {
     SeqNoGap {
         transaction_id: StationTransactionId,
         seq_no: u32,
+        /// How many numbers this event skipped.
+        missing_count: u64,
+        /// The first of them (at most 20: a station may skip billions).
         missing: Vec<u32>,
     },
     /// 2.0.1 a seqNo already seen with a different event (a station that restarted its counter).

@@ -52,6 +52,25 @@ impl CommandId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The lowest id a UUIDv7 made at `at` (to the millisecond) or later can have, as text: the
+    /// CSMS's command ids are UUIDv7 (lower case), whose first 48 bits are the Unix time in ms,
+    /// so ids compare like the times they were made.
+    pub fn lowest_made_at(at: DateTime<Utc>) -> String {
+        let ms = at.timestamp_millis().max(0);
+        format!("{:08x}-{:04x}-0000-0000-000000000000", ms >> 16, ms & 0xffff)
+    }
+
+    /// When a UUIDv7 id was made, in Unix ms; None for an id that is no UUIDv7.
+    pub fn created_millis(&self) -> Option<i64> {
+        let id = self.0.as_bytes();
+        let uuid_v7 = id.len() == 36 && id[8] == b'-' && id[13] == b'-' && id[14] == b'7';
+        if !uuid_v7 {
+            return None;
+        }
+        let hex = format!("{}{}", &self.0[..8], &self.0[9..13]);
+        i64::from_str_radix(&hex, 16).ok()
+    }
 }
 
 impl fmt::Display for CommandId {
@@ -586,5 +605,22 @@ pub async fn expire(
             fail(store, station, &holder.command, FailureReason::DeadlineExpired, now).await
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_v7_command_ids_compare_like_their_times() {
+        // A UUIDv7 made at 2026-12-04T20:49:11.014Z.
+        let id = CommandId::parse("01a242d1-6d66-76c5-8078-f93afbca30ea").unwrap();
+        let made = DateTime::from_timestamp_millis(1_796_417_351_014).unwrap();
+        assert_eq!(id.created_millis(), Some(made.timestamp_millis()));
+        assert!(CommandId::lowest_made_at(made).as_str() <= id.as_str());
+        let later = made + Duration::milliseconds(1);
+        assert!(CommandId::lowest_made_at(later).as_str() > id.as_str());
+        assert_eq!(CommandId::parse("cmd-1").unwrap().created_millis(), None);
     }
 }

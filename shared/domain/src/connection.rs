@@ -13,6 +13,10 @@ pub struct Connection {
     /// The station's boot status, copied at connect time and updated by BootNotification, so
     /// that every message can be gated without reading the station.
     pub boot: Option<Registration>,
+    /// The station's organisation, copied at connect time: its token registry answers the
+    /// station's Authorize without another read. (A station's organisation never changes while
+    /// it is registered.)
+    pub organisation: Option<String>,
     pub connected_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
 }
@@ -85,6 +89,7 @@ mod tests {
             station_id: StationId::parse("CP1").unwrap(),
             protocol: Ocpp16,
             boot: None,
+            organisation: None,
             connected_at: t0,
             last_seen_at: t0,
         };
@@ -161,6 +166,7 @@ pub async fn open(
         station_id: station_id.clone(),
         protocol,
         boot: boot_status(&station),
+        organisation: station.organisation.clone(),
         connected_at: attempt.now,
         last_seen_at: attempt.now,
     };

@@ -11,6 +11,11 @@
 //! - Authorization (1.6 section 4.1/4.8, 2.0.1 C01 and E01.FR.11/12): an unknown token is Invalid;
 //!   an Accepted token whose expiry has passed is Expired; otherwise the registry's status stands.
 //!   The expiry and the group (1.6 parentIdTag, 2.0.1 groupIdToken) are answered with it.
+//! - Tenancy: every organisation has its own registry, so a token works at the stations of the
+//!   organisation that issued it and nowhere else (tokens and stations registered without an
+//!   organisation, by `csms-registry`, form one more such registry). Another organisation's token
+//!   is unknown at a station: Invalid. Roaming will add registries a station also accepts, by
+//!   explicit agreement between organisations (docs/decisions/token-tenancy.md).
 
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -193,9 +198,20 @@ pub struct TokenRecord {
     pub group: Option<IdToken>,
     /// Who the token belongs to (a driver or fleet reference); never sent to stations.
     pub owner: Option<String>,
-    /// The organisation that registered it; its operators manage it. None: registered by the
-    /// command-line tool without one, so no operator manages it through the API.
+    /// The organisation that issued it: its registry holds the token, its stations accept it and
+    /// its operators manage it. None: registered by the command-line tool without one; such
+    /// tokens work at stations registered without one.
     pub organisation: Option<String>,
+}
+
+/// A claim code's offer to bind a token to whoever redeems it: the digest of the code (the code
+/// itself is shown once, to the operator who hands it to the driver), the token, and until when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenClaim {
+    pub digest: String,
+    pub organisation: Option<String>,
+    pub token: IdToken,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The answer to "may this token charge?": 1.6 IdTagInfo, 2.0.1 IdTokenInfoType.
@@ -237,11 +253,13 @@ impl TokenRecord {
     }
 }
 
-/// Answers Authorize (and the idTagInfo / idTokenInfo of transaction messages) from the registry.
+/// Answers Authorize (and the idTagInfo / idTokenInfo of transaction messages) at a station of
+/// `organisation` from that organisation's registry: one read, whoever else holds the same value.
 /// A NoAuthorization token is Accepted: the station has no reader, so there is nothing to check,
 /// and which stations may charge freely is decided by registering them.
 pub async fn authorize(
     tokens: &dyn TokenRepository,
+    organisation: Option<&str>,
     token: &IdToken,
     now: DateTime<Utc>,
 ) -> Result<Authorization, StoreError> {
@@ -252,7 +270,7 @@ pub async fn authorize(
             group: None,
         });
     }
-    Ok(match tokens.get(token).await? {
+    Ok(match tokens.get(organisation, token).await? {
         Some(record) => record.authorization(token, now),
         None => Authorization::invalid(),
     })
@@ -335,10 +353,10 @@ mod tests {
         ] {
             tokens.put(&r).await.unwrap();
         }
-        let status = async |t: &IdToken| authorize(&tokens, t, now()).await.unwrap().status;
+        let status = async |t: &IdToken| authorize(&tokens, None, t, now()).await.unwrap().status;
 
         // WHEN tokens are presented THEN each gets its registry answer
-        let answer = authorize(&tokens, &IdToken::parse_16("ok").unwrap(), now())
+        let answer = authorize(&tokens, None, &IdToken::parse_16("ok").unwrap(), now())
             .await
             .unwrap();
         assert_eq!(answer.status, AuthorizationStatus::Accepted);
@@ -363,5 +381,41 @@ mod tests {
         assert_eq!(status(&key_code).await, AuthorizationStatus::Invalid);
         let free = IdToken::parse_201("", IdTokenType::NoAuthorization).unwrap();
         assert_eq!(status(&free).await, AuthorizationStatus::Accepted);
+    }
+
+    #[tokio::test]
+    async fn a_token_works_only_where_its_organisation_runs_the_station() {
+        // GIVEN one card value issued by org-a, by org-b (blocked there), and one without organisation
+        let tokens = MemoryTokens::default();
+        let card = IdToken::parse_16("04A1B2C3").unwrap();
+        let issued = |organisation: Option<&str>, status| TokenRecord {
+            organisation: organisation.map(Into::into),
+            ..record(card.clone(), status, None)
+        };
+        tokens
+            .put(&issued(Some("org-a"), AuthorizationStatus::Accepted))
+            .await
+            .unwrap();
+        tokens
+            .put(&issued(Some("org-b"), AuthorizationStatus::Blocked))
+            .await
+            .unwrap();
+        let cli_only = IdToken::parse_16("CLI-ONLY").unwrap();
+        tokens
+            .put(&record(cli_only.clone(), AuthorizationStatus::Accepted, None))
+            .await
+            .unwrap();
+        let at = async |organisation: Option<&str>, t: &IdToken| {
+            authorize(&tokens, organisation, t, now()).await.unwrap().status
+        };
+
+        // WHEN it is presented at each organisation's stations THEN each answers from its own registry
+        assert_eq!(at(Some("org-a"), &card).await, AuthorizationStatus::Accepted);
+        assert_eq!(at(Some("org-b"), &card).await, AuthorizationStatus::Blocked);
+        assert_eq!(at(Some("org-c"), &card).await, AuthorizationStatus::Invalid);
+        assert_eq!(at(None, &card).await, AuthorizationStatus::Invalid);
+        // AND tokens without organisation work only at stations without one
+        assert_eq!(at(None, &cli_only).await, AuthorizationStatus::Accepted);
+        assert_eq!(at(Some("org-a"), &cli_only).await, AuthorizationStatus::Invalid);
     }
 }

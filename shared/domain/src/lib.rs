@@ -3,8 +3,8 @@
 //! storage and messaging are reached through the ports in [`ports`].
 //!
 //! Charging: id tokens and their registry ([`id_token`]), 1.6 transactions ([`transaction`]),
-//! 2.0.1 transaction events ([`transaction_event`]), and the session record they feed
-//! ([`session`]), exactly once under at-least-once delivery.
+//! 2.0.1 transaction events ([`transaction_event`], their seqNos in [`seq_no`]), and the session
+//! record they feed ([`session`]), exactly once under at-least-once delivery.
 //!
 //! Organisations and their operators ([`organisation`]): who operates for which organisation.
 //!
@@ -37,6 +37,7 @@ pub mod privacy;
 pub mod registry;
 pub mod remote_charging;
 pub mod reservation;
+pub mod seq_no;
 pub mod session;
 pub mod station;
 pub mod status;
@@ -61,12 +62,13 @@ pub use station::{
 pub use status::{Availability, Component, StatusReport};
 
 pub use anomaly::{Anomaly, AnomalyKind};
-pub use id_token::{Authorization, AuthorizationStatus, IdToken, IdTokenError, IdTokenType, TokenRecord};
+pub use id_token::{Authorization, AuthorizationStatus, IdToken, IdTokenError, IdTokenType, TokenClaim, TokenRecord};
 pub use meter::{Measurand, MeterSample, Phase, ReadingContext};
 pub use ports::TransactionPorts;
+pub use seq_no::SeqNos;
 pub use session::{
-    Change, Parties, Session, SessionCompleted, SessionError, SessionEvent, SessionEventKind, SessionFilter,
-    SessionState, SessionSummary, TransactionKey,
+    Change, MeterSummary, Session, SessionCompleted, SessionError, SessionEvent, SessionEventKind, SessionFilter,
+    SessionPorts, SessionState, SessionSummary, TransactionKey,
 };
 pub use transaction::TransactionId;
 pub use transaction_event::{StationTransactionId, TransactionEventType};

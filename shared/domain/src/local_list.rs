@@ -254,21 +254,25 @@ pub trait LocalListStore: Send + Sync {
         expected_revision: Option<u64>,
         state: &LocalListState,
     ) -> Result<bool, StoreError>;
+    /// Forgets what the CSMS believes of the station's list (a new registration of its id knows
+    /// nothing of the list its pile holds).
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError>;
 }
 
 /// Plans the update that makes the station's list follow `change`, and remembers it as pending
-/// under `command`, replacing any pending update. Authorizations come from the token registry as
-/// of `now`. Planning again with the pending update's command returns that update unchanged (a
+/// under `command`, replacing any pending update. Authorizations come from the registry of the
+/// station's `organisation` as of `now`: a list holds only tokens the station would accept. Planning again with the pending update's command returns that update unchanged (a
 /// redelivered request).
 pub async fn plan(
     store: &dyn LocalListStore,
     tokens: &dyn TokenRepository,
+    organisation: Option<&str>,
     station: &StationId,
     change: ListChange,
     command: &str,
     now: DateTime<Utc>,
 ) -> Result<PendingUpdate, LocalListError> {
-    let change = resolve(tokens, change, now).await?;
+    let change = resolve(tokens, organisation, change, now).await?;
     let (update, _) = modify(store, station, now, |state| {
         if let Some(pending) = &state.pending
             && pending.command == command
@@ -412,12 +416,13 @@ enum Resolved {
 
 async fn resolve(
     tokens: &dyn TokenRepository,
+    organisation: Option<&str>,
     change: ListChange,
     now: DateTime<Utc>,
 ) -> Result<Resolved, LocalListError> {
     Ok(match change {
-        ListChange::Replace(list) => Resolved::Replace(registered(tokens, list, now).await?),
-        ListChange::Add(list) => Resolved::Add(registered(tokens, list, now).await?),
+        ListChange::Replace(list) => Resolved::Replace(registered(tokens, organisation, list, now).await?),
+        ListChange::Add(list) => Resolved::Add(registered(tokens, organisation, list, now).await?),
         ListChange::Remove(list) => Resolved::Remove(list.iter().map(IdToken::key).collect()),
         ListChange::Resync => Resolved::Resync,
     })
@@ -427,6 +432,7 @@ async fn resolve(
 /// which 2.0.1 lists carry.
 async fn registered(
     tokens: &dyn TokenRepository,
+    organisation: Option<&str>,
     list: Vec<IdToken>,
     now: DateTime<Utc>,
 ) -> Result<Entries, LocalListError> {
@@ -437,7 +443,7 @@ async fn registered(
     let mut entries = Entries::new();
     for (key, token) in wanted {
         let record = tokens
-            .get(&token)
+            .get(organisation, &token)
             .await?
             .ok_or_else(|| LocalListError::UnknownToken(token.to_string()))?;
         let authorization = record.authorization(&record.token, now);
@@ -545,6 +551,11 @@ impl LocalListStore for MemoryLocalLists {
         map.insert(station.clone(), stored);
         Ok(true)
     }
+
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError> {
+        self.0.lock().unwrap().remove(station);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -628,7 +639,7 @@ mod tests {
         }
 
         async fn plan(&self, change: ListChange, command: &str) -> Result<PendingUpdate, LocalListError> {
-            plan(&self.store, &self.tokens, &station(), change, command, now()).await
+            plan(&self.store, &self.tokens, None, &station(), change, command, now()).await
         }
 
         async fn answer(&self, command: &str, status: UpdateStatus) -> bool {
@@ -927,6 +938,9 @@ mod tests {
             }
             self.inner.put_if_revision(station, expected, state).await
         }
+        async fn clear(&self, station: &StationId) -> Result<(), StoreError> {
+            self.inner.clear(station).await
+        }
     }
 
     #[tokio::test]
@@ -939,6 +953,7 @@ mod tests {
         let update = plan(
             &store,
             &tokens,
+            None,
             &station(),
             ListChange::Add(vec![tag("A")]),
             "c1",

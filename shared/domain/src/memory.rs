@@ -11,14 +11,15 @@ use crate::boot::BootPolicy;
 use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
-use crate::id_token::{IdToken, TokenRecord};
+use crate::id_token::{IdToken, TokenClaim, TokenRecord};
+use crate::meter::{MeterSample, SampleKey};
 use crate::page::{Page, PageRequest};
 use crate::ports::*;
 use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
 use crate::station::{BootInfo, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
-use crate::transaction_event::{EventMark, StationTransactionId};
+use crate::transaction_event::{SeqNoLog, StationTransactionId};
 
 #[derive(Default)]
 pub struct MemoryStations(pub Mutex<BTreeMap<StationId, Station>>);
@@ -180,6 +181,10 @@ impl AvailabilityRepository for MemoryAvailability {
             .cloned()
             .collect())
     }
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError> {
+        self.0.lock().unwrap().retain(|(s, _), _| s != station);
+        Ok(())
+    }
 }
 
 /// Keyed like the real table: station, the station's timestamp, component.
@@ -197,12 +202,17 @@ impl StatusHistory for MemoryHistory {
             .insert((r.station_id.clone(), r.timestamp, r.component), r.clone());
         Ok(())
     }
-    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError> {
+    async fn list(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<StatusReport>, StoreError> {
         let newest_first: Vec<StatusReport> = {
             let map = self.0.lock().unwrap();
             map.values()
                 .rev()
-                .filter(|r| &r.station_id == station)
+                .filter(|r| &r.station_id == station && r.received_at >= since)
                 .cloned()
                 .collect()
         };
@@ -351,33 +361,85 @@ impl MemoryWorld {
     }
 }
 
-/// Keyed like the real table: the token's registry key.
+/// Keyed like the real table: the issuing organisation's registry, then the token's registry key.
 #[derive(Default)]
-pub struct MemoryTokens(pub Mutex<BTreeMap<String, TokenRecord>>);
+pub struct MemoryTokens(pub Mutex<TokenBook>);
+
+type RegistryKey = (Option<String>, String);
+
+#[derive(Default)]
+pub struct TokenBook {
+    pub records: BTreeMap<RegistryKey, TokenRecord>,
+    /// Claims by digest, and each token's current claim digest.
+    pub claims: BTreeMap<String, TokenClaim>,
+    pub current_claim: BTreeMap<RegistryKey, String>,
+}
+
+fn registry_key(organisation: Option<&str>, token: &IdToken) -> RegistryKey {
+    (organisation.map(str::to_owned), token.key())
+}
 
 #[async_trait]
 impl TokenRepository for MemoryTokens {
-    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(self.0.lock().unwrap().get(&token.key()).cloned())
+    async fn get(&self, organisation: Option<&str>, token: &IdToken) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .records
+            .get(&registry_key(organisation, token))
+            .cloned())
     }
     async fn put(&self, record: &TokenRecord) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert(record.token.key(), record.clone());
+        let key = registry_key(record.organisation.as_deref(), &record.token);
+        self.0.lock().unwrap().records.insert(key, record.clone());
         Ok(())
     }
+    async fn register(&self, record: &TokenRecord) -> Result<Option<TokenRecord>, StoreError> {
+        let key = registry_key(record.organisation.as_deref(), &record.token);
+        let mut book = self.0.lock().unwrap();
+        let previous = book.records.get(&key).cloned();
+        let owner = previous.as_ref().and_then(|p| p.owner.clone());
+        book.records.insert(
+            key,
+            TokenRecord {
+                owner,
+                ..record.clone()
+            },
+        );
+        Ok(previous)
+    }
+    async fn release(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError> {
+        let mut book = self.0.lock().unwrap();
+        let record = book
+            .records
+            .get_mut(&registry_key(organisation, token))
+            .ok_or(StoreError::NotFound)?;
+        record.owner = None;
+        Ok(())
+    }
+    async fn delete(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError> {
+        let key = registry_key(organisation, token);
+        let mut book = self.0.lock().unwrap();
+        book.current_claim.remove(&key);
+        book.records.remove(&key).map(|_| ()).ok_or(StoreError::NotFound)
+    }
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        Ok(self.0.lock().unwrap().values().cloned().collect())
+        Ok(self.0.lock().unwrap().records.values().cloned().collect())
     }
     async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError> {
         let mut mine: Vec<TokenRecord> = {
-            let tokens = self.0.lock().unwrap();
-            tokens
+            let book = self.0.lock().unwrap();
+            book.records
                 .values()
                 .filter(|r| r.owner.as_deref() == Some(owner))
                 .cloned()
                 .collect()
         };
-        mine.sort_by_key(|r| r.token.key());
-        Ok(Page::of_sorted(mine, page, |r| r.token.key()))
+        mine.sort_by_key(|r| (r.token.key(), r.organisation.clone()));
+        Ok(Page::of_sorted(mine, page, |r| {
+            format!("{}#{}", r.token.key(), r.organisation.as_deref().unwrap_or(""))
+        }))
     }
     async fn list_by_organisation(
         &self,
@@ -385,8 +447,8 @@ impl TokenRepository for MemoryTokens {
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError> {
         let theirs: Vec<TokenRecord> = {
-            let tokens = self.0.lock().unwrap();
-            tokens
+            let book = self.0.lock().unwrap();
+            book.records
                 .values()
                 .filter(|r| r.organisation.as_deref() == Some(organisation))
                 .cloned()
@@ -394,33 +456,49 @@ impl TokenRepository for MemoryTokens {
         };
         Ok(Page::of_sorted(theirs, page, |r| r.token.key()))
     }
-    async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError> {
-        let mut tokens = self.0.lock().unwrap();
-        let new = match tokens.get(&record.token.key()) {
-            None => true,
-            Some(existing) if existing.organisation.is_some() && existing.organisation == record.organisation => false,
-            Some(_) => return Err(StoreError::AlreadyExists),
-        };
-        tokens.insert(record.token.key(), record.clone());
-        Ok(new)
-    }
-    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError> {
-        let mut tokens = self.0.lock().unwrap();
-        match tokens.get(&token.key()) {
-            Some(r) if r.organisation.as_deref() == Some(organisation) => {
-                tokens.remove(&token.key());
-                Ok(())
-            }
-            _ => Err(StoreError::NotFound),
+    async fn offer_claim(&self, claim: &TokenClaim) -> Result<(), StoreError> {
+        let key = registry_key(claim.organisation.as_deref(), &claim.token);
+        let mut book = self.0.lock().unwrap();
+        if !book.records.contains_key(&key) {
+            return Err(StoreError::NotFound);
         }
+        book.current_claim.insert(key, claim.digest.clone());
+        book.claims.insert(claim.digest.clone(), claim.clone());
+        Ok(())
     }
-    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
-        let mut tokens = self.0.lock().unwrap();
-        let owned = tokens
-            .get(&token.key())
+    async fn redeem_claim(
+        &self,
+        digest: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let mut book = self.0.lock().unwrap();
+        let Some(claim) = book.claims.get(digest).filter(|c| c.expires_at > now).cloned() else {
+            return Ok(None);
+        };
+        let key = registry_key(claim.organisation.as_deref(), &claim.token);
+        if book.current_claim.get(&key).map(String::as_str) != Some(digest) {
+            return Ok(None);
+        }
+        let Some(record) = book.records.get_mut(&key) else {
+            return Ok(None);
+        };
+        record.owner = Some(owner.to_owned());
+        let record = record.clone();
+        book.current_claim.remove(&key);
+        book.claims.remove(digest);
+        Ok(Some(record))
+    }
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError> {
+        let key = registry_key(organisation, token);
+        let mut book = self.0.lock().unwrap();
+        let owned = book
+            .records
+            .get(&key)
             .is_some_and(|r| r.owner.as_deref() == Some(owner));
         if owned {
-            tokens.remove(&token.key());
+            book.records.remove(&key);
+            book.current_claim.remove(&key);
         }
         Ok(owned)
     }
@@ -489,25 +567,37 @@ impl TransactionRepository for MemoryTransactions {
     }
 }
 
-type SeqNoMarks = BTreeMap<(StationId, StationTransactionId), BTreeMap<u32, EventMark>>;
-
 #[derive(Default)]
-pub struct MemorySeqNos(pub Mutex<SeqNoMarks>);
+pub struct MemorySeqNos(pub Mutex<BTreeMap<(StationId, StationTransactionId), SeqNoLog>>);
 
 #[async_trait]
 impl SeqNoTracker for MemorySeqNos {
-    async fn observe(
+    async fn get(
         &self,
         station: &StationId,
         transaction: &StationTransactionId,
-        seq_no: u32,
-        mark: &EventMark,
-    ) -> Result<BTreeMap<u32, EventMark>, StoreError> {
+    ) -> Result<Option<SeqNoLog>, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(&(station.clone(), transaction.clone()))
+            .cloned())
+    }
+    async fn save(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        log: &SeqNoLog,
+        expected_version: Option<u64>,
+    ) -> Result<bool, StoreError> {
         let mut map = self.0.lock().unwrap();
-        let marks = map.entry((station.clone(), transaction.clone())).or_default();
-        let before = marks.clone();
-        marks.entry(seq_no).or_insert(*mark);
-        Ok(before)
+        let key = (station.clone(), transaction.clone());
+        if map.get(&key).map(|l| l.version) != expected_version {
+            return Ok(false);
+        }
+        map.insert(key, log.clone());
+        Ok(true)
     }
 }
 
@@ -616,6 +706,89 @@ impl MemorySessions {
     }
 }
 
+type Series = BTreeMap<(StationId, TransactionKey), BTreeMap<SampleKey, MeterSample>>;
+
+/// Meter series by session; pages by instant like the store.
+#[derive(Default)]
+pub struct MemorySeries(pub Mutex<Series>);
+
+impl MemorySeries {
+    /// A page's cursor: the last instant it holds.
+    fn instant(at: &DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    }
+}
+
+#[async_trait]
+impl MeterSeries for MemorySeries {
+    async fn add(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        samples: &[MeterSample],
+    ) -> Result<(), StoreError> {
+        let mut map = self.0.lock().unwrap();
+        let series = map.entry((station.clone(), transaction.clone())).or_default();
+        for sample in samples {
+            series.entry(sample.key()).or_insert_with(|| sample.clone());
+        }
+        Ok(())
+    }
+
+    async fn page(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        page: &PageRequest,
+    ) -> Result<Page<MeterSample>, StoreError> {
+        let after = match &page.after {
+            Some(cursor) => Some(
+                DateTime::parse_from_rfc3339(cursor.as_str())
+                    .map_err(|_| StoreError::InvalidCursor)?
+                    .with_timezone(&Utc),
+            ),
+            None => None,
+        };
+        let map = self.0.lock().unwrap();
+        let Some(series) = map.get(&(station.clone(), transaction.clone())) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let instants: BTreeSet<DateTime<Utc>> = series
+            .keys()
+            .map(|k| k.timestamp)
+            .filter(|at| after.is_none_or(|after| *at > after))
+            .collect();
+        let more = instants.len() > page.limit;
+        let kept: BTreeSet<DateTime<Utc>> = instants.into_iter().take(page.limit).collect();
+        let items = series
+            .values()
+            .filter(|s| kept.contains(&s.timestamp))
+            .cloned()
+            .collect();
+        let next = more.then(|| crate::Cursor::new(Self::instant(kept.last().expect("a full page"))));
+        Ok(Page { items, next })
+    }
+
+    async fn energy_register_at(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MeterSample>, StoreError> {
+        let map = self.0.lock().unwrap();
+        Ok(map.get(&(station.clone(), transaction.clone())).and_then(|series| {
+            series
+                .values()
+                .filter(|s| s.is_energy_register() && s.timestamp <= at)
+                .max_by(|a, b| a.key().cmp(&b.key()))
+                .cloned()
+        }))
+    }
+}
+
 /// Keeps announced completions, once per dedup key.
 #[derive(Default)]
 pub struct MemoryCompletions(pub Mutex<Vec<(String, SessionCompleted)>>);
@@ -642,6 +815,7 @@ pub struct MemoryCharging {
     pub anomalies: Arc<MemoryAnomalies>,
     pub session_events: Arc<MemorySessionEvents>,
     pub sessions: Arc<MemorySessions>,
+    pub series: Arc<MemorySeries>,
     pub completions: Arc<MemoryCompletions>,
 }
 
@@ -656,7 +830,19 @@ impl MemoryCharging {
             anomalies: self.anomalies.clone(),
             session_events: self.session_events.clone(),
             sessions: self.sessions.clone(),
+            series: self.series.clone(),
             session_completed: self.completions.clone(),
+        }
+    }
+
+    /// What the sessions function's use case takes; `stations` for the sessions' organisations.
+    pub fn session_ports<'a>(&'a self, stations: &'a dyn StationRepository) -> crate::session::SessionPorts<'a> {
+        crate::session::SessionPorts {
+            sessions: &*self.sessions,
+            series: &*self.series,
+            completions: &*self.completions,
+            tokens: &*self.tokens,
+            stations,
         }
     }
 
@@ -704,12 +890,19 @@ impl CommandStore for MemoryCommands {
         list.sort_by(|a, b| (a.command.created_at, &a.command.id).cmp(&(b.command.created_at, &b.command.id)));
         Ok(list)
     }
-    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError> {
+    async fn list_newest(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<CommandRecord>, StoreError> {
+        // Like the table: by the time in the UUIDv7 id, to the millisecond.
+        let since = since.timestamp_millis();
         let newest_first: Vec<CommandRecord> = {
             let map = self.records.lock().unwrap();
             map.values()
                 .rev()
-                .filter(|r| &r.command.station == station)
+                .filter(|r| &r.command.station == station && r.command.id.created_millis() >= Some(since))
                 .cloned()
                 .collect()
         };
@@ -753,6 +946,10 @@ impl CommandStore for MemoryCommands {
     }
     async fn holder(&self, station: &StationId) -> Result<Option<SlotHolder>, StoreError> {
         Ok(self.slots.lock().unwrap().get(station).cloned())
+    }
+    async fn clear_slot(&self, station: &StationId) -> Result<(), StoreError> {
+        self.slots.lock().unwrap().remove(station);
+        Ok(())
     }
     async fn transition(
         &self,

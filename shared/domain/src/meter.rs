@@ -7,10 +7,15 @@
 //!   SampledValueType). An energy reading without a unit is in Wh (same sources).
 //! - Kilo units (kWh, kW, kvarh, kvar, kVA) are stored in their base unit, and the 2.0.1
 //!   unitOfMeasure multiplier (a power of ten) is applied, so every energy reading is in Wh.
+//! - Values are exact decimals, never binary floats. A value is checked after it is scaled to
+//!   its base unit: at most [`MAX_MAGNITUDE`] in size and rounded to [`DECIMALS`] places, so it
+//!   fits DynamoDB's numbers (38 digits) and `Decimal` (28) with room for sums, and 1e303 or a
+//!   multiplier of 10^30 is refused instead of becoming infinity.
 //! - A reading is identified by (timestamp, measurand, phase, context): a series holds at most
 //!   one value per such key, which is what makes redelivered meter values harmless.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Measurand {
@@ -153,8 +158,36 @@ impl ReadingContext {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MeterError {
-    #[error("meter value is not a finite number")]
+    #[error("meter value is not a decimal number")]
     NotANumber,
+    #[error("meter value is beyond 10^12 in its base unit")]
+    OutOfRange,
+}
+
+/// The largest size of a reading in its base unit: 10^12 (a terawatt-hour in Wh, a terawatt in
+/// W), far above any meter register or charger, far below what the stores hold.
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+/// Decimal places a reading keeps (micro-units): 1e12 with 6 places is 18 digits.
+pub const DECIMALS: u32 = 6;
+
+/// `value` times 10^`exponent`, exactly, or None beyond [`MAX_MAGNITUDE`].
+fn scale(value: Decimal, exponent: i32) -> Option<Decimal> {
+    let mut scaled = value;
+    // 10^40 takes any non-zero reading out of range, 10^-40 any reading to zero.
+    for _ in 0..exponent.unsigned_abs().min(40) {
+        if scaled.is_zero() {
+            break;
+        }
+        scaled = if exponent > 0 {
+            scaled.checked_mul(Decimal::TEN)?
+        } else {
+            scaled.checked_div(Decimal::TEN)?
+        };
+        if scaled.abs() > MAX_MAGNITUDE {
+            return None;
+        }
+    }
+    (scaled.abs() <= MAX_MAGNITUDE).then(|| scaled.round_dp(DECIMALS).normalize())
 }
 
 /// What identifies a reading within a series.
@@ -173,43 +206,37 @@ pub struct MeterSample {
     pub measurand: Measurand,
     pub phase: Option<Phase>,
     pub context: ReadingContext,
-    pub value: f64,
+    /// In the base unit, within [`MAX_MAGNITUDE`], at most [`DECIMALS`] places.
+    pub value: Decimal,
     pub unit: Option<String>,
 }
 
 impl MeterSample {
-    /// A reading of `value` in `unit` times 10^`multiplier` (1.6 sends no multiplier: 0).
+    /// A reading of `value` in `unit` times 10^`multiplier` (1.6 sends no multiplier: 0),
+    /// checked once scaled to its base unit.
     pub fn new(
         timestamp: DateTime<Utc>,
         measurand: Measurand,
-        value: f64,
+        value: Decimal,
         unit: Option<&str>,
         multiplier: i32,
     ) -> Result<Self, MeterError> {
-        if !value.is_finite() {
-            return Err(MeterError::NotANumber);
-        }
         let unit = unit.or((measurand == Measurand::EnergyActiveImportRegister).then_some("Wh"));
-        let (factor, unit) = match unit {
-            Some("kWh") => (1000.0, Some("Wh")),
-            Some("kW") => (1000.0, Some("W")),
-            Some("kvarh") => (1000.0, Some("varh")),
-            Some("kvar") => (1000.0, Some("var")),
-            Some("kVA") => (1000.0, Some("VA")),
-            other => (1.0, other),
+        let (kilo, unit) = match unit {
+            Some("kWh") => (3, Some("Wh")),
+            Some("kW") => (3, Some("W")),
+            Some("kvarh") => (3, Some("varh")),
+            Some("kvar") => (3, Some("var")),
+            Some("kVA") => (3, Some("VA")),
+            other => (0, other),
         };
-        let scaled = value * factor * 10f64.powi(multiplier);
-        if !scaled.is_finite() {
-            return Err(MeterError::NotANumber);
-        }
+        let value = scale(value, multiplier.saturating_add(kilo)).ok_or(MeterError::OutOfRange)?;
         Ok(Self {
             timestamp,
             measurand,
             phase: None,
             context: ReadingContext::default(),
-            // kWh with three decimals is a whole number of Wh; rounding to micro-units removes
-            // the binary noise of the conversion so equal readings stay equal.
-            value: (scaled * 1e6).round() / 1e6,
+            value,
             unit: unit.map(str::to_owned),
         })
     }
@@ -224,13 +251,17 @@ impl MeterSample {
         self
     }
 
-    /// A 1.6 SampledValue.value, which is a decimal in a string.
-    pub fn parse_value(raw: &str) -> Result<f64, MeterError> {
-        raw.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or(MeterError::NotANumber)
+    /// A 1.6 SampledValue.value, which is a decimal in a string (plain or with an exponent);
+    /// also the text of a 2.0.1 number. Not yet scaled or bounded: see [`MeterSample::new`].
+    pub fn parse_value(raw: &str) -> Result<Decimal, MeterError> {
+        let raw = raw.trim();
+        let has_exponent = raw.contains(['e', 'E']);
+        let parsed = if has_exponent {
+            Decimal::from_scientific(raw)
+        } else {
+            raw.parse::<Decimal>()
+        };
+        parsed.map_err(|_| MeterError::NotANumber)
     }
 
     pub fn key(&self) -> SampleKey {
@@ -250,7 +281,7 @@ impl MeterSample {
 
 /// The energy register reading among `samples` best suited for `context` (Transaction.Begin or
 /// Transaction.End): one in that context, else the latest (for End) or earliest (for Begin).
-pub fn energy_register(samples: &[MeterSample], context: ReadingContext) -> Option<f64> {
+pub fn energy_register(samples: &[MeterSample], context: ReadingContext) -> Option<Decimal> {
     let registers = || samples.iter().filter(|s| s.is_energy_register());
     let in_context = registers().find(|s| s.context == context);
     let fallback = if context == ReadingContext::TransactionEnd {
@@ -264,6 +295,7 @@ pub fn energy_register(samples: &[MeterSample], context: ReadingContext) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal_macros::dec;
 
     fn t0() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
@@ -275,9 +307,9 @@ mod tests {
     fn defaults_follow_the_specification() {
         assert_eq!(Measurand::parse(None), Measurand::EnergyActiveImportRegister);
         assert_eq!(ReadingContext::parse(None), Some(ReadingContext::SamplePeriodic));
-        let s = MeterSample::new(t0(), Measurand::parse(None), 12.0, None, 0).unwrap();
+        let s = MeterSample::new(t0(), Measurand::parse(None), dec!(12), None, 0).unwrap();
         assert_eq!(s.unit.as_deref(), Some("Wh"));
-        let soc = MeterSample::new(t0(), Measurand::SoC, 80.0, Some("Percent"), 0).unwrap();
+        let soc = MeterSample::new(t0(), Measurand::SoC, dec!(80), Some("Percent"), 0).unwrap();
         assert_eq!(soc.unit.as_deref(), Some("Percent"));
     }
 
@@ -303,23 +335,53 @@ mod tests {
 
     #[test]
     fn kilo_units_and_multipliers_become_base_units_exactly() {
-        let kwh = MeterSample::new(t0(), Measurand::EnergyActiveImportRegister, 12.345, Some("kWh"), 0).unwrap();
-        assert_eq!((kwh.value, kwh.unit.as_deref()), (12345.0, Some("Wh")));
-        let kw = MeterSample::new(t0(), Measurand::PowerActiveImport, 7.4, Some("kW"), 0).unwrap();
-        assert_eq!((kw.value, kw.unit.as_deref()), (7400.0, Some("W")));
-        let scaled = MeterSample::new(t0(), Measurand::EnergyActiveImportRegister, 12.3, Some("Wh"), 3).unwrap();
-        assert_eq!(scaled.value, 12300.0);
-        assert_eq!(
-            MeterSample::new(t0(), Measurand::Voltage, f64::NAN, Some("V"), 0),
-            Err(MeterError::NotANumber)
-        );
-        assert_eq!(MeterSample::parse_value(" 230.5 "), Ok(230.5));
-        assert_eq!(MeterSample::parse_value("inf"), Err(MeterError::NotANumber));
+        let new = |value, unit, multiplier| {
+            MeterSample::new(
+                t0(),
+                Measurand::EnergyActiveImportRegister,
+                value,
+                Some(unit),
+                multiplier,
+            )
+        };
+        let kwh = new(dec!(12.345), "kWh", 0).unwrap();
+        assert_eq!((kwh.value, kwh.unit.as_deref()), (dec!(12345), Some("Wh")));
+        let kw = MeterSample::new(t0(), Measurand::PowerActiveImport, dec!(7.4), Some("kW"), 0).unwrap();
+        assert_eq!((kw.value, kw.unit.as_deref()), (dec!(7400), Some("W")));
+        assert_eq!(new(dec!(12.3), "Wh", 3).unwrap().value, dec!(12300));
+        assert_eq!(new(dec!(12.3), "kWh", -3).unwrap().value, dec!(12.3));
+        // Beyond six places is rounded; beyond 10^-40 is nothing.
+        assert_eq!(new(dec!(1.23456789), "Wh", 0).unwrap().value, dec!(1.234568));
+        assert_eq!(new(dec!(5), "Wh", i32::MIN).unwrap().value, Decimal::ZERO);
+        assert_eq!(MeterSample::parse_value(" 230.5 "), Ok(dec!(230.5)));
+        assert_eq!(MeterSample::parse_value("1.5E3"), Ok(dec!(1500)));
+        for bad in ["inf", "NaN", "", "1,5", "0x10", "1e303"] {
+            assert_eq!(MeterSample::parse_value(bad), Err(MeterError::NotANumber), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_are_checked_after_scaling() {
+        let new = |value, unit, multiplier| {
+            MeterSample::new(
+                t0(),
+                Measurand::EnergyActiveImportRegister,
+                value,
+                Some(unit),
+                multiplier,
+            )
+        };
+        assert_eq!(new(MAX_MAGNITUDE, "Wh", 0).unwrap().value, dec!(1_000_000_000_000));
+        assert_eq!(new(MAX_MAGNITUDE, "kWh", 0), Err(MeterError::OutOfRange));
+        assert_eq!(new(dec!(-1), "Wh", 13), Err(MeterError::OutOfRange));
+        assert_eq!(new(dec!(1), "Wh", i32::MAX), Err(MeterError::OutOfRange));
+        assert_eq!(new(Decimal::MAX, "Wh", -16), Err(MeterError::OutOfRange));
+        assert_eq!(new(Decimal::ZERO, "kWh", i32::MAX).unwrap().value, Decimal::ZERO);
     }
 
     #[test]
     fn the_energy_register_prefers_the_asked_context() {
-        let e = |v: f64, secs: i64, ctx| {
+        let e = |v: Decimal, secs: i64, ctx| {
             MeterSample::new(
                 t0() + chrono::Duration::seconds(secs),
                 Measurand::parse(None),
@@ -330,18 +392,24 @@ mod tests {
             .unwrap()
             .with_context(ctx)
         };
-        let phase = e(5.0, 0, ReadingContext::TransactionBegin).with_phase(Some(Phase::L1));
+        let phase = e(dec!(5), 0, ReadingContext::TransactionBegin).with_phase(Some(Phase::L1));
         let samples = [
             phase,
-            e(100.0, 10, ReadingContext::SamplePeriodic),
-            e(90.0, 5, ReadingContext::TransactionBegin),
-            e(150.0, 20, ReadingContext::SamplePeriodic),
+            e(dec!(100), 10, ReadingContext::SamplePeriodic),
+            e(dec!(90), 5, ReadingContext::TransactionBegin),
+            e(dec!(150), 20, ReadingContext::SamplePeriodic),
         ];
-        assert_eq!(energy_register(&samples, ReadingContext::TransactionBegin), Some(90.0));
-        assert_eq!(energy_register(&samples, ReadingContext::TransactionEnd), Some(150.0));
+        assert_eq!(
+            energy_register(&samples, ReadingContext::TransactionBegin),
+            Some(dec!(90))
+        );
+        assert_eq!(
+            energy_register(&samples, ReadingContext::TransactionEnd),
+            Some(dec!(150))
+        );
         assert_eq!(
             energy_register(&samples[..2], ReadingContext::TransactionBegin),
-            Some(100.0)
+            Some(dec!(100))
         );
         assert_eq!(energy_register(&[], ReadingContext::TransactionEnd), None);
     }

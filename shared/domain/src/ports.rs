@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::anomaly::Anomaly;
@@ -11,13 +10,14 @@ use crate::boot::BootPolicy;
 use crate::command::{Command, CommandId, CommandRecord, CommandState, SlotHolder, SlotOutcome, StateKind};
 use crate::connection::Connection;
 use crate::credentials::PasswordHash;
-use crate::id_token::{IdToken, TokenRecord};
+use crate::id_token::{IdToken, TokenClaim, TokenRecord};
+use crate::meter::MeterSample;
 use crate::page::{Page, PageRequest};
 use crate::session::{Session, SessionCompleted, SessionEvent, SessionFilter, SessionSummary, TransactionKey};
 use crate::station::{BootInfo, Connector, GeoPoint, ProtocolVersion, Registration, Station, StationId};
 use crate::status::{Availability, Component, StatusReport};
 use crate::transaction::{StartKey, Stop, Transaction, TransactionId};
-use crate::transaction_event::{EventMark, StationTransactionId};
+use crate::transaction_event::{SeqNoLog, StationTransactionId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -144,14 +144,22 @@ pub trait AvailabilityRepository: Send + Sync {
         expected_reported_at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError>;
     async fn list(&self, station: &StationId) -> Result<Vec<Availability>, StoreError>;
+    /// Forgets the station's live status (a new registration of its id starts without one).
+    async fn clear(&self, station: &StationId) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait StatusHistory: Send + Sync {
     /// Idempotent: the same report appended twice is one entry.
     async fn append(&self, report: &StatusReport) -> Result<(), StoreError>;
-    /// One page of the station's history, newest first.
-    async fn list(&self, station: &StationId, page: &PageRequest) -> Result<Page<StatusReport>, StoreError>;
+    /// One page of the station's history received from `since` on (its registration: what came
+    /// before belongs to an earlier registration of the id), newest first.
+    async fn list(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<StatusReport>, StoreError>;
 }
 
 /// Reports and events a station sends (2.0.1 NotifyReport, NotifyEvent), kept as the station sent them.
@@ -248,10 +256,23 @@ pub struct ChargingServices {
     pub anomalies: Arc<dyn AnomalyLog>,
     pub session_events: Arc<dyn SessionEventBus>,
     pub sessions: Arc<dyn SessionRepository>,
+    /// The sessions' meter series, stored apart from their records.
+    pub series: Arc<dyn MeterSeries>,
     pub session_completed: Arc<dyn SessionCompletedBus>,
 }
 
 impl ChargingServices {
+    /// What the sessions function's use case takes; `stations` for the sessions' organisations.
+    pub fn session_ports<'a>(&'a self, stations: &'a dyn StationRepository) -> crate::session::SessionPorts<'a> {
+        crate::session::SessionPorts {
+            sessions: &*self.sessions,
+            series: &*self.series,
+            completions: &*self.session_completed,
+            tokens: &*self.tokens,
+            stations,
+        }
+    }
+
     /// What the transaction use cases take.
     pub fn ports(&self) -> TransactionPorts<'_> {
         TransactionPorts {
@@ -266,30 +287,50 @@ impl ChargingServices {
     }
 }
 
-/// The operator's registry of id tags / id tokens.
+/// The registries of id tags / id tokens: one per issuing organisation (and one for tokens
+/// registered without an organisation), so that the same value may be issued by several.
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
-    /// Looks a token up by its registry key ([`IdToken::key`]: the value without case or type).
-    async fn get(&self, token: &IdToken) -> Result<Option<TokenRecord>, StoreError>;
-    /// Registers the record, replacing any under the same key.
+    /// Looks a token up in `organisation`'s registry by its registry key ([`IdToken::key`]: the
+    /// value without case or type); None: the registry of tokens without organisation.
+    async fn get(&self, organisation: Option<&str>, token: &IdToken) -> Result<Option<TokenRecord>, StoreError>;
+    /// Stores the record as it is, owner included, in its organisation's registry, replacing any
+    /// under the same key (tools and tests; operators go through [`Self::register`]).
     async fn put(&self, record: &TokenRecord) -> Result<(), StoreError>;
+    /// Registers what the issuing organisation decides about a token (its type and case, status,
+    /// expiry, group), replacing those of a record under the same key but keeping its owner and
+    /// its pending claim: only the driver binds a token to themselves. Returns the record it
+    /// replaced; None when the token is new.
+    async fn register(&self, record: &TokenRecord) -> Result<Option<TokenRecord>, StoreError>;
+    /// Unbinds the token from its owner; `NotFound` when the registry has no such token.
+    async fn release(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError>;
+    /// Deletes the token from `organisation`'s registry; `NotFound` when it has no such token.
+    async fn delete(&self, organisation: Option<&str>, token: &IdToken) -> Result<(), StoreError>;
+    /// Every registry's tokens (the command-line tool).
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// One page of an owner's (a driver's subject's) tokens, by token key, from an index on the owner.
     async fn list_by_owner(&self, owner: &str, page: &PageRequest) -> Result<Page<TokenRecord>, StoreError>;
-    /// One page of an organisation's tokens, by token key, from an index on the organisation.
+    /// One page of an organisation's registry, by token key.
     async fn list_by_organisation(
         &self,
         organisation: &str,
         page: &PageRequest,
     ) -> Result<Page<TokenRecord>, StoreError>;
-    /// Puts the record (its `organisation` must be set) unless its key is registered to another
-    /// organisation or to none, in one conditional write: `AlreadyExists` then. True when it was
-    /// new, false when it replaced the organisation's own record.
-    async fn put_in_organisation(&self, record: &TokenRecord) -> Result<bool, StoreError>;
-    /// Deletes the token if `organisation` registered it; `NotFound` otherwise.
-    async fn delete_in_organisation(&self, token: &IdToken, organisation: &str) -> Result<(), StoreError>;
-    /// Deletes the token if `owner` still owns it (a driver's erasure); true if it did.
-    async fn delete_owned(&self, token: &IdToken, owner: &str) -> Result<bool, StoreError>;
+    /// Records the claim and makes it the token's only redeemable one (an earlier code no longer
+    /// binds); `NotFound` when the registry has no such token.
+    async fn offer_claim(&self, claim: &TokenClaim) -> Result<(), StoreError>;
+    /// Binds the token of the claim whose code has `digest` to `owner`, and spends the claim, in
+    /// one transaction, if the claim is the token's current one and unexpired at `now`. Returns the
+    /// token as stored after; None when there is no such redeemable claim.
+    async fn redeem_claim(
+        &self,
+        digest: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TokenRecord>, StoreError>;
+    /// Deletes the token from `organisation`'s registry if `owner` still owns it (a driver's
+    /// erasure), with any claim it has; true if it did.
+    async fn delete_owned(&self, organisation: Option<&str>, token: &IdToken, owner: &str) -> Result<bool, StoreError>;
 }
 
 /// Hands out 1.6 transaction ids.
@@ -324,18 +365,25 @@ pub trait TransactionRepository: Send + Sync {
     ) -> Result<Option<Transaction>, StoreError>;
 }
 
-/// The seqNos received per 2.0.1 transaction.
+/// The seqNo log of each 2.0.1 transaction ([`SeqNoLog`]: bounded), kept while the
+/// transaction may still send (the store expires it some months after its last event).
 #[async_trait]
 pub trait SeqNoTracker: Send + Sync {
-    /// Notes that event `seq_no` of the transaction arrived as `mark` (a number keeps its first
-    /// mark) and returns every number and mark known before this call.
-    async fn observe(
+    /// The transaction's log, with the version it was saved as; None before its first event.
+    async fn get(
         &self,
         station: &StationId,
         transaction: &StationTransactionId,
-        seq_no: u32,
-        mark: &EventMark,
-    ) -> Result<BTreeMap<u32, EventMark>, StoreError>;
+    ) -> Result<Option<SeqNoLog>, StoreError>;
+    /// Stores `log` only if the stored log's version is `expected_version` (None: no log yet).
+    /// False when another writer got there first.
+    async fn save(
+        &self,
+        station: &StationId,
+        transaction: &StationTransactionId,
+        log: &SeqNoLog,
+        expected_version: Option<u64>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// What the operator should look at.
@@ -377,6 +425,36 @@ pub trait SessionRepository: Send + Sync {
     ) -> Result<Page<SessionSummary>, StoreError>;
 }
 
+/// The meter series of charging sessions, apart from their records: what a session measured,
+/// reading by reading, for the live view and for billing.
+#[async_trait]
+pub trait MeterSeries: Send + Sync {
+    /// Adds readings to the session's series. A reading whose key
+    /// ([`crate::meter::SampleKey`]) is there already keeps its first value: idempotent, so a
+    /// redelivered event adds nothing.
+    async fn add(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        samples: &[MeterSample],
+    ) -> Result<(), StoreError>;
+    /// One page of the series in time order (at one time: by measurand, phase and context).
+    /// A page holds every reading of up to `page.limit` instants (distinct timestamps).
+    async fn page(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        page: &PageRequest,
+    ) -> Result<Page<MeterSample>, StoreError>;
+    /// The latest total energy register reading (no phase) taken at or before `at`.
+    async fn energy_register_at(
+        &self,
+        station: &StationId,
+        transaction: &TransactionKey,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MeterSample>, StoreError>;
+}
+
 #[async_trait]
 pub trait SessionCompletedBus: Send + Sync {
     /// Announces a completed session (for billing); `dedup_key` is one per session.
@@ -405,8 +483,17 @@ pub trait CommandStore: Send + Sync {
     async fn get(&self, station: &StationId, id: &CommandId) -> Result<Option<CommandRecord>, StoreError>;
     /// The station's commands, oldest first.
     async fn list(&self, station: &StationId) -> Result<Vec<CommandRecord>, StoreError>;
-    /// One page of the station's commands, newest first (command ids are UUIDv7: time-ordered).
-    async fn list_newest(&self, station: &StationId, page: &PageRequest) -> Result<Page<CommandRecord>, StoreError>;
+    /// One page of the station's commands created from `since` on (its registration: earlier ones
+    /// were for an earlier registration of the id), newest first. Command ids are UUIDv7, so
+    /// `since` is a bound on the key.
+    async fn list_newest(
+        &self,
+        station: &StationId,
+        since: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<CommandRecord>, StoreError>;
+    /// Frees the station's slot whoever holds it (a new registration of its id starts with none).
+    async fn clear_slot(&self, station: &StationId) -> Result<(), StoreError>;
     /// Makes `id` the station's outstanding command, in one conditional write, if the slot is
     /// free, already held by `id` (re-entrant, for a redelivered dispatch), or held by a command
     /// whose deadline is not after `now` (that holder is displaced and reported, so the caller

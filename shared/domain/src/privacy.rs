@@ -39,7 +39,7 @@ pub struct PrivacyPorts<'a> {
 pub struct DriverData {
     pub subject: Subject,
     pub tokens: Vec<TokenRecord>,
-    /// Whole records, meter series included, newest start first.
+    /// Whole records (their meter series are apart: `session::whole_series`), newest start first.
     pub sessions: Vec<Session>,
     pub membership: Option<Membership>,
 }
@@ -128,7 +128,11 @@ pub async fn erase(ports: &PrivacyPorts<'_>, subject: &Subject, pseudonym: &str)
     }
     let mut tokens_deleted = Vec::new();
     for token in data.tokens {
-        if ports.tokens.delete_owned(&token.token, owner).await? {
+        if ports
+            .tokens
+            .delete_owned(token.organisation.as_deref(), &token.token, owner)
+            .await?
+        {
             tokens_deleted.push(token.token);
         }
     }
@@ -331,10 +335,18 @@ mod tests {
     async fn a_token_given_to_someone_else_meanwhile_is_not_deleted() {
         let w = World::new().await;
         let t = token("AAA1", "driver-1");
-        assert!(!w.tokens.delete_owned(&t.token, "driver-9").await.unwrap());
-        assert!(w.tokens.get(&t.token).await.unwrap().is_some());
-        assert!(w.tokens.delete_owned(&t.token, "driver-1").await.unwrap());
-        assert!(w.tokens.get(&t.token).await.unwrap().is_none());
-        assert!(!w.tokens.delete_owned(&t.token, "driver-1").await.unwrap());
+        let acme = Some("acme");
+        assert!(!w.tokens.delete_owned(acme, &t.token, "driver-9").await.unwrap());
+        assert!(w.tokens.get(acme, &t.token).await.unwrap().is_some());
+        // The same value in another organisation's registry is another token.
+        assert!(
+            !w.tokens
+                .delete_owned(Some("other"), &t.token, "driver-1")
+                .await
+                .unwrap()
+        );
+        assert!(w.tokens.delete_owned(acme, &t.token, "driver-1").await.unwrap());
+        assert!(w.tokens.get(acme, &t.token).await.unwrap().is_none());
+        assert!(!w.tokens.delete_owned(acme, &t.token, "driver-1").await.unwrap());
     }
 }

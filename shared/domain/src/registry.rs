@@ -64,6 +64,12 @@ fn check_protocols(protocols: &[ProtocolVersion]) -> Result<(), RegistryError> {
 }
 
 /// Registers a station and returns its password, the only time it is available in plaintext.
+///
+/// The id may have been registered before (and decommissioned), possibly by another
+/// organisation: this registration starts its own life (docs/decisions/station-registration-epoch.md).
+/// What is kept of the station's current state (live status, the outstanding-call slot, the
+/// belief about its local list) is reset first, while no pile can connect (its password is not
+/// out yet); its history and commands are read from `now`, the registration, on.
 pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) -> Result<Password, RegistryError> {
     check_protocols(&new.protocols)?;
     let connectors = Connector::check_all(new.connectors)?;
@@ -74,6 +80,13 @@ pub async fn register(services: &Services, new: NewStation, now: DateTime<Utc>) 
     station.organisation = new.organisation;
     station.location = new.location;
     station.connectors = connectors;
+    // A registered id is refused before anything of its live station is touched.
+    if services.stations.get(&station.id).await?.is_some() {
+        return Err(RegistryError::AlreadyRegistered);
+    }
+    services.availability.clear(&station.id).await?;
+    services.commands.store.clear_slot(&station.id).await?;
+    services.commands.local_lists.clear(&station.id).await?;
     services.stations.create(&station).await?;
     Ok(password)
 }
@@ -145,7 +158,8 @@ pub async fn update(services: &Services, id: &StationId, mut changes: StationCha
 
 /// Takes a station out of service: its record goes (so it can no longer connect, and the id may
 /// be registered again) and its live connection is closed; its sessions, status history and
-/// commands stay. The record goes first, so a pile that reconnects at once is refused.
+/// commands stay, but a new registration of the id does not see them ([`register`]). The record
+/// goes first, so a pile that reconnects at once is refused.
 pub async fn decommission(services: &Services, id: &StationId) -> Result<Station, RegistryError> {
     let station = services
         .stations

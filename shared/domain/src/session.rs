@@ -10,23 +10,29 @@
 //!   and 2.0.1 E12). The start is the earliest Started event, the stop the earliest Stopped one,
 //!   the session's token the earliest token sent with a non-Stopped event (2.0.1 may authorize
 //!   after the start, E02).
-//! - The meter series keeps one reading per (timestamp, measurand, phase, context).
+//! - The meter series is stored apart from the record ([`MeterSeries`]: one small write per
+//!   event, one reading per (timestamp, measurand, phase, context)); the record keeps a bounded
+//!   [`MeterSummary`] of it, so its size and its write cost do not grow with the session.
 //! - Energy is meterStop - meterStart in Wh (1.6 sections 6.45 and 6.49). Without a meterStart
 //!   (2.0.1 has none) the earliest energy register reading stands in, without a meterStop the
 //!   latest one taken before the stop.
 //! - A session completes once both its start and its stop are known. Completion flips once, and
 //!   freezes the start, the stop and the energy: what billing was told does not change. Later
 //!   readings still join the series.
+//! - A session is saved before its completion is announced, and announced until the record says
+//!   it was ([`Session::announced`]): a failure between the two announces again, never loses it.
 
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet};
+use rust_decimal::Decimal;
 use std::fmt;
 
 use crate::id_token::IdToken;
-use crate::meter::{Measurand, MeterSample, SampleKey};
+use crate::meter::{Measurand, MeterSample};
 use crate::ports::{
-    PublishError, SessionCompletedBus, SessionRepository, StationRepository, StoreError, TokenRepository,
+    MeterSeries, PublishError, SessionCompletedBus, SessionEventBus, SessionRepository, StationRepository, StoreError,
+    TokenRepository,
 };
+use crate::seq_no::SeqNos;
 use crate::station::StationId;
 use crate::transaction::TransactionId;
 use crate::transaction_event::StationTransactionId;
@@ -70,7 +76,7 @@ pub struct Ordinal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionEventKind {
     Started {
-        meter_start_wh: Option<f64>,
+        meter_start_wh: Option<Decimal>,
         /// 2.0.1 triggerReason of the Started event; 1.6 gives none.
         reason: Option<String>,
         remote_start_id: Option<i32>,
@@ -78,7 +84,7 @@ pub enum SessionEventKind {
     /// Meter readings or other news during the transaction.
     Updated,
     Stopped {
-        meter_stop_wh: Option<f64>,
+        meter_stop_wh: Option<Decimal>,
         /// The version's own word (1.6 Reason, 2.0.1 stoppedReason); "Local" when the station
         /// gave none, as both versions prescribe.
         reason: String,
@@ -104,6 +110,12 @@ pub struct SessionEvent {
 }
 
 impl SessionEvent {
+    /// The most readings one event carries: a message with more is published as several events
+    /// ([`SessionEvent::split`]). The queue takes 256 KiB a message; the adapter's test measures
+    /// the largest reading a validated message can carry (under 300 bytes as an event), so 500
+    /// of them stay under 150 KiB, whatever the wire's 10x growth from a bare `{"value":"1"}`.
+    pub const MAX_SAMPLES: usize = 500;
+
     pub fn ordinal(&self) -> Ordinal {
         Ordinal {
             seq_no: self.seq_no,
@@ -123,6 +135,38 @@ impl SessionEvent {
             fnv1a(format!("{self:?}").as_bytes())
         )
     }
+
+    /// The event as events of at most [`Self::MAX_SAMPLES`] readings each, in the order to
+    /// publish them: readings first (as Updated events), the event itself last with the rest,
+    /// so that a stop completes its session after its transaction data is in the series. The
+    /// event's own values (meterStart, meterStop) were taken from all its readings before.
+    pub fn split(self) -> Vec<SessionEvent> {
+        if self.samples.len() <= Self::MAX_SAMPLES {
+            return vec![self];
+        }
+        let mut chunks: Vec<Vec<MeterSample>> = self.samples.chunks(Self::MAX_SAMPLES).map(<[_]>::to_vec).collect();
+        let last = chunks.pop().unwrap_or_default();
+        let mut events: Vec<SessionEvent> = chunks
+            .into_iter()
+            .map(|samples| SessionEvent {
+                kind: SessionEventKind::Updated,
+                id_token: None,
+                samples,
+                ..self.clone()
+            })
+            .collect();
+        events.push(SessionEvent { samples: last, ..self });
+        events
+    }
+}
+
+/// Publishes an event for the sessions function, split so that no message outgrows the queue
+/// ([`SessionEvent::split`]); each part under its own content-based dedup key.
+pub async fn publish(bus: &dyn SessionEventBus, event: SessionEvent) -> Result<(), PublishError> {
+    for part in event.split() {
+        bus.session_event(&part, &part.dedup_key()).await?;
+    }
+    Ok(())
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -134,7 +178,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionStart {
     pub at: Ordinal,
-    pub meter_start_wh: Option<f64>,
+    pub meter_start_wh: Option<Decimal>,
     pub reason: Option<String>,
     pub remote_start_id: Option<i32>,
 }
@@ -142,7 +186,7 @@ pub struct SessionStart {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionStop {
     pub at: Ordinal,
-    pub meter_stop_wh: Option<f64>,
+    pub meter_stop_wh: Option<Decimal>,
     pub reason: String,
     pub id_token: Option<IdToken>,
 }
@@ -160,7 +204,42 @@ pub struct Completion {
     pub stopped_at: DateTime<Utc>,
     pub duration_seconds: i64,
     /// None when the station reported no energy register at all.
-    pub energy_wh: Option<f64>,
+    pub energy_wh: Option<Decimal>,
+}
+
+/// What the record keeps of its meter series: bounded, and the same whatever order the readings
+/// arrive in (each field is the least or greatest reading by [`crate::meter::SampleKey`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeterSummary {
+    /// The earliest total energy register reading (no phase).
+    pub first_register: Option<MeterSample>,
+    /// The latest total energy register reading.
+    pub last_register: Option<MeterSample>,
+    /// The newest total active import power reading (no phase).
+    pub latest_power: Option<MeterSample>,
+    /// When the earliest reading of any kind was taken.
+    pub earliest_at: Option<DateTime<Utc>>,
+}
+
+impl MeterSummary {
+    pub fn add(&mut self, sample: &MeterSample) {
+        let earlier = |kept: &Option<MeterSample>| kept.as_ref().is_none_or(|k| sample.key() < k.key());
+        let later = |kept: &Option<MeterSample>| kept.as_ref().is_none_or(|k| sample.key() > k.key());
+        if sample.is_energy_register() {
+            if earlier(&self.first_register) {
+                self.first_register = Some(sample.clone());
+            }
+            if later(&self.last_register) {
+                self.last_register = Some(sample.clone());
+            }
+        }
+        if sample.measurand == Measurand::PowerActiveImport && sample.phase.is_none() && later(&self.latest_power) {
+            self.latest_power = Some(sample.clone());
+        }
+        if self.earliest_at.is_none_or(|at| sample.timestamp < at) {
+            self.earliest_at = Some(sample.timestamp);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,11 +253,15 @@ pub struct Session {
     pub id_token: Option<SeenToken>,
     pub start: Option<SessionStart>,
     pub stop: Option<SessionStop>,
-    pub series: BTreeMap<SampleKey, MeterSample>,
-    pub seq_nos: BTreeSet<u32>,
+    /// What the meter series holds, in summary; the series itself is in [`MeterSeries`].
+    pub meter: MeterSummary,
+    /// The seqNos of the events applied (2.0.1).
+    pub seq_nos: SeqNos,
     /// Some event happened while the station was offline.
     pub offline: bool,
     pub completion: Option<Completion>,
+    /// The completion has been published for billing.
+    pub announced: bool,
     /// The driver (subject) owning the session's token, resolved when the token is learnt.
     pub owner: Option<String>,
     /// The station's organisation, resolved when the record is created.
@@ -206,10 +289,11 @@ impl Session {
             id_token: None,
             start: None,
             stop: None,
-            series: BTreeMap::new(),
-            seq_nos: BTreeSet::new(),
+            meter: MeterSummary::default(),
+            seq_nos: SeqNos::default(),
             offline: false,
             completion: None,
+            announced: false,
             owner: None,
             organisation: None,
         }
@@ -217,6 +301,7 @@ impl Session {
 
     /// Applies one event to the session (None: no record yet). Pure, idempotent, and the result
     /// does not depend on the order events arrive in, up to completion (see the module rules).
+    /// The event's readings only update the summary: [`project`] stores them in the series.
     pub fn apply(current: Option<&Session>, event: &SessionEvent) -> Change {
         let mut next = current
             .cloned()
@@ -260,9 +345,11 @@ impl Session {
             }
         }
         for sample in &event.samples {
-            next.series.entry(sample.key()).or_insert_with(|| sample.clone());
+            next.meter.add(sample);
         }
-        next.seq_nos.extend(event.seq_no);
+        if let Some(n) = event.seq_no {
+            next.seq_nos.insert(n);
+        }
         next.offline |= event.offline;
 
         if next.completion.is_none()
@@ -272,7 +359,7 @@ impl Session {
                 started_at: start.at.timestamp,
                 stopped_at: stop.at.timestamp,
                 duration_seconds: (stop.at.timestamp - start.at.timestamp).num_seconds(),
-                energy_wh: next.measured_energy(),
+                energy_wh: next.measured_energy(None),
             });
             return Change::Completed(next);
         }
@@ -288,28 +375,57 @@ impl Session {
     }
 
     /// The energy charged so far, or as billed once completed, in Wh.
-    pub fn energy_wh(&self) -> Option<f64> {
+    pub fn energy_wh(&self) -> Option<Decimal> {
         match &self.completion {
             Some(c) => c.energy_wh,
-            None => self.measured_energy(),
+            None => self.measured_energy(None),
         }
     }
 
-    fn measured_energy(&self) -> Option<f64> {
-        let registers = || self.series.values().filter(|s| s.is_energy_register());
-        let stop_bound = self.stop.as_ref().map(|s| s.at.timestamp);
+    /// When the stop gave no meterStop and a register reading later than the stop is known, the
+    /// summary cannot tell which reading was the last before the stop: the series must be asked
+    /// (see [`project`]). The time to ask for, in that case.
+    pub fn stop_register_needed(&self) -> Option<DateTime<Utc>> {
+        let stop = self.stop.as_ref().filter(|s| s.meter_stop_wh.is_none())?;
+        let last = self.meter.last_register.as_ref()?;
+        (last.timestamp > stop.at.timestamp).then_some(stop.at.timestamp)
+    }
+
+    /// meterStop (or the last register before the stop: `stop_register` when the series was
+    /// asked) minus meterStart (or the first register).
+    fn measured_energy(&self, stop_register: Option<&MeterSample>) -> Option<Decimal> {
         let start = self
             .start
             .as_ref()
             .and_then(|s| s.meter_start_wh)
-            // The series is ordered by timestamp: the first register is the earliest.
-            .or_else(|| registers().next().map(|s| s.value))?;
-        let stop = self.stop.as_ref().and_then(|s| s.meter_stop_wh).or_else(|| {
-            registers()
-                .rfind(|s| stop_bound.is_none_or(|bound| s.timestamp <= bound))
-                .map(|s| s.value)
-        })?;
-        Some(((stop - start) * 1e6).round() / 1e6)
+            .or_else(|| self.meter.first_register.as_ref().map(|s| s.value))?;
+        let stop = match &self.stop {
+            Some(SessionStop {
+                meter_stop_wh: Some(wh),
+                ..
+            }) => *wh,
+            Some(stop) => match stop_register {
+                Some(register) => register.value,
+                None => {
+                    self.meter
+                        .last_register
+                        .as_ref()
+                        .filter(|r| r.timestamp <= stop.at.timestamp)?
+                        .value
+                }
+            },
+            None => self.meter.last_register.as_ref()?.value,
+        };
+        Some((stop - start).normalize())
+    }
+
+    /// Settles a completion's energy with the register the series found at the stop (after
+    /// [`Session::stop_register_needed`]).
+    pub fn settle_stop_register(&mut self, register: Option<&MeterSample>) {
+        let energy = register.and_then(|r| self.measured_energy(Some(r)));
+        if let Some(completion) = &mut self.completion {
+            completion.energy_wh = energy;
+        }
     }
 
     /// When the session started, or until the start is known the earliest time it has seen:
@@ -321,7 +437,7 @@ impl Session {
         [
             self.id_token.as_ref().map(|t| t.at.timestamp),
             self.stop.as_ref().map(|s| s.at.timestamp),
-            self.series.values().map(|s| s.timestamp).min(),
+            self.meter.earliest_at,
         ]
         .into_iter()
         .flatten()
@@ -329,12 +445,8 @@ impl Session {
     }
 
     /// The newest power reading (W), if the station sends any.
-    pub fn latest_power_w(&self) -> Option<f64> {
-        self.series
-            .values()
-            .filter(|s| s.measurand == Measurand::PowerActiveImport && s.phase.is_none())
-            .max_by_key(|s| s.timestamp)
-            .map(|s| s.value)
+    pub fn latest_power_w(&self) -> Option<Decimal> {
+        self.meter.latest_power.as_ref().map(|s| s.value)
     }
 
     /// What a list shows of the session.
@@ -353,12 +465,10 @@ impl Session {
         }
     }
 
-    /// seqNos not received between the lowest and the highest received (2.0.1).
-    pub fn missing_seq_nos(&self) -> Vec<u32> {
-        match (self.seq_nos.first(), self.seq_nos.last()) {
-            (Some(&lo), Some(&hi)) => (lo..hi).filter(|n| !self.seq_nos.contains(n)).collect(),
-            _ => Vec::new(),
-        }
+    /// The first `limit` seqNos not received between the lowest and the highest received
+    /// (2.0.1); [`SeqNos::missing_count`] counts them all.
+    pub fn missing_seq_nos(&self, limit: usize) -> Vec<u32> {
+        self.seq_nos.missing(limit)
     }
 }
 
@@ -374,7 +484,7 @@ pub struct SessionSummary {
     pub stopped_at: Option<DateTime<Utc>>,
     pub completed: bool,
     /// So far, or as billed once completed.
-    pub energy_wh: Option<f64>,
+    pub energy_wh: Option<Decimal>,
     pub stop_reason: Option<String>,
 }
 
@@ -408,7 +518,8 @@ impl SessionFilter {
     }
 }
 
-/// A completed session, announced once for billing.
+/// A completed session, announced once for billing (and again only after a failure: billing
+/// keeps one per [`SessionCompleted::dedup_key`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionCompleted {
     pub station: StationId,
@@ -419,7 +530,7 @@ pub struct SessionCompleted {
     pub started_at: DateTime<Utc>,
     pub stopped_at: DateTime<Utc>,
     pub duration_seconds: i64,
-    pub energy_wh: Option<f64>,
+    pub energy_wh: Option<Decimal>,
     pub stop_reason: String,
 }
 
@@ -447,17 +558,23 @@ impl SessionCompleted {
     }
 }
 
-/// Where a session's owner and organisation come from.
+/// What the sessions function's use case works with.
 #[derive(Clone, Copy)]
-pub struct Parties<'a> {
+pub struct SessionPorts<'a> {
+    pub sessions: &'a dyn SessionRepository,
+    pub series: &'a dyn MeterSeries,
+    pub completions: &'a dyn SessionCompletedBus,
+    /// Where a session's owner and organisation come from.
     pub tokens: &'a dyn TokenRepository,
     pub stations: &'a dyn StationRepository,
 }
 
-impl Parties<'_> {
+impl SessionPorts<'_> {
     /// Fills in who the session belongs to, reading only what changed since `current`: the
     /// station's organisation when the record is new, the token's owner when the session's token
-    /// is new (first learnt, possibly after the start, or replaced by an earlier one).
+    /// is new (first learnt, possibly after the start, or replaced by an earlier one). The owner
+    /// comes from the station's organisation's registry only: another organisation's token is
+    /// unknown at the station, and its driver is not made to own the session.
     async fn resolve(&self, current: Option<&Session>, next: &mut Session) -> Result<(), StoreError> {
         if current.is_none() {
             next.organisation = self.stations.get(&next.station).await?.and_then(|s| s.organisation);
@@ -465,59 +582,113 @@ impl Parties<'_> {
         let token = next.id_token.as_ref().map(|t| &t.token);
         if token != current.and_then(|c| c.id_token.as_ref()).map(|t| &t.token) {
             next.owner = match token {
-                Some(token) => self.tokens.get(token).await?.and_then(|r| r.owner),
+                Some(token) => self
+                    .tokens
+                    .get(next.organisation.as_deref(), token)
+                    .await?
+                    .and_then(|r| r.owner),
                 None => None,
             };
         }
         Ok(())
     }
+
+    /// Publishes the completion of a saved session that has not been announced yet, then notes
+    /// on the record that it was: one more write per session. A lost race on that note leaves
+    /// it unnoted, so a later event announces again under the same dedup key, which the queue
+    /// and billing ignore.
+    async fn announce_if_due(&self, session: Session) -> Result<Session, SessionError> {
+        let Some(done) = SessionCompleted::of(&session).filter(|_| !session.announced) else {
+            return Ok(session);
+        };
+        self.completions.session_completed(&done, &done.dedup_key()).await?;
+        let mut noted = session.clone();
+        noted.announced = true;
+        noted.version += 1;
+        Ok(if self.sessions.save(&noted, Some(session.version)).await? {
+            noted
+        } else {
+            session
+        })
+    }
 }
 
-/// The sessions function's use case: applies one delivered event to its session record, fills
-/// in whose it is, and announces the completion. Idempotent: a redelivered event changes nothing
-/// (and reads nothing but the record). Concurrent writers are resolved by the record's version.
-///
-/// The completion is published before the completed record is saved, so a record that says
-/// "completed" has always been announced; a failure between the two makes the redelivery
-/// announce again under the same dedup key, never lose it.
-pub async fn project(
-    sessions: &dyn SessionRepository,
-    completions: &dyn SessionCompletedBus,
-    parties: Parties<'_>,
-    event: &SessionEvent,
-) -> Result<Change, SessionError> {
+/// The sessions function's use case: stores one delivered event's readings in the series,
+/// applies the event to its session record, fills in whose it is, saves it and then announces
+/// the completion. Idempotent: a redelivered event changes nothing (and reads nothing but the
+/// record; the series write repeats harmlessly). Concurrent writers are resolved by the
+/// record's version.
+pub async fn project(ports: SessionPorts<'_>, event: &SessionEvent) -> Result<Change, SessionError> {
+    // First the readings: the completion below may need the series as it is with them.
+    ports
+        .series
+        .add(&event.station, &event.transaction, &event.samples)
+        .await?;
     for _ in 0..5 {
-        let current = sessions.get(&event.station, &event.transaction).await?;
+        let current = ports.sessions.get(&event.station, &event.transaction).await?;
         let expected = current.as_ref().map(|c| c.version);
         let change = Session::apply(current.as_ref(), event);
-        let next = match &change {
-            Change::Unchanged => return Ok(change),
-            Change::Updated(next) | Change::Completed(next) => next,
+        let mut next = match &change {
+            Change::Unchanged => {
+                // Saved before, but its announcement may have failed after.
+                if let Some(session) = current {
+                    ports.announce_if_due(session).await?;
+                }
+                return Ok(Change::Unchanged);
+            }
+            Change::Updated(next) | Change::Completed(next) => next.clone(),
         };
-        let mut next = next.clone();
         next.version = expected.map_or(1, |v| v + 1);
-        parties.resolve(current.as_ref(), &mut next).await?;
         if let Change::Completed(_) = change
-            && let Some(done) = SessionCompleted::of(&next)
+            && let Some(at) = next.stop_register_needed()
         {
-            completions.session_completed(&done, &done.dedup_key()).await?;
+            let register = ports
+                .series
+                .energy_register_at(&next.station, &next.transaction, at)
+                .await?;
+            next.settle_stop_register(register.as_ref());
         }
-        if sessions.save(&next, expected).await? {
-            return Ok(match change {
-                Change::Completed(_) => Change::Completed(next),
-                _ => Change::Updated(next),
-            });
+        ports.resolve(current.as_ref(), &mut next).await?;
+        if !ports.sessions.save(&next, expected).await? {
+            continue;
         }
+        let next = ports.announce_if_due(next).await?;
+        return Ok(match change {
+            Change::Completed(_) => Change::Completed(next),
+            _ => Change::Updated(next),
+        });
     }
     Err(SessionError::Contention)
+}
+
+/// Every reading of a session's series, in time order, a page at a time (for tools and tests;
+/// billing pages through [`MeterSeries::page`] itself).
+pub async fn whole_series(
+    series: &dyn MeterSeries,
+    station: &StationId,
+    transaction: &TransactionKey,
+) -> Result<Vec<MeterSample>, StoreError> {
+    let mut request = crate::page::PageRequest::first(crate::page::MAX_LIMIT);
+    let mut all = Vec::new();
+    loop {
+        let page = series.page(station, transaction, &request).await?;
+        all.extend(page.items);
+        match page.next {
+            Some(next) => request = request.after(Some(next)),
+            None => return Ok(all),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{MemoryCompletions, MemorySessions, MemoryStations, MemoryTokens};
+    use crate::memory::{MemoryCharging, MemorySessions, MemoryStations};
     use crate::meter::ReadingContext;
+    use async_trait::async_trait;
     use chrono::Duration;
+    use rust_decimal_macros::dec;
+    use std::sync::Mutex;
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
@@ -526,7 +697,7 @@ mod tests {
             + Duration::seconds(secs)
     }
 
-    fn energy(secs: i64, wh: f64) -> MeterSample {
+    fn energy(secs: i64, wh: Decimal) -> MeterSample {
         MeterSample::new(t(secs), Measurand::EnergyActiveImportRegister, wh, Some("Wh"), 0).unwrap()
     }
 
@@ -545,7 +716,7 @@ mod tests {
         }
     }
 
-    fn started(meter: f64) -> SessionEvent {
+    fn started(meter: Decimal) -> SessionEvent {
         let kind = SessionEventKind::Started {
             meter_start_wh: Some(meter),
             reason: None,
@@ -554,7 +725,7 @@ mod tests {
         event(kind, 0, vec![])
     }
 
-    fn stopped(meter: Option<f64>, secs: i64) -> SessionEvent {
+    fn stopped(meter: Option<Decimal>, secs: i64) -> SessionEvent {
         let kind = SessionEventKind::Stopped {
             meter_stop_wh: meter,
             reason: "Local".into(),
@@ -562,7 +733,7 @@ mod tests {
         event(kind, secs, vec![])
     }
 
-    fn updated(secs: i64, wh: f64) -> SessionEvent {
+    fn updated(secs: i64, wh: Decimal) -> SessionEvent {
         event(SessionEventKind::Updated, secs, vec![energy(secs, wh)])
     }
 
@@ -586,10 +757,10 @@ mod tests {
     fn energy_is_meter_stop_minus_meter_start_whatever_the_order() {
         // GIVEN a start at 1000 Wh, two readings and a stop at 4500 Wh
         let (a, b, c, d) = (
-            started(1000.0),
-            updated(60, 2000.0),
-            updated(120, 3000.0),
-            stopped(Some(4500.0), 180),
+            started(dec!(1000)),
+            updated(60, dec!(2000)),
+            updated(120, dec!(3000)),
+            stopped(Some(dec!(4500)), 180),
         );
         // WHEN they arrive in order, reversed, or with duplicates
         for order in [
@@ -600,9 +771,10 @@ mod tests {
             let (session, completions) = fold(&order);
             let session = session.unwrap();
             // THEN the energy is counted once and the session completes once
-            assert_eq!(session.energy_wh(), Some(3500.0));
+            assert_eq!(session.energy_wh(), Some(dec!(3500)));
             assert_eq!(completions, 1);
-            assert_eq!(session.series.len(), 2);
+            assert_eq!(session.meter.first_register, Some(energy(60, dec!(2000))));
+            assert_eq!(session.meter.last_register, Some(energy(120, dec!(3000))));
             let completion = session.completion.unwrap();
             assert_eq!(completion.duration_seconds, 180);
             assert_eq!(completion.started_at, t(0));
@@ -611,49 +783,56 @@ mod tests {
 
     #[test]
     fn redelivery_changes_nothing() {
-        let (s, _) = fold(&[&started(0.0), &updated(60, 10.0)]);
+        let (s, _) = fold(&[&started(dec!(0)), &updated(60, dec!(10))]);
         let s = s.unwrap();
-        assert_eq!(Session::apply(Some(&s), &updated(60, 10.0)), Change::Unchanged);
-        assert_eq!(Session::apply(Some(&s), &started(0.0)), Change::Unchanged);
+        assert_eq!(Session::apply(Some(&s), &updated(60, dec!(10))), Change::Unchanged);
+        assert_eq!(Session::apply(Some(&s), &started(dec!(0))), Change::Unchanged);
     }
 
     #[test]
     fn without_a_meter_stop_the_last_register_reading_before_the_stop_counts() {
         // GIVEN a 2.0.1-like session: no meter start or stop, only readings
-        let mut start = started(0.0);
+        let mut start = started(dec!(0));
         start.kind = SessionEventKind::Started {
             meter_start_wh: None,
             reason: Some("Authorized".into()),
             remote_start_id: None,
         };
-        start.samples = vec![energy(0, 500.0).with_context(ReadingContext::TransactionBegin)];
-        let late = updated(999, 9999.0);
+        start.samples = vec![energy(0, dec!(500)).with_context(ReadingContext::TransactionBegin)];
         // WHEN it stops without a meterStop THEN the readings bound the energy
-        let (s, _) = fold(&[&start, &updated(60, 700.0), &late, &stopped(None, 120)]);
-        assert_eq!(s.unwrap().energy_wh(), Some(200.0));
+        let (s, _) = fold(&[&start, &updated(60, dec!(700)), &stopped(None, 120)]);
+        let s = s.unwrap();
+        assert_eq!((s.energy_wh(), s.stop_register_needed()), (Some(dec!(200)), None));
+        // AND a reading after the stop, known before the stop, leaves it to the series to say
+        let late = updated(999, dec!(9999));
+        let (s, _) = fold(&[&start, &updated(60, dec!(700)), &late, &stopped(None, 120)]);
+        let mut s = s.unwrap();
+        assert_eq!((s.energy_wh(), s.stop_register_needed()), (None, Some(t(120))));
+        s.settle_stop_register(Some(&energy(60, dec!(700))));
+        assert_eq!(s.energy_wh(), Some(dec!(200)));
     }
 
     #[test]
     fn completion_freezes_what_billing_was_told() {
-        let (s, _) = fold(&[&started(100.0), &stopped(Some(300.0), 60)]);
+        let (s, _) = fold(&[&started(dec!(100)), &stopped(Some(dec!(300)), 60)]);
         let s = s.unwrap();
         // A second, earlier stop after completion changes neither the stop nor the energy.
-        let Change::Unchanged = Session::apply(Some(&s), &stopped(Some(200.0), 30)) else {
+        let Change::Unchanged = Session::apply(Some(&s), &stopped(Some(dec!(200)), 30)) else {
             panic!("a completed session's stop is fixed");
         };
-        // Late readings still join the series.
-        let Change::Updated(later) = Session::apply(Some(&s), &updated(45, 250.0)) else {
+        // Late readings still join the summary.
+        let Change::Updated(later) = Session::apply(Some(&s), &updated(45, dec!(250))) else {
             panic!("late readings are kept");
         };
-        assert_eq!(later.energy_wh(), Some(200.0));
-        assert_eq!(later.series.len(), 1);
+        assert_eq!(later.energy_wh(), Some(dec!(200)));
+        assert_eq!(later.meter.last_register, Some(energy(45, dec!(250))));
     }
 
     #[test]
     fn the_earliest_token_authorizes_the_stop_token_is_kept_apart() {
-        let mut stop = stopped(Some(10.0), 60);
+        let mut stop = stopped(Some(dec!(10)), 60);
         stop.id_token = Some(IdToken::parse_16("OTHER").unwrap());
-        let (s, _) = fold(&[&stop, &started(0.0)]);
+        let (s, _) = fold(&[&stop, &started(dec!(0))]);
         let s = s.unwrap();
         assert_eq!(s.id_token.unwrap().token.as_str(), "TAG");
         assert_eq!(s.stop.unwrap().id_token.unwrap().as_str(), "OTHER");
@@ -661,46 +840,249 @@ mod tests {
 
     #[test]
     fn missing_seq_nos_are_those_between_the_lowest_and_highest() {
-        let mut s = Session::new(StationId::parse("CP1").unwrap(), started(0.0).transaction);
-        s.seq_nos.extend([0, 1, 4, 6]);
-        assert_eq!(s.missing_seq_nos(), vec![2, 3, 5]);
+        let mut s = Session::new(StationId::parse("CP1").unwrap(), started(dec!(0)).transaction);
+        for n in [0, 1, 4, 6] {
+            s.seq_nos.insert(n);
+        }
+        assert_eq!(s.missing_seq_nos(10), vec![2, 3, 5]);
+        assert_eq!(s.missing_seq_nos(1), vec![2]);
+    }
+
+    #[test]
+    fn the_record_stays_the_same_size_however_long_the_session() {
+        // GIVEN a session that has seen ten readings, and one that has seen a day of them
+        let readings = |n: i64| -> Vec<SessionEvent> {
+            (1..=n)
+                .map(|k| {
+                    let mut e = updated(10 * k, Decimal::from(k * 3));
+                    e.seq_no = Some(k as u32);
+                    e.samples.push(
+                        MeterSample::new(t(10 * k), Measurand::PowerActiveImport, dec!(11000), Some("W"), 0).unwrap(),
+                    );
+                    e
+                })
+                .collect()
+        };
+        let short = readings(10);
+        let long = readings(8640);
+        let fold_all = |events: &[SessionEvent]| fold(&events.iter().collect::<Vec<_>>()).0.unwrap();
+        let (short, long) = (fold_all(&short), fold_all(&long));
+        // THEN the records differ in their values (a few digits), not in what they hold
+        assert_eq!(short.meter.first_register, long.meter.first_register);
+        assert_eq!(long.meter.last_register, Some(energy(86_400, dec!(25920))));
+        assert_eq!(long.latest_power_w(), Some(dec!(11000)));
+        assert_eq!(long.seq_nos.gaps().len(), 0);
+        assert!(format!("{long:?}").len() <= format!("{short:?}").len() + 16);
     }
 
     #[test]
     fn dedup_keys_follow_content() {
-        let a = updated(60, 10.0);
-        assert_eq!(a.dedup_key(), updated(60, 10.0).dedup_key());
-        assert_ne!(a.dedup_key(), updated(60, 11.0).dedup_key());
+        let a = updated(60, dec!(10));
+        assert_eq!(a.dedup_key(), updated(60, dec!(10)).dedup_key());
+        assert_ne!(a.dedup_key(), updated(60, dec!(11)).dedup_key());
         assert!(a.dedup_key().starts_with("CP1#tx16#7#"));
         assert!(a.dedup_key().len() <= 128);
+    }
+
+    #[test]
+    fn a_large_event_is_split_readings_first() {
+        // GIVEN a stop carrying 1,201 readings
+        let mut stop = stopped(Some(dec!(5000)), 60_000);
+        stop.samples = (0..1201).map(|k| energy(k, Decimal::from(k))).collect();
+        // WHEN it is split
+        let parts = stop.clone().split();
+        // THEN three parts, none over the bound, the stop last, every reading once in order
+        assert_eq!(
+            parts.iter().map(|p| p.samples.len()).collect::<Vec<_>>(),
+            vec![500, 500, 201]
+        );
+        assert!(
+            parts[..2]
+                .iter()
+                .all(|p| p.kind == SessionEventKind::Updated && p.id_token.is_none())
+        );
+        assert_eq!(parts[2].kind, stop.kind);
+        assert_eq!(parts[2].id_token, stop.id_token);
+        let all: Vec<MeterSample> = parts.iter().flat_map(|p| p.samples.clone()).collect();
+        assert_eq!(all, stop.samples);
+        // AND a small event is left whole
+        assert_eq!(updated(1, dec!(1)).split(), vec![updated(1, dec!(1))]);
+    }
+
+    fn ports<'a>(world: &'a MemoryCharging, stations: &'a MemoryStations) -> SessionPorts<'a> {
+        world.session_ports(stations)
     }
 
     #[tokio::test]
     async fn projection_announces_a_completion_once() {
         // GIVEN empty session and completion stores
-        let sessions = MemorySessions::default();
-        let completions = MemoryCompletions::default();
-        let events = [started(1000.0), updated(60, 1500.0), stopped(Some(2000.0), 120)];
+        let (world, stations) = (MemoryCharging::default(), MemoryStations::default());
+        let events = [
+            started(dec!(1000)),
+            updated(60, dec!(1500)),
+            stopped(Some(dec!(2000)), 120),
+        ];
         // WHEN every event is delivered twice
-        let (tokens, stations) = (MemoryTokens::default(), MemoryStations::default());
-        let parties = Parties {
-            tokens: &tokens,
-            stations: &stations,
-        };
         for e in events.iter().chain(events.iter()) {
-            project(&sessions, &completions, parties, e).await.unwrap();
+            project(ports(&world, &stations), e).await.unwrap();
         }
-        // THEN one record, completed once, with the energy counted once
-        let session = sessions
+        // THEN one record, completed once and noted as announced, with the energy counted once
+        let session = world
+            .sessions
             .get(&events[0].station, &events[0].transaction)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(session.version, 3);
-        assert_eq!(session.energy_wh(), Some(1000.0));
-        let published = completions.0.lock().unwrap();
+        assert_eq!(session.version, 4);
+        assert!(session.announced);
+        assert_eq!(session.energy_wh(), Some(dec!(1000)));
+        let published = world.completions.0.lock().unwrap().clone();
         assert_eq!(published.len(), 1);
-        assert_eq!(published[0].1.energy_wh, Some(1000.0));
+        assert_eq!(published[0].1.energy_wh, Some(dec!(1000)));
         assert_eq!(published[0].0, "CP1#tx16#7#completed");
+        // AND the readings are in the series, once
+        let series = whole_series(&*world.series, &events[0].station, &events[0].transaction)
+            .await
+            .unwrap();
+        assert_eq!(series, vec![energy(60, dec!(1500))]);
+    }
+
+    #[tokio::test]
+    async fn the_series_settles_a_stop_without_a_meter_stop() {
+        // GIVEN readings up to after the stop, the stop without a meterStop arriving last
+        let (world, stations) = (MemoryCharging::default(), MemoryStations::default());
+        for e in [
+            started(dec!(100)),
+            updated(60, dec!(400)),
+            updated(90, dec!(600)),
+            updated(300, dec!(900)),
+            stopped(None, 120),
+        ] {
+            project(ports(&world, &stations), &e).await.unwrap();
+        }
+        // THEN the last register before the stop counts, found in the series
+        let published = world.completions.0.lock().unwrap();
+        assert_eq!(published[0].1.energy_wh, Some(dec!(500)));
+    }
+
+    /// Counts every announcement, as a queue past its deduplication window would deliver them,
+    /// failing the first `fail` publishes.
+    #[derive(Default)]
+    struct Billing {
+        received: Mutex<Vec<SessionCompleted>>,
+        fail: Mutex<usize>,
+    }
+
+    #[async_trait]
+    impl SessionCompletedBus for Billing {
+        async fn session_completed(&self, completed: &SessionCompleted, _: &str) -> Result<(), PublishError> {
+            let mut fail = self.fail.lock().unwrap();
+            if *fail > 0 {
+                *fail -= 1;
+                return Err(PublishError("queue unavailable".into()));
+            }
+            self.received.lock().unwrap().push(completed.clone());
+            Ok(())
+        }
+    }
+
+    /// Fails the first `fail` saves, then delegates.
+    struct FlakySessions<'a> {
+        inner: &'a MemorySessions,
+        fail: Mutex<usize>,
+    }
+
+    #[async_trait]
+    impl SessionRepository for FlakySessions<'_> {
+        async fn get(&self, station: &StationId, transaction: &TransactionKey) -> Result<Option<Session>, StoreError> {
+            self.inner.get(station, transaction).await
+        }
+        async fn save(&self, session: &Session, expected: Option<u64>) -> Result<bool, StoreError> {
+            let failing = {
+                let mut fail = self.fail.lock().unwrap();
+                let failing = *fail > 0;
+                *fail = fail.saturating_sub(1);
+                failing
+            };
+            if failing {
+                return Err(StoreError::Backend("throttled".into()));
+            }
+            self.inner.save(session, expected).await
+        }
+        async fn list(&self, station: &StationId) -> Result<Vec<Session>, StoreError> {
+            self.inner.list(station).await
+        }
+        async fn list_by_owner(
+            &self,
+            owner: &str,
+            filter: &SessionFilter,
+            page: &crate::PageRequest,
+        ) -> Result<crate::Page<SessionSummary>, StoreError> {
+            self.inner.list_by_owner(owner, filter, page).await
+        }
+        async fn list_by_organisation(
+            &self,
+            organisation: &str,
+            filter: &SessionFilter,
+            page: &crate::PageRequest,
+        ) -> Result<crate::Page<SessionSummary>, StoreError> {
+            self.inner.list_by_organisation(organisation, filter, page).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_completion_reaches_billing_once_whatever_fails_between_save_and_publish() {
+        for (failing_saves, failing_publishes) in [(0, 0), (1, 0), (0, 1), (1, 2), (3, 3)] {
+            // GIVEN a started session, and stores that fail the completing event's first tries
+            let (world, stations) = (MemoryCharging::default(), MemoryStations::default());
+            project(ports(&world, &stations), &started(dec!(0))).await.unwrap();
+            let sessions = FlakySessions {
+                inner: &world.sessions,
+                fail: Mutex::new(failing_saves),
+            };
+            let billing = Billing {
+                fail: Mutex::new(failing_publishes),
+                ..Billing::default()
+            };
+            let ports = SessionPorts {
+                sessions: &sessions,
+                completions: &billing,
+                ..ports(&world, &stations)
+            };
+            // WHEN the stop is redelivered until it succeeds, and once more after
+            let stop = stopped(Some(dec!(10)), 60);
+            let mut tries = 0;
+            while project(ports, &stop).await.is_err() {
+                tries += 1;
+                assert!(tries < 10);
+            }
+            project(ports, &stop).await.unwrap();
+            // THEN billing heard of it exactly once, with no deduplication to help
+            let received = billing.received.lock().unwrap().clone();
+            assert_eq!(
+                received.len(),
+                1,
+                "{failing_saves} failing saves, {failing_publishes} failing publishes"
+            );
+            assert_eq!(received[0].energy_wh, Some(dec!(10)));
+            let saved = world
+                .sessions
+                .get(&stop.station, &stop.transaction)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(saved.is_completed() && saved.announced);
+        }
+    }
+
+    #[tokio::test]
+    async fn publishing_splits_what_would_outgrow_the_queue() {
+        let world = MemoryCharging::default();
+        let mut stop = stopped(Some(dec!(1)), 100_000);
+        stop.samples = (0..1800).map(|k| energy(k, Decimal::from(k))).collect();
+        publish(&*world.session_events, stop).await.unwrap();
+        let sent = world.session_events.0.lock().unwrap();
+        assert_eq!(sent.len(), 4);
+        assert!(sent.iter().all(|(_, e)| e.samples.len() <= SessionEvent::MAX_SAMPLES));
     }
 }

@@ -306,6 +306,8 @@ pub struct Station {
     /// The WebSocket connection that currently speaks for the station, if any.
     pub connection_id: Option<String>,
     pub online: bool,
+    /// When this registration began: the id's history and commands from an earlier registration
+    /// (decommissioned, perhaps by another organisation) are never shown for this one.
     pub created_at: DateTime<Utc>,
 }
 

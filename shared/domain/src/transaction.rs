@@ -24,12 +24,13 @@
 //! projection absorb the repetition. That is what keeps a retried stop from being lost.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
 
 use crate::anomaly::{Anomaly, AnomalyKind};
 use crate::id_token::{Authorization, IdToken, authorize};
 use crate::meter::MeterSample;
 use crate::ports::TransactionPorts;
-use crate::session::{SessionError, SessionEvent, SessionEventKind, TransactionKey};
+use crate::session::{self, SessionError, SessionEvent, SessionEventKind, TransactionKey};
 use crate::station::StationId;
 
 /// A transaction id the CSMS hands out in StartTransaction.conf: 1..=2^31-1.
@@ -49,6 +50,8 @@ impl TransactionId {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartTransaction {
     pub station: StationId,
+    /// The station's organisation: its token registry answers the id token.
+    pub organisation: Option<String>,
     pub connector: u32,
     pub id_tag: IdToken,
     pub meter_start_wh: i64,
@@ -112,7 +115,7 @@ pub async fn start_transaction(
     request: &StartTransaction,
     now: DateTime<Utc>,
 ) -> Result<StartAnswer, SessionError> {
-    let id_tag_info = authorize(ports.tokens, &request.id_tag, now).await?;
+    let id_tag_info = authorize(ports.tokens, request.organisation.as_deref(), &request.id_tag, now).await?;
     let candidate = ports.transaction_ids.next().await?;
     let candidate =
         TransactionId::new(i64::try_from(candidate).unwrap_or(i64::MAX)).ok_or(SessionError::IdsExhausted)?;
@@ -139,13 +142,13 @@ pub async fn start_transaction(
         connector: Some(request.connector),
         id_token: Some(request.id_tag.clone()),
         kind: SessionEventKind::Started {
-            meter_start_wh: Some(request.meter_start_wh as f64),
+            meter_start_wh: Some(Decimal::from(request.meter_start_wh)),
             reason: None,
             remote_start_id: None,
         },
         samples: Vec::new(),
     };
-    ports.session_events.session_event(&event, &event.dedup_key()).await?;
+    session::publish(ports.session_events, event).await?;
     Ok(StartAnswer {
         transaction_id: id,
         id_tag_info,
@@ -200,13 +203,15 @@ pub async fn meter_values(
         kind: SessionEventKind::Updated,
         samples: request.samples.clone(),
     };
-    ports.session_events.session_event(&event, &event.dedup_key()).await?;
+    session::publish(ports.session_events, event).await?;
     Ok(MeterValuesOutcome::InTransaction(id))
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StopTransaction {
     pub station: StationId,
+    /// The station's organisation: its token registry answers the id token.
+    pub organisation: Option<String>,
     pub transaction_id: i32,
     pub id_tag: Option<IdToken>,
     pub meter_stop_wh: i64,
@@ -241,7 +246,7 @@ pub async fn stop_transaction(
     now: DateTime<Utc>,
 ) -> Result<StopAnswer, SessionError> {
     let id_tag_info = match &request.id_tag {
-        Some(tag) => Some(authorize(ports.tokens, tag, now).await?),
+        Some(tag) => Some(authorize(ports.tokens, request.organisation.as_deref(), tag, now).await?),
         None => None,
     };
     let answer = |outcome| StopAnswer {
@@ -283,12 +288,12 @@ pub async fn stop_transaction(
                 connector: None,
                 id_token: request.id_tag.clone(),
                 kind: SessionEventKind::Stopped {
-                    meter_stop_wh: Some(request.meter_stop_wh as f64),
+                    meter_stop_wh: Some(Decimal::from(request.meter_stop_wh)),
                     reason: stop.reason.clone(),
                 },
                 samples: request.transaction_data.clone(),
             };
-            ports.session_events.session_event(&event, &event.dedup_key()).await?;
+            session::publish(ports.session_events, event).await?;
         }
         StopOutcome::AlreadyStopped => {
             let kind = AnomalyKind::StopForStoppedTransaction { transaction_id: id };
@@ -327,6 +332,7 @@ mod tests {
     use crate::meter::Measurand;
     use crate::ports::TokenRepository;
     use chrono::Duration;
+    use rust_decimal_macros::dec;
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
@@ -342,6 +348,7 @@ mod tests {
     fn start(tag: &str, meter: i64) -> StartTransaction {
         StartTransaction {
             station: cp1(),
+            organisation: None,
             connector: 1,
             id_tag: IdToken::parse_16(tag).unwrap(),
             meter_start_wh: meter,
@@ -353,6 +360,7 @@ mod tests {
     fn stop(id: i32, meter: i64) -> StopTransaction {
         StopTransaction {
             station: cp1(),
+            organisation: None,
             transaction_id: id,
             id_tag: None,
             meter_stop_wh: meter,
@@ -496,7 +504,7 @@ mod tests {
     async fn meter_values_go_to_the_session_or_stay_the_stations() {
         let world = world().await;
         let ports = world.ports();
-        let sample = MeterSample::new(t(60), Measurand::EnergyActiveImportRegister, 1.5, Some("kWh"), 0).unwrap();
+        let sample = MeterSample::new(t(60), Measurand::EnergyActiveImportRegister, dec!(1.5), Some("kWh"), 0).unwrap();
         let mut request = MeterValues {
             station: cp1(),
             connector: 1,
@@ -521,7 +529,7 @@ mod tests {
         let published = world.session_events.0.lock().unwrap();
         assert_eq!(published.len(), 1);
         assert_eq!(published[0].1.kind, SessionEventKind::Updated);
-        assert_eq!(published[0].1.samples[0].value, 1500.0);
+        assert_eq!(published[0].1.samples[0].value, dec!(1500));
         assert_eq!(world.anomalies.0.lock().unwrap().len(), 1);
     }
 }

@@ -30,7 +30,8 @@ use crate::anomaly::AnomalyKind;
 use crate::id_token::{Authorization, IdToken, authorize};
 use crate::meter::{MeterSample, ReadingContext, energy_register};
 use crate::ports::TransactionPorts;
-use crate::session::{SessionError, SessionEvent, SessionEventKind, TransactionKey};
+use crate::seq_no::{Seen, SeqNos};
+use crate::session::{self, SessionError, SessionEvent, SessionEventKind, TransactionKey};
 use crate::station::StationId;
 use crate::transaction::record_anomaly;
 
@@ -107,6 +108,8 @@ impl TransactionEventType {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransactionEvent {
     pub station: StationId,
+    /// The station's organisation: its token registry answers the id token.
+    pub organisation: Option<String>,
     pub event_type: TransactionEventType,
     pub transaction_id: StationTransactionId,
     pub seq_no: u32,
@@ -133,7 +136,8 @@ pub struct EventMark {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeqVerdict {
     New,
-    /// The same event again.
+    /// The same event again (or a number seen so long ago that its event is no longer known:
+    /// taken as a retry).
     Duplicate,
     /// A number seen before with another event: the station restarted its counter.
     Reused,
@@ -142,36 +146,73 @@ pub enum SeqVerdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeqCheck {
     pub verdict: SeqVerdict,
-    /// Numbers still missing below this one; reported only when this event is the highest yet.
+    /// How many numbers this event skipped above the highest seen before it (0 for an event
+    /// that is not the highest yet): the gap it opened.
+    pub missing_count: u64,
+    /// The first of them, at most [`SeqNoLog::MISSING_LISTED`].
     pub missing: Vec<u32>,
 }
 
-/// Classifies `seq_no` against the events seen before it (`before`: seqNo -> mark). Pure.
-pub fn check_seq(before: &BTreeMap<u32, EventMark>, seq_no: u32, mark: &EventMark) -> SeqCheck {
-    let verdict = match before.get(&seq_no) {
-        Some(seen) if seen == mark => SeqVerdict::Duplicate,
-        Some(_) => SeqVerdict::Reused,
-        None => SeqVerdict::New,
-    };
-    let highest = before.last_key_value().is_none_or(|(max, _)| seq_no > *max);
-    if verdict != SeqVerdict::New || !highest {
-        return SeqCheck {
+/// What the CSMS keeps of one transaction's seqNos to classify the next event, in bounded
+/// space whatever the station sends: the numbers seen ([`SeqNos`]: lowest, highest, gaps), the
+/// marks of the latest few, and the Started event's. Stored as one item per transaction (the
+/// seqNo tracker), read and written once per TransactionEvent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeqNoLog {
+    /// Optimistic concurrency: the version this log was saved as (0: never saved).
+    pub version: u64,
+    pub seen: SeqNos,
+    /// The marks of the highest numbers seen, at most [`Self::MARKS`]: retries come soon.
+    pub marks: BTreeMap<u32, EventMark>,
+    /// The Started event's number and mark, kept so that a counter restarted at it is noticed.
+    pub started: Option<(u32, EventMark)>,
+}
+
+impl SeqNoLog {
+    pub const MARKS: usize = 8;
+    /// Missing numbers listed in an anomaly; the rest are counted.
+    pub const MISSING_LISTED: usize = 20;
+
+    /// Classifies event `seq_no` (`mark`) against the events seen before it and notes it: a
+    /// number keeps its first mark. Pure.
+    pub fn observe(&mut self, seq_no: u32, mark: &EventMark) -> SeqCheck {
+        let check = |verdict, missing_count, missing| SeqCheck {
             verdict,
-            missing: Vec::new(),
+            missing_count,
+            missing,
         };
+        let known = self
+            .marks
+            .get(&seq_no)
+            .or(self.started.as_ref().filter(|(n, _)| *n == seq_no).map(|(_, m)| m));
+        if let Some(seen) = known {
+            let verdict = if seen == mark {
+                SeqVerdict::Duplicate
+            } else {
+                SeqVerdict::Reused
+            };
+            return check(verdict, 0, Vec::new());
+        }
+        let opened = match self.seen.insert(seq_no) {
+            Seen::Known => return check(SeqVerdict::Duplicate, 0, Vec::new()),
+            Seen::New { opened } => opened,
+        };
+        self.marks.insert(seq_no, *mark);
+        while self.marks.len() > Self::MARKS {
+            self.marks.pop_first();
+        }
+        if mark.event_type == TransactionEventType::Started && self.started.is_none() {
+            self.started = Some((seq_no, *mark));
+        }
+        match opened {
+            Some(gap) => check(
+                SeqVerdict::New,
+                gap.count(),
+                (gap.first..=gap.last).take(Self::MISSING_LISTED).collect(),
+            ),
+            None => check(SeqVerdict::New, 0, Vec::new()),
+        }
     }
-    // Count from the Started event when it is known, else from the lowest number seen: stations
-    // may number continuously across transactions instead of restarting at 0.
-    let started = before
-        .iter()
-        .find(|(_, m)| m.event_type == TransactionEventType::Started)
-        .map(|(n, _)| *n);
-    let base = started
-        .or(before.first_key_value().map(|(n, _)| *n))
-        .unwrap_or(seq_no)
-        .min(seq_no);
-    let missing = (base..seq_no).filter(|n| !before.contains_key(n)).collect();
-    SeqCheck { verdict, missing }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -219,38 +260,31 @@ impl TransactionEvent {
 
 /// Answers a TransactionEvent. Never refuses; duplicates get the same answer and change nothing.
 ///
-/// The session event is published before the seqNo is noted, so an event whose publish failed
-/// is published again by the station's retry instead of being taken for a duplicate. The
-/// tracker decides only what the operator is told. Costs a token read (with an idToken), a
-/// publish and one tracker update; anomalies add a write.
+/// The session event is published on every attempt, duplicates included: an event whose
+/// publish failed is published again by the station's retry, and the queue's deduplication and
+/// the idempotent projection absorb the repetition. The seqNo log decides only what the
+/// operator is told. Costs a token read (with an idToken), a read and a conditional write of
+/// the log, and a publish; anomalies add a write.
 pub async fn transaction_event(
     ports: &TransactionPorts<'_>,
     event: &TransactionEvent,
     now: DateTime<Utc>,
 ) -> Result<TransactionEventAnswer, SessionError> {
     let id_token_info = match &event.id_token {
-        Some(token) => Some(authorize(ports.tokens, token, now).await?),
+        Some(token) => Some(authorize(ports.tokens, event.organisation.as_deref(), token, now).await?),
         None => None,
     };
-    let session_event = event.session_event();
-    ports
-        .session_events
-        .session_event(&session_event, &session_event.dedup_key())
-        .await?;
-    let mark = event.mark();
-    let before = ports
-        .seq_nos
-        .observe(&event.station, &event.transaction_id, event.seq_no, &mark)
-        .await?;
-    let seq = check_seq(&before, event.seq_no, &mark);
+    let seq = observe(ports, event).await?;
+    session::publish(ports.session_events, event.session_event()).await?;
     let anomaly = match seq.verdict {
         SeqVerdict::Reused => Some(AnomalyKind::SeqNoReused {
             transaction_id: event.transaction_id.clone(),
             seq_no: event.seq_no,
         }),
-        SeqVerdict::New if !seq.missing.is_empty() => Some(AnomalyKind::SeqNoGap {
+        SeqVerdict::New if seq.missing_count > 0 => Some(AnomalyKind::SeqNoGap {
             transaction_id: event.transaction_id.clone(),
             seq_no: event.seq_no,
+            missing_count: seq.missing_count,
             missing: seq.missing.clone(),
         }),
         _ => None,
@@ -261,6 +295,30 @@ pub async fn transaction_event(
     Ok(TransactionEventAnswer { id_token_info, seq })
 }
 
+/// Notes the event in its transaction's seqNo log: read, classify, conditional write, again if
+/// another event of the transaction got there first.
+async fn observe(ports: &TransactionPorts<'_>, event: &TransactionEvent) -> Result<SeqCheck, SessionError> {
+    for _ in 0..5 {
+        let current = ports.seq_nos.get(&event.station, &event.transaction_id).await?;
+        let expected = current.as_ref().map(|log| log.version);
+        let mut log = current.unwrap_or_default();
+        let before = log.clone();
+        let check = log.observe(event.seq_no, &event.mark());
+        if log == before {
+            return Ok(check);
+        }
+        log.version = expected.map_or(1, |v| v + 1);
+        if ports
+            .seq_nos
+            .save(&event.station, &event.transaction_id, &log, expected)
+            .await?
+        {
+            return Ok(check);
+        }
+    }
+    Err(SessionError::Contention)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +326,7 @@ mod tests {
     use crate::memory::MemoryCharging;
     use crate::meter::Measurand;
     use chrono::Duration;
+    use rust_decimal_macros::dec;
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
@@ -286,6 +345,7 @@ mod tests {
     fn event(event_type: TransactionEventType, seq_no: u32) -> TransactionEvent {
         TransactionEvent {
             station: StationId::parse("CS1").unwrap(),
+            organisation: None,
             event_type,
             transaction_id: StationTransactionId::parse("f81d4fae-7dec-11d0-a765-00a0c91e6bf6").unwrap(),
             seq_no,
@@ -315,34 +375,89 @@ mod tests {
         );
     }
 
+    fn log_of(seen: &[(u32, EventMark)]) -> SeqNoLog {
+        let mut log = SeqNoLog::default();
+        for (n, m) in seen {
+            log.observe(*n, m);
+        }
+        log
+    }
+
     #[test]
     fn seq_nos_are_classified() {
         use TransactionEventType::*;
-        let seen: BTreeMap<u32, EventMark> = [(0, mark(Started, 0)), (1, mark(Updated, 60))].into();
-        let check = |n, m| check_seq(&seen, n, &m);
+        let seen = log_of(&[(0, mark(Started, 0)), (1, mark(Updated, 60))]);
+        let check = |n, m| seen.clone().observe(n, &m);
         // The next number: new, nothing missing.
         assert_eq!(check(2, mark(Updated, 120)).verdict, SeqVerdict::New);
         assert!(check(2, mark(Updated, 120)).missing.is_empty());
         // The same event again: a duplicate.
         assert_eq!(check(1, mark(Updated, 60)).verdict, SeqVerdict::Duplicate);
         // A jump: new, with the skipped numbers missing.
-        assert_eq!(check(4, mark(Ended, 240)).missing, vec![2, 3]);
+        let jump = check(4, mark(Ended, 240));
+        assert_eq!((jump.missing, jump.missing_count), (vec![2, 3], 2));
         // A known number with another event: the counter restarted.
         assert_eq!(check(0, mark(Updated, 300)).verdict, SeqVerdict::Reused);
         // A late event filling a hole reports nothing.
-        let holey: BTreeMap<u32, EventMark> = [(0, mark(Started, 0)), (3, mark(Updated, 180))].into();
+        let mut holey = log_of(&[(0, mark(Started, 0)), (3, mark(Updated, 180))]);
         assert_eq!(
-            check_seq(&holey, 1, &mark(Updated, 60)),
+            holey.observe(1, &mark(Updated, 60)),
             SeqCheck {
                 verdict: SeqVerdict::New,
+                missing_count: 0,
                 missing: vec![]
             }
         );
-        // Counting starts at the Started event, which need not be 0.
-        let continuous: BTreeMap<u32, EventMark> = [(57, mark(Started, 0))].into();
-        assert_eq!(check_seq(&continuous, 60, &mark(Updated, 60)).missing, vec![58, 59]);
+        // Counting starts at the first number seen, which need not be 0.
+        let continuous = log_of(&[(57, mark(Started, 0))]);
+        assert_eq!(continuous.clone().observe(60, &mark(Updated, 60)).missing, vec![58, 59]);
         // The first event seen has nothing to miss.
-        assert!(check_seq(&BTreeMap::new(), 5, &mark(Updated, 60)).missing.is_empty());
+        assert!(SeqNoLog::default().observe(5, &mark(Updated, 60)).missing.is_empty());
+    }
+
+    #[test]
+    fn a_gap_of_billions_is_counted_not_listed() {
+        use TransactionEventType::*;
+        // GIVEN seqNo 0, WHEN the next event says 2^31-1 (or a few hundred thousand)
+        for jump in [100_000, i32::MAX as u32] {
+            let mut log = log_of(&[(0, mark(Started, 0))]);
+            let check = log.observe(jump, &mark(Updated, 60));
+            // THEN the gap is counted, its first numbers listed, nothing allocated per number
+            assert_eq!(check.missing_count, u64::from(jump) - 1);
+            assert_eq!(check.missing, (1..=SeqNoLog::MISSING_LISTED as u32).collect::<Vec<_>>());
+            assert!(format!("{log:?}").len() < 1000);
+        }
+    }
+
+    #[test]
+    fn the_log_stays_small_however_many_events() {
+        use TransactionEventType::*;
+        // GIVEN a transaction with 20,000 events, every tenth one lost
+        let mut log = SeqNoLog::default();
+        log.observe(0, &mark(Started, 0));
+        for n in 1..20_000u32 {
+            if n % 10 != 0 {
+                assert_eq!(log.observe(n, &mark(Updated, i64::from(n))).verdict, SeqVerdict::New);
+            }
+        }
+        // THEN what is kept is bounded, and retries of the latest events are still told apart
+        assert!(log.marks.len() <= SeqNoLog::MARKS);
+        assert!(log.seen.gaps().len() <= SeqNos::MAX_GAPS);
+        assert_eq!(log.seen.missing_count(), 1999);
+        assert_eq!(
+            log.clone().observe(19_999, &mark(Updated, 19_999)).verdict,
+            SeqVerdict::Duplicate
+        );
+        assert_eq!(
+            log.clone().observe(19_999, &mark(Updated, 7)).verdict,
+            SeqVerdict::Reused
+        );
+        // AND a counter restarted at the Started number is noticed long after
+        assert_eq!(
+            log.clone().observe(0, &mark(Started, 99_999)).verdict,
+            SeqVerdict::Reused
+        );
+        assert!(format!("{log:?}").len() < 4000);
     }
 
     #[test]
@@ -353,20 +468,23 @@ mod tests {
                 .with_context(ctx)
         };
         let mut started = event(TransactionEventType::Started, 0);
-        started.meter_values = vec![energy(0, 1.25, ReadingContext::TransactionBegin)];
+        started.meter_values = vec![energy(0, dec!(1.25), ReadingContext::TransactionBegin)];
         let SessionEventKind::Started {
             meter_start_wh, reason, ..
         } = started.session_event().kind
         else {
             panic!("a Started event starts");
         };
-        assert_eq!((meter_start_wh, reason.as_deref()), (Some(1250.0), Some("Authorized")));
+        assert_eq!(
+            (meter_start_wh, reason.as_deref()),
+            (Some(dec!(1250)), Some("Authorized"))
+        );
         let mut ended = event(TransactionEventType::Ended, 5);
-        ended.meter_values = vec![energy(300, 3.5, ReadingContext::TransactionEnd)];
+        ended.meter_values = vec![energy(300, dec!(3.5), ReadingContext::TransactionEnd)];
         assert_eq!(
             ended.session_event().kind,
             SessionEventKind::Stopped {
-                meter_stop_wh: Some(3500.0),
+                meter_stop_wh: Some(dec!(3500)),
                 reason: "Local".into()
             }
         );
@@ -409,6 +527,33 @@ mod tests {
         );
         // AND every event reached the session queue once, the restarted one included
         assert_eq!(world.session_events.0.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_jump_in_seq_nos_is_reported_by_its_count_and_first_numbers() {
+        // GIVEN a Started event with seqNo 0
+        let world = MemoryCharging::default();
+        let ports = world.ports();
+        transaction_event(&ports, &event(TransactionEventType::Started, 0), t(1))
+            .await
+            .unwrap();
+        // WHEN the next event says 100,000
+        let mut jump = event(TransactionEventType::Updated, 100_000);
+        jump.timestamp = t(60);
+        transaction_event(&ports, &jump, t(61)).await.unwrap();
+        // THEN one gap anomaly, listing a handful of the missing numbers, not all 99,999
+        let anomalies = world.anomalies.0.lock().unwrap();
+        let gaps: Vec<&AnomalyKind> = anomalies
+            .values()
+            .map(|a| &a.kind)
+            .filter(|k| matches!(k, AnomalyKind::SeqNoGap { .. }))
+            .collect();
+        assert_eq!(gaps.len(), 1);
+        let AnomalyKind::SeqNoGap { missing, .. } = gaps[0] else {
+            unreachable!()
+        };
+        assert!(missing.len() <= 20, "{} missing numbers listed", missing.len());
+        assert_eq!(missing[..3], [1, 2, 3]);
     }
 
     #[tokio::test]

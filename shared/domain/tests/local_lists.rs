@@ -159,7 +159,7 @@ impl World {
     async fn plan(&mut self, change: ListChange) -> Result<PendingUpdate, LocalListError> {
         self.commands += 1;
         let command = format!("cmd-{}", self.commands);
-        let result = local_list::plan(&self.store, &self.tokens, &self.station, change, &command, now()).await;
+        let result = local_list::plan(&self.store, &self.tokens, None, &self.station, change, &command, now()).await;
         if let Ok(update) = &result {
             self.outbox.push_back(update.clone());
         }
@@ -195,6 +195,7 @@ impl World {
                     let again = local_list::plan(
                         &self.store,
                         &self.tokens,
+                        None,
                         &self.station,
                         change(*kind, tokens).clone(),
                         &pending.command,

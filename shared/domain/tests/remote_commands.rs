@@ -587,6 +587,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let first = local_list::plan(
         lists,
         tokens,
+        None,
         &station("CP1"),
         ListChange::Replace(vec![card.clone()]),
         "l1",
@@ -603,6 +604,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let second = local_list::plan(
         lists,
         tokens,
+        None,
         &station("CP1"),
         ListChange::Remove(vec![card.clone()]),
         "l2",
@@ -632,6 +634,7 @@ async fn a_local_list_update_lost_with_the_connection_makes_the_next_update_full
     let third = local_list::plan(
         lists,
         tokens,
+        None,
         &station("CP1"),
         ListChange::Add(vec![card]),
         "l3",

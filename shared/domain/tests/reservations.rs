@@ -90,7 +90,8 @@ async fn fixture() -> Fixture {
             expiry: None,
             group: None,
             owner: Some(owner.into()),
-            organisation: None,
+            // The station's organisation issued it: tokens work only at their issuer's stations.
+            organisation: Some("acme".into()),
         };
         f.services.charging.tokens.put(&record).await.unwrap();
     }
@@ -395,7 +396,7 @@ async fn of_twenty_drivers_asking_for_one_connector_one_holds_it() {
             expiry: None,
             group: None,
             owner: Some(format!("driver-{n}")),
-            organisation: None,
+            organisation: Some("acme".into()),
         };
         f.services.charging.tokens.put(&record).await.unwrap();
     }
@@ -599,12 +600,12 @@ async fn a_reserved_connector_starts_only_for_its_holder() {
         .unwrap();
     let tokens = &*f.services.charging.tokens;
     let bob = tokens
-        .get(&IdToken::parse_16("CARD-B").unwrap())
+        .get(Some("acme"), &IdToken::parse_16("CARD-B").unwrap())
         .await
         .unwrap()
         .unwrap();
     let alice = tokens
-        .get(&IdToken::parse_16("CARD-A").unwrap())
+        .get(Some("acme"), &IdToken::parse_16("CARD-A").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -672,7 +673,8 @@ async fn a_card_of_the_reservations_group_consumes_it_and_any_connector_once_the
             expiry: None,
             group: Some(IdToken::parse_16("FLEET-1").unwrap()),
             owner: Some(owner.into()),
-            organisation: None,
+            // The station's organisation issued it: tokens work only at their issuer's stations.
+            organisation: Some("acme".into()),
         };
         f.services.charging.tokens.put(&record).await.unwrap();
     }

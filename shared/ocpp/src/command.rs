@@ -87,6 +87,32 @@ fn validate(
     })
 }
 
+/// A token a remote start would charge on: its value and, in 2.0.1, its IdTokenEnumType.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteStartToken {
+    pub value: String,
+    pub kind: Option<String>,
+}
+
+/// The token a (valid) remote start request charges on: 1.6 RemoteStartTransaction's `idTag`,
+/// 2.0.1 RequestStartTransaction's `idToken`. None for any other action.
+pub fn remote_start_token(v: OcppVersion, action: &str, payload: &Value) -> Option<RemoteStartToken> {
+    match (v, action) {
+        (OcppVersion::V16, "RemoteStartTransaction") => Some(RemoteStartToken {
+            value: payload.get("idTag")?.as_str()?.to_owned(),
+            kind: None,
+        }),
+        (OcppVersion::V201, "RequestStartTransaction") => {
+            let token = payload.get("idToken")?;
+            Some(RemoteStartToken {
+                value: token.get("idToken")?.as_str()?.to_owned(),
+                kind: Some(token.get("type")?.as_str()?.to_owned()),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Declares a version's commands: one line per action with its request and response schemas.
 /// Generates `ACTIONS` (in the order given) and `schemas_for`.
 macro_rules! commands {
@@ -120,6 +146,33 @@ mod tests {
                 assert!(crate::is_known_action(v, action), "{v:?} {action}");
             }
         }
+    }
+
+    #[test]
+    fn remote_starts_name_the_token_they_charge_on() {
+        let token = |v, action, payload| remote_start_token(v, action, &payload);
+        assert_eq!(
+            token(
+                OcppVersion::V16,
+                "RemoteStartTransaction",
+                json!({"idTag": "ABC", "connectorId": 1})
+            ),
+            Some(RemoteStartToken {
+                value: "ABC".into(),
+                kind: None
+            })
+        );
+        let request = json!({"idToken": {"idToken": "ABC", "type": "ISO14443"}, "remoteStartId": 7,
+                             "groupIdToken": {"idToken": "FLEET", "type": "Central"}});
+        assert_eq!(
+            token(OcppVersion::V201, "RequestStartTransaction", request.clone()),
+            Some(RemoteStartToken {
+                value: "ABC".into(),
+                kind: Some("ISO14443".into())
+            })
+        );
+        assert_eq!(token(OcppVersion::V16, "RequestStartTransaction", request), None);
+        assert_eq!(token(OcppVersion::V16, "Reset", json!({"type": "Soft"})), None);
     }
 
     #[test]

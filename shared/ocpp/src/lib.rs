@@ -20,7 +20,10 @@ pub mod schema;
 pub mod v16;
 pub mod v201;
 
-pub use command::{CommandPayloadError, command_actions, validate_command_request, validate_command_response};
+pub use command::{
+    CommandPayloadError, RemoteStartToken, command_actions, remote_start_token, validate_command_request,
+    validate_command_response,
+};
 pub use error::{CallError, ErrorCode, LOGGED_VALUE_CHARS, UNKNOWN_MESSAGE_ID, for_log};
 pub use frame::{Call, Frame, MAX_MESSAGE_ID_CHARS, call_frame, call_result_frame, parse_frame, try_call_frame};
 

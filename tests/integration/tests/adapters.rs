@@ -189,7 +189,12 @@ async fn status_reports_project_idempotently_and_in_order() {
         (view[0].status.as_str(), view[0].since),
         ("Occupied", t0 + Duration::seconds(5))
     );
-    let history = s.history.list(&station, &PageRequest::first(10)).await.unwrap().items;
+    let history = s
+        .history
+        .list(&station, t0 - Duration::hours(1), &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items;
     assert_eq!(
         history.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
         vec!["Occupied", "Faulted", "Available"]

@@ -7,15 +7,16 @@ use csms_aws::events::DomainEvent;
 use csms_domain::id_token::authorize;
 use csms_domain::session::{self, Change};
 use csms_domain::transaction::{self, MeterValues, StartTransaction, StopOutcome, StopTransaction};
-use csms_domain::transaction_event::EventMark;
+use csms_domain::transaction_event::{EventMark, SeqNoLog, SeqVerdict};
 use csms_domain::*;
 use integration_tests::fresh_stack;
+use rust_decimal::Decimal;
 
 fn t(secs: i64) -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3) + Duration::seconds(secs)
 }
 
-fn energy(at: DateTime<Utc>, kwh: f64, context: ReadingContext) -> MeterSample {
+fn energy(at: DateTime<Utc>, kwh: Decimal, context: ReadingContext) -> MeterSample {
     MeterSample::new(at, Measurand::EnergyActiveImportRegister, kwh, Some("kWh"), 0)
         .unwrap()
         .with_context(context)
@@ -72,14 +73,14 @@ async fn an_ocpp16_session_through_the_real_adapters() {
     charging.tokens.put(&record).await.unwrap();
     assert_eq!(charging.tokens.list().await.unwrap(), vec![record]);
     assert_eq!(
-        authorize(ports.tokens, &IdToken::parse_16("cafe0001").unwrap(), t(0))
+        authorize(ports.tokens, None, &IdToken::parse_16("cafe0001").unwrap(), t(0))
             .await
             .unwrap()
             .status,
         AuthorizationStatus::Accepted
     );
     assert_eq!(
-        authorize(ports.tokens, &IdToken::parse_16("UNKNOWN").unwrap(), t(0))
+        authorize(ports.tokens, None, &IdToken::parse_16("UNKNOWN").unwrap(), t(0))
             .await
             .unwrap()
             .status,
@@ -88,6 +89,7 @@ async fn an_ocpp16_session_through_the_real_adapters() {
 
     let start = StartTransaction {
         station: station.clone(),
+        organisation: None,
         connector: 1,
         id_tag: tag.clone(),
         meter_start_wh: 10_000,
@@ -116,11 +118,12 @@ async fn an_ocpp16_session_through_the_real_adapters() {
         station: station.clone(),
         connector: 1,
         transaction_id: Some(first.transaction_id.get()),
-        samples: vec![energy(t(600), 12.5, ReadingContext::SamplePeriodic)],
+        samples: vec![energy(t(600), Decimal::new(125, 1), ReadingContext::SamplePeriodic)],
     };
     transaction::meter_values(&ports, &meter, t(600)).await.unwrap();
     let stop = StopTransaction {
         station: station.clone(),
+        organisation: None,
         transaction_id: first.transaction_id.get(),
         id_tag: Some(tag.clone()),
         meter_stop_wh: 17_500,
@@ -160,18 +163,8 @@ async fn an_ocpp16_session_through_the_real_adapters() {
     assert!(events.len() >= 4, "got {} session events", events.len());
     let mut completions = 0;
     for event in events.iter().chain(events.iter()) {
-        if let Change::Completed(_) = session::project(
-            &*charging.sessions,
-            &*charging.session_completed,
-            Parties {
-                tokens: &*charging.tokens,
-                stations: &*stack.services.stations,
-            },
-            event,
-        )
-        .await
-        .unwrap()
-        {
+        let ports = charging.session_ports(&*stack.services.stations);
+        if let Change::Completed(_) = session::project(ports, event).await.unwrap() {
             completions += 1;
         }
     }
@@ -181,7 +174,7 @@ async fn an_ocpp16_session_through_the_real_adapters() {
     let completion = session.completion.unwrap();
     assert_eq!(
         (completion.energy_wh, completion.duration_seconds),
-        (Some(7500.0), 1200)
+        (Some(Decimal::from(7500)), 1200)
     );
     assert_eq!(charging.sessions.list(&station).await.unwrap().len(), 2);
 }
@@ -200,18 +193,21 @@ async fn seq_numbers_keep_their_first_mark() {
         event_type: TransactionEventType::Updated,
         timestamp: t(60),
     };
-    assert!(seq.observe(&station, &tx, 0, &started).await.unwrap().is_empty());
-    let before = seq.observe(&station, &tx, 0, &updated).await.unwrap();
-    assert_eq!(before.get(&0), Some(&started));
-    let before = seq.observe(&station, &tx, 2, &updated).await.unwrap();
-    assert_eq!(before.keys().copied().collect::<Vec<_>>(), vec![0]);
-    assert_eq!(
-        seq.observe(&station, &tx, 3, &updated)
-            .await
-            .unwrap()
-            .keys()
-            .copied()
-            .collect::<Vec<_>>(),
-        vec![0, 2]
-    );
+    assert!(seq.get(&station, &tx).await.unwrap().is_none());
+    let mut log = SeqNoLog::default();
+    log.observe(0, &started);
+    log.observe(2, &updated);
+    log.version = 1;
+    assert!(seq.save(&station, &tx, &log, None).await.unwrap());
+    // A second writer that read nothing, or an older version, loses.
+    assert!(!seq.save(&station, &tx, &log, None).await.unwrap());
+    let stored = seq.get(&station, &tx).await.unwrap().unwrap();
+    assert_eq!(stored, log);
+    assert_eq!(stored.clone().observe(0, &updated).verdict, SeqVerdict::Reused);
+    assert_eq!(stored.seen.missing(10), vec![1]);
+    let mut next = stored.clone();
+    next.observe(3, &updated);
+    next.version = 2;
+    assert!(seq.save(&station, &tx, &next, Some(1)).await.unwrap());
+    assert!(!seq.save(&station, &tx, &next, Some(1)).await.unwrap());
 }

@@ -55,7 +55,11 @@ async fn a_cursor_forged_with_another_tables_keys_is_refused() {
     refused(
         "status history",
         s.history
-            .list(&station, &cursor(&[("stationId", "CP-CURSOR"), ("transaction", "1")]))
+            .list(
+                &station,
+                chrono::DateTime::UNIX_EPOCH,
+                &cursor(&[("stationId", "CP-CURSOR"), ("transaction", "1")]),
+            )
             .await
             .map(drop),
     );
@@ -65,6 +69,7 @@ async fn a_cursor_forged_with_another_tables_keys_is_refused() {
             .store
             .list_newest(
                 &station,
+                chrono::DateTime::UNIX_EPOCH,
                 &cursor(&[("stationId", "CP-CURSOR"), ("entry", "command#x"), ("pk", "y")]),
             )
             .await

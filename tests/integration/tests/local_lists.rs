@@ -52,7 +52,7 @@ async fn a_local_list_is_planned_answered_and_resynced_through_dynamodb() {
 
     // GIVEN a first plan: Full, version 1, stored as pending
     let change = ListChange::Add(vec![IdToken::parse_16("04e91c5a").unwrap(), tag.clone()]);
-    let first = local_list::plan(&store, tokens, &station, change, "cmd-1", t(0))
+    let first = local_list::plan(&store, tokens, None, &station, change, "cmd-1", t(0))
         .await
         .unwrap();
     assert_eq!((first.update_type, first.version), (UpdateType::Full, 1));
@@ -97,6 +97,7 @@ async fn a_local_list_is_planned_answered_and_resynced_through_dynamodb() {
     let removal = local_list::plan(
         &store,
         tokens,
+        None,
         &station,
         ListChange::Remove(vec![card.clone()]),
         "cmd-2",
@@ -121,7 +122,7 @@ async fn a_local_list_is_planned_answered_and_resynced_through_dynamodb() {
         .unwrap();
     let state = store.get(&station).await.unwrap().unwrap();
     assert!(state.needs_full && state.pending.is_none());
-    let resync = local_list::plan(&store, tokens, &station, ListChange::Resync, "cmd-3", t(5))
+    let resync = local_list::plan(&store, tokens, None, &station, ListChange::Resync, "cmd-3", t(5))
         .await
         .unwrap();
     assert_eq!((resync.update_type, resync.version), (UpdateType::Full, 3));

@@ -70,7 +70,7 @@ async fn a_drivers_data_is_exported_then_erased_on_dynamodb_local() {
     assert!(
         !charging
             .tokens
-            .delete_owned(&IdToken::parse_16("PRIV-3").unwrap(), "driver-a")
+            .delete_owned(None, &IdToken::parse_16("PRIV-3").unwrap(), "driver-a")
             .await
             .unwrap()
     );
@@ -97,7 +97,7 @@ async fn a_drivers_data_is_exported_then_erased_on_dynamodb_local() {
     assert!(
         charging
             .tokens
-            .get(&IdToken::parse_16("PRIV-3").unwrap())
+            .get(None, &IdToken::parse_16("PRIV-3").unwrap())
             .await
             .unwrap()
             .is_some()

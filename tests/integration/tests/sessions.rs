@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use csms_domain::transaction::TransactionId;
 use csms_domain::*;
 use integration_tests::fresh_stack;
+use rust_decimal::Decimal;
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
@@ -27,10 +28,19 @@ fn session(station: &str, tx: i64, minute: i64, stopped: bool, owner: &str, orga
         connector: Some(1),
         id_token: Some(IdToken::parse_16("TAG").unwrap()),
         kind,
-        samples: vec![MeterSample::new(at, Measurand::EnergyActiveImportRegister, 100.0, Some("Wh"), 0).unwrap()],
+        samples: vec![
+            MeterSample::new(
+                at,
+                Measurand::EnergyActiveImportRegister,
+                Decimal::from(100),
+                Some("Wh"),
+                0,
+            )
+            .unwrap(),
+        ],
     };
     let started = SessionEventKind::Started {
-        meter_start_wh: Some(0.0),
+        meter_start_wh: Some(Decimal::ZERO),
         reason: None,
         remote_start_id: None,
     };
@@ -40,7 +50,7 @@ fn session(station: &str, tx: i64, minute: i64, stopped: bool, owner: &str, orga
     };
     if stopped {
         let stop = SessionEventKind::Stopped {
-            meter_stop_wh: Some(500.0),
+            meter_stop_wh: Some(Decimal::from(500)),
             reason: "Local".into(),
         };
         s = match Session::apply(Some(&s), &event(stop, at + Duration::minutes(20))) {
@@ -112,7 +122,10 @@ async fn sessions_page_by_owner_and_organisation_newest_first_with_filters() {
     assert_eq!(summary.started_at, Some(t0() + Duration::minutes(240)));
     assert_eq!(summary.id_token.as_ref().unwrap().as_str(), "TAG");
     // i = 24 is still active: energy so far is its one reading.
-    assert_eq!((summary.completed, summary.energy_wh), (false, Some(100.0)));
+    assert_eq!(
+        (summary.completed, summary.energy_wh),
+        (false, Some(Decimal::from(100)))
+    );
 
     // Isolation: bob and org-b see only theirs, nobody else sees anything.
     let bobs = sessions

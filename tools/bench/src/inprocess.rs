@@ -19,6 +19,9 @@ use crate::cpu::{Meter, Watched};
 use crate::frames::{self, Action, Reply, Start16, TxEvent, Version};
 use crate::stats::{Summary, ms};
 
+/// The organisation of the benchmark's stations, which issues their tokens.
+const BENCH_ORGANISATION: &str = "bench-organisation";
+
 /// A FIFO queue of the benchmark's own.
 struct BenchQueue {
     url: String,
@@ -101,23 +104,27 @@ impl Rig {
         );
         let reservations = csms_aws::reservation_services(dynamodb.clone(), sqs.clone(), scheduler, &config);
         let services = csms_aws::services_with(sdk, dynamodb, sqs, &config);
-        for (token, kind) in [
-            (IdToken::parse_16(frames::ID_TAG_16)?, None),
-            (
-                IdToken::parse_201(frames::ID_TOKEN_201, IdTokenType::Iso14443)?,
-                Some(IdTokenType::Iso14443),
-            ),
-        ] {
-            debug_assert_eq!(token.kind(), kind);
-            let record = TokenRecord {
-                token,
-                status: AuthorizationStatus::Accepted,
-                expiry: None,
-                group: None,
-                owner: Some("csms-bench".into()),
-                organisation: None,
-            };
-            services.charging.tokens.put(&record).await?;
+        // The stations' organisation issues the tokens; another organisation issues the same values
+        // (its registry is never read at these stations: still one token read per message).
+        for organisation in [BENCH_ORGANISATION, "bench-other-organisation"] {
+            for (token, kind) in [
+                (IdToken::parse_16(frames::ID_TAG_16)?, None),
+                (
+                    IdToken::parse_201(frames::ID_TOKEN_201, IdTokenType::Iso14443)?,
+                    Some(IdTokenType::Iso14443),
+                ),
+            ] {
+                debug_assert_eq!(token.kind(), kind);
+                let record = TokenRecord {
+                    token,
+                    status: AuthorizationStatus::Accepted,
+                    expiry: None,
+                    group: None,
+                    owner: Some("csms-bench".into()),
+                    organisation: Some(organisation.into()),
+                };
+                services.charging.tokens.put(&record).await?;
+            }
         }
         calls.take();
         Ok(Self {
@@ -154,7 +161,7 @@ impl Rig {
             protocols: vec![protocol],
             registration: Registration::Accepted,
             site: None,
-            organisation: None,
+            organisation: Some(BENCH_ORGANISATION.into()),
             location: None,
             connectors: Vec::new(),
             password: Some(Password::parse(password)?),
@@ -564,6 +571,7 @@ fn print_heartbeat_hour(rig: &Rig, rows: &[OpsRow]) {
         station_id: StationId::parse("SIM").expect("valid id"),
         protocol: ProtocolVersion::Ocpp16,
         boot: Some(Registration::Accepted),
+        organisation: None,
         connected_at: t0,
         last_seen_at: t0,
     };
@@ -821,7 +829,7 @@ pub async fn section_charging_calls(rig: &Rig, opened: &[Opened], reps: usize) -
         let session = rig.services.charging.sessions.get(&station, &key).await?;
         if !session
             .as_ref()
-            .is_some_and(|s| s.is_completed() && s.energy_wh() == Some(1000.0))
+            .is_some_and(|s| s.is_completed() && s.energy_wh() == Some(rust_decimal::Decimal::from(1000)))
         {
             return Err(format!("session {key} was not completed with 1000 Wh: {session:?}").into());
         }

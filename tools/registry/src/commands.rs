@@ -30,6 +30,11 @@ pub struct CommandArgs {
 pub async fn send(services: &Services, args: CommandArgs, as_json: bool) -> Result<(), CliError> {
     let payload: Value = serde_json::from_str(&args.payload)
         .map_err(|e| CliError::Usage(format!("payload is not JSON ({e}): {}", args.payload)))?;
+    let station = services
+        .stations
+        .get(&args.station)
+        .await?
+        .ok_or_else(|| RequestError::UnknownStation(args.station.clone()))?;
     let protocol = match args.protocol {
         Some(p) => p,
         None => request::station_protocol(services, &args.station).await?,
@@ -43,6 +48,8 @@ pub async fn send(services: &Services, args: CommandArgs, as_json: bool) -> Resu
         Duration::seconds(args.timeout_seconds),
         now,
     )?;
+    // The tool is not the token's driver either: its remote starts use service tokens.
+    request::check_not_on_a_drivers_token(services, &station, &command).await?;
     submit(services, command, args.wait, as_json).await
 }
 
@@ -56,12 +63,13 @@ pub async fn local_list(
     wait: bool,
     as_json: bool,
 ) -> Result<(), CliError> {
-    let protocol = request::station_protocol(services, &station).await?;
+    let (record, protocol) = request::target(services, &station).await?;
     let id = request::new_id();
     let now = Utc::now();
     let update = local_list::plan(
         &*services.commands.local_lists,
         &*services.charging.tokens,
+        record.organisation.as_deref(),
         &station,
         change,
         id.as_str(),
@@ -104,12 +112,23 @@ pub async fn start(
     use csms_domain::remote_charging::{self, StartCharging, StartPorts};
     let presented = csms_domain::IdToken::parse_201(token, csms_domain::IdTokenType::Central)
         .map_err(|e| CliError::Usage(format!("--token: {e}")))?;
+    // The station's organisation's registry answers for the token, as at the pile.
+    let organisation = services
+        .stations
+        .get(&station)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("no station {station}")))?
+        .organisation;
     let record = services
         .charging
         .tokens
-        .get(&presented)
+        .get(organisation.as_deref(), &presented)
         .await?
-        .ok_or_else(|| CliError::Usage(format!("no id token {token} is registered")))?;
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "no id token {token} is registered for this station's organisation"
+            ))
+        })?;
     let orders = ::commands::orders::OcppOrders {
         queue: services.commands.queue.clone(),
     };

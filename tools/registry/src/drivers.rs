@@ -4,12 +4,13 @@
 
 use chrono::Utc;
 use clap::Subcommand;
+use csms_domain::meter::MeterSample;
 use csms_domain::organisation::Subject;
 use csms_domain::privacy::{self, PSEUDONYM_PREFIX};
-use csms_domain::{Services, Session};
+use csms_domain::{Services, session};
 use serde_json::json;
 
-use crate::{CliError, session_json, token_json};
+use crate::{CliError, number, session_json, token_json};
 
 #[derive(Subcommand)]
 pub enum DriverCommand {
@@ -35,16 +36,16 @@ fn subject(raw: &str) -> Result<Subject, CliError> {
     Subject::parse(raw).map_err(|e| CliError::Usage(format!("subject {raw:?}: {e}")))
 }
 
-fn readings_json(s: &Session) -> serde_json::Value {
-    s.series
-        .values()
+fn readings_json(readings: &[MeterSample]) -> serde_json::Value {
+    readings
+        .iter()
         .map(|m| {
             json!({
                 "timestamp": m.timestamp,
                 "measurand": m.measurand.as_str(),
                 "phase": m.phase.map(|p| p.as_str()),
                 "context": m.context.as_str(),
-                "value": m.value,
+                "value": number(Some(m.value)),
                 "unit": m.unit,
             })
         })
@@ -57,17 +58,21 @@ pub async fn driver(services: &Services, command: DriverCommand, as_json: bool) 
         DriverCommand::Export { subject: raw } => {
             let data = privacy::export(&ports, &subject(&raw)?).await?;
             let now = Utc::now();
+            let mut sessions = Vec::with_capacity(data.sessions.len());
+            for s in &data.sessions {
+                // Every reading: the series is paged through, stored apart from the record.
+                let readings = session::whole_series(&*services.charging.series, &s.station, &s.transaction).await?;
+                let mut row = session_json(s, readings.len(), &[]);
+                row["stationId"] = json!(s.station.as_str());
+                row["meterValues"] = readings_json(&readings);
+                sessions.push(row);
+            }
             // Always JSON: an export is a document to hand over.
             let out = json!({
                 "subject": data.subject.as_str(),
                 "exportedAt": now,
                 "tokens": data.tokens.iter().map(|t| token_json(t, now)).collect::<Vec<_>>(),
-                "sessions": data.sessions.iter().map(|s| {
-                    let mut session = session_json(s, &[]);
-                    session["stationId"] = json!(s.station.as_str());
-                    session["meterValues"] = readings_json(s);
-                    session
-                }).collect::<Vec<_>>(),
+                "sessions": sessions,
                 "operatorMembership": data.membership.as_ref().map(|m| json!({
                     "organisationId": m.organisation.as_str(),
                     "since": m.since,

@@ -6,15 +6,16 @@ mod commands;
 mod drivers;
 mod organisations;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Parser, Subcommand};
 use csms_domain::command::CommandRecord;
 use csms_domain::local_list::ListChange;
 use csms_domain::registry::{self, NewStation};
+use csms_domain::session;
 use csms_domain::token_registry;
 use csms_domain::{
-    AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, PageRequest, Password,
-    ProtocolVersion, Registration, Services, Session, StationChanges, StationId, TokenRecord, TransactionKey,
+    AuthorizationStatus, Connector, ConnectorType, GeoPoint, IdToken, IdTokenType, OrganisationId, PageRequest,
+    Password, ProtocolVersion, Registration, Services, Session, StationChanges, StationId, TokenRecord, TransactionKey,
 };
 use serde_json::json;
 use std::process::ExitCode;
@@ -253,11 +254,18 @@ enum TokenCommand {
         /// both versions; a longer one (up to 36) is a Central token that only 2.0.1 receives.
         #[arg(long)]
         group: Option<String>,
-        /// Who the token belongs to (a driver or fleet reference); never sent to stations.
+        /// The organisation that issues it: its stations accept it and its operators manage it
+        /// through the app API. Without one, it works at stations registered without one. A
+        /// token is a driver's only when they redeem a claim code (`token claim-code`).
         #[arg(long)]
-        owner: Option<String>,
-        /// The organisation that issues it: its operators manage it through the app API. Refused
-        /// when the token is registered by another organisation or by none.
+        organisation: Option<String>,
+    },
+    /// Make a claim code for a token: the driver who redeems it in the app
+    /// (`POST /v1/me/tokens`) owns the token. A newer code replaces the earlier one.
+    ClaimCode {
+        #[arg(long)]
+        token: String,
+        /// The organisation that issued it (none: a token registered without one).
         #[arg(long)]
         organisation: Option<String>,
     },
@@ -320,7 +328,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 protocols: protocols.iter().map(|p| protocol(p)).collect::<Result<_, _>>()?,
                 registration: registration_status(&registration)?,
                 site,
-                organisation,
+                organisation: organisation
+                    .as_deref()
+                    .map(organisation_id)
+                    .transpose()?
+                    .map(|o| o.as_str().to_owned()),
                 location: match (latitude, longitude) {
                     (Some(lat), Some(lon)) => Some(
                         GeoPoint::new(lat, lon)
@@ -424,10 +436,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     status,
                     expiry,
                     group,
-                    owner,
                     organisation,
                 },
         } => {
+            let organisation = organisation.as_deref().map(organisation_id).transpose()?;
             let record = TokenRecord {
                 token: id_token(&token, kind.as_deref())?,
                 status: AuthorizationStatus::parse(&status).ok_or_else(|| {
@@ -435,19 +447,33 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 })?,
                 expiry: expiry.as_deref().map(rfc3339).transpose()?,
                 group: group.as_deref().map(group_token).transpose()?,
-                owner,
-                organisation: organisation.clone(),
+                owner: None,
+                organisation: None,
             };
-            match &organisation {
-                Some(organisation) => {
-                    token_registry::put(&services, organisation, record.clone()).await?;
-                }
-                None => services.charging.tokens.put(&record).await?,
-            }
+            let organisation = organisation.as_ref().map(OrganisationId::as_str);
+            let (record, _) = token_registry::put(&*services.charging.tokens, organisation, record).await?;
             if cli.json {
                 println!("{}", token_json(&record, Utc::now()));
             } else {
                 println!("token {}: {}", record.token, record.status.as_str());
+            }
+        }
+        Command::Token {
+            command: TokenCommand::ClaimCode { token, organisation },
+        } => {
+            let organisation = organisation.as_deref().map(organisation_id).transpose()?;
+            let organisation = organisation.as_ref().map(OrganisationId::as_str);
+            let token = id_token(&token, None)?;
+            let (code, expires_at) =
+                token_registry::offer(&*services.charging.tokens, organisation, &token, Utc::now()).await?;
+            if cli.json {
+                let at = expires_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+                println!(
+                    "{}",
+                    json!({"token": token.as_str(), "claimCode": code.expose(), "expiresAt": at})
+                );
+            } else {
+                println!("token {token}: claim code {} (until {expires_at})", code.expose());
             }
         }
         Command::Token {
@@ -512,6 +538,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 
 fn usage(message: &str) -> CliError {
     CliError::Usage(message.to_owned())
+}
+
+/// An organisation's id: the key of its token registry, so checked like the app API's.
+fn organisation_id(raw: &str) -> Result<OrganisationId, CliError> {
+    OrganisationId::parse(raw).map_err(|e| CliError::Usage(format!("organisation {raw:?}: {e}")))
 }
 
 fn station_id(raw: &str) -> Result<StationId, CliError> {
@@ -660,7 +691,11 @@ async fn show(services: &Services, id: &StationId, history: usize, as_json: bool
         .get(id)
         .await?
         .ok_or(registry::RegistryError::UnknownStation)?;
-    let reports = services.history.list(id, &PageRequest::first(history)).await?.items;
+    let reports = services
+        .history
+        .list(id, station.created_at, &PageRequest::first(history))
+        .await?
+        .items;
     if as_json {
         println!(
             "{}",
@@ -771,7 +806,17 @@ fn transaction(key: &TransactionKey) -> (String, &'static str) {
     }
 }
 
-pub(crate) fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_json::Value {
+/// An exact decimal as a JSON number (serde_json keeps its digits: `arbitrary_precision`).
+pub(crate) fn number(value: Option<rust_decimal::Decimal>) -> serde_json::Value {
+    value
+        .and_then(|d| d.normalize().to_string().parse().ok())
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// Missing seqNos listed in the registry's output; the rest are counted.
+const MISSING_SHOWN: usize = 20;
+
+pub(crate) fn session_json(s: &Session, readings: usize, commands: &[CommandRecord]) -> serde_json::Value {
     let (transaction_id, protocol) = transaction(&s.transaction);
     let links = ::commands::links::links(s, commands);
     json!({
@@ -785,19 +830,20 @@ pub(crate) fn session_json(s: &Session, commands: &[CommandRecord]) -> serde_jso
         "owner": s.owner,
         "organisation": s.organisation,
         "startedAt": s.start.as_ref().map(|x| x.at.timestamp),
-        "meterStartWh": s.start.as_ref().and_then(|x| x.meter_start_wh),
+        "meterStartWh": number(s.start.as_ref().and_then(|x| x.meter_start_wh)),
         "startReason": s.start.as_ref().and_then(|x| x.reason.as_deref()),
         "remoteStartId": s.start.as_ref().and_then(|x| x.remote_start_id),
         "stoppedAt": s.stop.as_ref().map(|x| x.at.timestamp),
-        "meterStopWh": s.stop.as_ref().and_then(|x| x.meter_stop_wh),
+        "meterStopWh": number(s.stop.as_ref().and_then(|x| x.meter_stop_wh)),
         "stopReason": s.stop.as_ref().map(|x| x.reason.as_str()),
         "stoppedBy": s.stop.as_ref().and_then(|x| x.id_token.as_ref()).map(IdToken::as_str),
-        "energyWh": s.energy_wh(),
+        "energyWh": number(s.energy_wh()),
         "durationSeconds": s.completion.as_ref().map(|c| c.duration_seconds),
         "completed": s.is_completed(),
         "offline": s.offline,
-        "readings": s.series.len(),
-        "missingSeqNos": s.missing_seq_nos(),
+        "readings": readings,
+        "missingSeqNos": s.missing_seq_nos(MISSING_SHOWN),
+        "missingSeqNoCount": s.seq_nos.missing_count(),
     })
 }
 
@@ -806,13 +852,13 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
     sessions.sort_by_key(|s| (s.start.as_ref().map(|x| x.at.timestamp), s.transaction.clone()));
     if as_json {
         let commands = services.commands.store.list(id).await?;
-        println!(
-            "{}",
-            json!({
-                "stationId": id.as_str(),
-                "sessions": sessions.iter().map(|s| session_json(s, &commands)).collect::<Vec<_>>(),
-            })
-        );
+        let mut rows = Vec::with_capacity(sessions.len());
+        for s in &sessions {
+            // The series is paged through to count it: a tool's cost, not the API's.
+            let readings = session::whole_series(&*services.charging.series, &s.station, &s.transaction).await?;
+            rows.push(session_json(s, readings.len(), &commands));
+        }
+        println!("{}", json!({ "stationId": id.as_str(), "sessions": rows }));
         return Ok(());
     }
     if sessions.is_empty() {
@@ -820,7 +866,7 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
     }
     for s in &sessions {
         let (transaction_id, protocol) = transaction(&s.transaction);
-        let missing = s.missing_seq_nos();
+        let missing = s.missing_seq_nos(MISSING_SHOWN);
         println!(
             "{:<36} {:<9} token {:<20} start {:<19} stop {:<19} {:>12} {:>8} {:<10} {}{}{}",
             transaction_id,
@@ -841,7 +887,7 @@ async fn sessions(services: &Services, id: &StationId, as_json: bool) -> Result<
             if missing.is_empty() {
                 String::new()
             } else {
-                format!(" missing seqNo {missing:?}")
+                format!(" missing {} seqNos: {missing:?}", s.seq_nos.missing_count())
             },
         );
     }
@@ -871,7 +917,6 @@ async fn anomalies(services: &Services, id: &StationId, as_json: bool) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use csms_domain::Parties;
 
     #[test]
     fn token_commands_parse() {
@@ -889,8 +934,8 @@ mod tests {
             "2027-01-01T00:00:00Z",
             "--group",
             "FLEET-7",
-            "--owner",
-            "driver-42",
+            "--organisation",
+            "acme",
             "--json",
         ])
         .unwrap();
@@ -905,6 +950,10 @@ mod tests {
         let cli = Cli::try_parse_from(["csms-registry", "sessions", "--id", "CP-DEMO-1"]).unwrap();
         assert!(matches!(cli.command, Command::Sessions { id } if id == "CP-DEMO-1"));
         assert!(Cli::try_parse_from(["csms-registry", "token", "add"]).is_err());
+        // Only the driver binds a token to themselves (a claim code), never the tool.
+        assert!(
+            Cli::try_parse_from(["csms-registry", "token", "add", "--token", "T1", "--owner", "driver-42"]).is_err()
+        );
     }
 
     #[test]
@@ -928,7 +977,7 @@ mod tests {
     async fn tokens_and_sessions_list_from_the_stores() {
         use csms_domain::memory::MemoryWorld;
         use csms_domain::ports::TokenRepository;
-        use csms_domain::session::{self, SessionEvent, SessionEventKind};
+        use csms_domain::session::{SessionEvent, SessionEventKind};
         use csms_domain::transaction::TransactionId;
 
         let world = MemoryWorld::default();
@@ -954,7 +1003,7 @@ mod tests {
             connector: Some(1),
             id_token: Some(record.token.clone()),
             kind: SessionEventKind::Started {
-                meter_start_wh: Some(12000.0),
+                meter_start_wh: Some(rust_decimal::Decimal::from(12000)),
                 reason: None,
                 remote_start_id: None,
             },
@@ -963,25 +1012,15 @@ mod tests {
         let mut stopped = started.clone();
         stopped.timestamp = rfc3339("2026-11-24T05:41:00Z").unwrap();
         stopped.kind = SessionEventKind::Stopped {
-            meter_stop_wh: Some(19750.0),
+            meter_stop_wh: Some(rust_decimal::Decimal::from(19750)),
             reason: "EVDisconnected".into(),
         };
         for event in [&started, &stopped] {
-            let charging = &services.charging;
-            session::project(
-                charging.sessions.as_ref(),
-                charging.session_completed.as_ref(),
-                Parties {
-                    tokens: charging.tokens.as_ref(),
-                    stations: services.stations.as_ref(),
-                },
-                event,
-            )
-            .await
-            .unwrap();
+            let ports = services.charging.session_ports(services.stations.as_ref());
+            session::project(ports, event).await.unwrap();
         }
         let listed = services.charging.sessions.list(&station).await.unwrap();
-        let row = session_json(&listed[0], &[]);
+        let row = session_json(&listed[0], 0, &[]);
         assert_eq!(row["transactionId"], "7");
         assert_eq!(row["energyWh"], 7750.0);
         assert_eq!(row["durationSeconds"], 2400);

@@ -5,8 +5,8 @@
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -14,7 +14,7 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use csms_auth::{AuthError, InMemoryJwksSource, Verifier, VerifierConfig};
+use csms_auth::{AuthError, Clock, InMemoryJwksSource, Verifier, VerifierConfig};
 use serde_json::{Value, json};
 
 pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
@@ -183,6 +183,38 @@ pub fn config() -> VerifierConfig {
 pub fn verifier_with(config: VerifierConfig, keys: &[&TestKey]) -> (Verifier, Arc<InMemoryJwksSource>) {
     let source = Arc::new(InMemoryJwksSource::new(jwks(keys)));
     (Verifier::new(config, source.clone()), source)
+}
+
+/// A monotonic clock that stands still until the test moves it: ages and intervals are then exact,
+/// whatever the machine's load and wherever the wall clock's seconds turn.
+pub struct TestClock {
+    start: Instant,
+    elapsed: Mutex<Duration>,
+}
+
+impl TestClock {
+    pub fn new() -> Arc<TestClock> {
+        Arc::new(TestClock {
+            start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        })
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.elapsed.lock().unwrap() += by;
+    }
+
+    pub fn clock(self: &Arc<Self>) -> Clock {
+        let me = self.clone();
+        Arc::new(move || me.start + *me.elapsed.lock().unwrap())
+    }
+}
+
+/// [`verifier_with`] on a [`TestClock`].
+pub fn verifier_on(config: VerifierConfig, keys: &[&TestKey]) -> (Verifier, Arc<InMemoryJwksSource>, Arc<TestClock>) {
+    let source = Arc::new(InMemoryJwksSource::new(jwks(keys)));
+    let time = TestClock::new();
+    (Verifier::with_clock(config, source.clone(), time.clock()), source, time)
 }
 
 pub fn verifier(keys: &[&TestKey]) -> (Verifier, Arc<InMemoryJwksSource>) {

@@ -99,9 +99,15 @@ pub async fn reserve(
             max_minutes: max.num_minutes(),
         });
     }
+    let station = ports
+        .stations
+        .get(&request.station)
+        .await?
+        .ok_or_else(|| ReserveError::UnknownStation(request.station.clone()))?;
+    // A token works only at the stations of the organisation that issued it.
     let token = ports
         .tokens
-        .get(&request.token)
+        .get(station.organisation.as_deref(), &request.token)
         .await?
         .filter(|t| t.owner.as_deref() == Some(request.driver.as_str()))
         .ok_or(ReserveError::NotYourToken)?;
@@ -112,11 +118,6 @@ pub async fn reserve(
             status: authorization.status,
         });
     }
-    let station = ports
-        .stations
-        .get(&request.station)
-        .await?
-        .ok_or_else(|| ReserveError::UnknownStation(request.station.clone()))?;
     let connection = crate::connection::live(ports.connections, &station, now)
         .await?
         .ok_or_else(|| ReserveError::StationOffline(station.id.clone()))?;
