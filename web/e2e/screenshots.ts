@@ -38,11 +38,16 @@ async function seed() {
     });
     if (!('offline' in s)) piles.push(await startPile(s.id, password, s.plugs.length, 'faulted' in s ? [...s.faulted] : []));
   }
-  for (const [token, owner] of [['04E91C5A', 'demo-driver'], ['APP-7F3K2Q', 'demo-driver'], ['04A7B2C1', 'fleet-driver-12'], ['04C3D9E0', 'fleet-driver-31']]) {
-    await api(operator, 'POST', '/v1/operator/tokens', { idToken: token, owner });
+  // Cards are issued in the stations' organisation; the demo driver makes theirs with their claim
+  // codes (the fleet cards stay unclaimed: only the demo users can sign in locally).
+  const driver = await tokenFor('demo-driver');
+  for (const [token, claimed] of [['04E91C5A', true], ['APP-7F3K2Q', true], ['04A7B2C1', false], ['04C3D9E0', false]] as const) {
+    await api(operator, 'POST', '/v1/operator/tokens', { idToken: token });
+    if (!claimed) continue;
+    const { claimCode } = await api<{ claimCode: string }>(operator, 'POST', `/v1/operator/tokens/${token}/claim-code`);
+    await api(driver, 'POST', '/v1/me/tokens', { claimCode });
   }
   await api(operator, 'PATCH', '/v1/operator/tokens/04C3D9E0', { status: 'Blocked' });
-  const driver = await tokenFor('demo-driver');
   const charge = async (stationId: string, idToken: string) => {
     await api(driver, 'POST', '/v1/charging/start', { stationId, idToken });
     await expect

@@ -13,6 +13,8 @@ const run = Date.now().toString(36).toUpperCase();
 const ORG = `web-${run.toLowerCase()}`;
 const STATION = `WEB-CP-${run}`;
 const CARD = `WEB${run}`;
+const SPARE_CARD = `WEB${run}S`;
+let claimCode = '';
 let pile: ChildProcess | undefined;
 
 test.describe.configure({ mode: 'serial' });
@@ -22,7 +24,10 @@ test.beforeAll(async () => {
   await api(admin, 'POST', '/v1/admin/organisations', { id: ORG, name: 'Web test charging' });
   await api(admin, 'PUT', `/v1/admin/organisations/${ORG}/operators/demo-operator`);
   const operator = await tokenFor('demo-operator');
-  await api(operator, 'POST', '/v1/operator/tokens', { idToken: CARD, owner: 'demo-driver' });
+  // The card is issued in the station's organisation; the driver makes it theirs with its claim code.
+  await api(operator, 'POST', '/v1/operator/tokens', { idToken: CARD });
+  const { claimCode } = await api<{ claimCode: string }>(operator, 'POST', `/v1/operator/tokens/${CARD}/claim-code`);
+  await api(await tokenFor('demo-driver'), 'POST', '/v1/me/tokens', { claimCode });
 });
 
 test.afterAll(() => stopPile(pile));
@@ -157,7 +162,7 @@ test.describe('driver app on a phone', () => {
     await expect(page.locator(`a[data-session="${decodeURIComponent(session)}"]`)).toBeVisible();
     await expectAccessible(page, 'driver: history');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cards' }).click();
-    await expect(page.getByText(CARD)).toBeVisible();
+    await expect(page.getByText(CARD, { exact: true })).toBeVisible();
     await expectAccessible(page, 'driver: cards');
   });
 
@@ -256,6 +261,27 @@ test.describe('operator console, after charging', () => {
     await expect(startPile(spare, fresh)).rejects.toThrow(/exited/);
   });
 
+  test('makes a claim code for a new card, shown once', async ({ page }) => {
+    await api(await tokenFor('demo-operator'), 'POST', '/v1/operator/tokens', { idToken: SPARE_CARD });
+    await signIn(page, '/console/tokens', 'demo-operator');
+    await page.getByRole('button', { name: `Claim code ${SPARE_CARD}` }).click();
+    const shown = page.getByRole('dialog', { name: `Claim code for ${SPARE_CARD}` });
+    claimCode = (await shown.getByTestId('claim-code').textContent())!.trim();
+    expect(claimCode).not.toBe('');
+    await expectAccessible(page, 'console: claim code');
+    await shown.locator('.dialog-actions').getByRole('button', { name: 'Close' }).click();
+    await expect(shown).toBeHidden();
+  });
+
+  test('the driver redeems the claim code in the app and the card is theirs', async ({ page }) => {
+    await signIn(page, '/tokens', 'demo-driver');
+    await expect(page.getByText(CARD, { exact: true })).toBeVisible();
+    await page.getByLabel('Claim code').fill(claimCode);
+    await page.getByRole('button', { name: 'Add the card' }).click();
+    await expect(page.getByText(SPARE_CARD, { exact: true })).toBeVisible();
+    await expectAccessible(page, 'driver: cards');
+  });
+
   test('an admin manages organisations and their operators', async ({ page }) => {
     await signIn(page, '/console/', 'demo-admin');
     await expect(page.getByRole('heading', { name: 'Organisations' })).toBeVisible();
@@ -279,7 +305,7 @@ test.describe('sessions', () => {
     const refreshed = page.waitForRequest((r) => r.url().endsWith('/oauth2/token') && (r.postData() ?? '').includes('grant_type=refresh_token'));
     await page.getByRole('link', { name: 'Cards' }).click();
     await refreshed;
-    await expect(page.getByText(CARD)).toBeVisible();
+    await expect(page.getByText(CARD, { exact: true })).toBeVisible();
     expect(new URL(page.url()).pathname).toBe('/tokens');
   });
 
@@ -297,7 +323,7 @@ test.describe('sessions', () => {
     await authorize;
     // The issuer remembers the driver: straight back, to the page they were on.
     await page.waitForURL((url) => url.pathname === '/tokens');
-    await expect(page.getByText(CARD)).toBeVisible();
+    await expect(page.getByText(CARD, { exact: true })).toBeVisible();
   });
 
   test('sign-out forgets the user at the issuer too', async ({ page }) => {

@@ -24,7 +24,7 @@ function TokenDialog({ token, open, onClose, onSaved }: { token: Token | null; o
   const { api } = useApp();
   const toast = useToast();
   const [idToken, setIdToken] = useState(token?.idToken ?? '');
-  const [owner, setOwner] = useState(token?.owner ?? '');
+  const [release, setRelease] = useState(false);
   const [status, setStatus] = useState(token?.status ?? 'Accepted');
   const [expiry, setExpiry] = useState(localInput(token?.expiry));
   const [busy, setBusy] = useState(false);
@@ -39,13 +39,13 @@ function TokenDialog({ token, open, onClose, onSaved }: { token: Token | null; o
         await data(
           api.PATCH('/v1/operator/tokens/{idToken}', {
             params: { path: { idToken: token.idToken } },
-            body: { owner: owner.trim() || null, status, expiry: expiryIso },
+            body: release ? { owner: null, status, expiry: expiryIso } : { status, expiry: expiryIso },
           }),
         );
       } else {
         await data(
           api.POST('/v1/operator/tokens', {
-            body: { idToken: idToken.trim(), owner: owner.trim() || null, status, expiry: expiryIso },
+            body: { idToken: idToken.trim(), status, expiry: expiryIso },
           }),
         );
       }
@@ -69,10 +69,12 @@ function TokenDialog({ token, open, onClose, onSaved }: { token: Token | null; o
             </span>
           </div>
         )}
-        <div className="field">
-          <label htmlFor="tok-owner">{t('idtokens.owner')}</label>
-          <input id="tok-owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
-        </div>
+        {token?.owner && (
+          <label className="row" htmlFor="tok-release">
+            <input id="tok-release" type="checkbox" checked={release} onChange={(e) => setRelease(e.target.checked)} />
+            {t('idtokens.release', { owner: token.owner })}
+          </label>
+        )}
         <div className="form-grid">
           <div className="field">
             <label htmlFor="tok-status">{t('idtokens.status')}</label>
@@ -101,6 +103,26 @@ function TokenDialog({ token, open, onClose, onSaved }: { token: Token | null; o
   );
 }
 
+type ClaimCode = Schemas['ClaimCodeView'];
+
+/** A claim code, shown this once: the driver redeems it in the app to make the token theirs. */
+function ClaimCodeDialog({ code, onClose }: { code: ClaimCode; onClose: () => void }) {
+  return (
+    <Dialog open title={t('idtokens.claim.title', { token: code.idToken })} onClose={onClose}>
+      <p>{t('idtokens.claim.text')}</p>
+      <p className="mono token-id" data-testid="claim-code">
+        {code.claimCode}
+      </p>
+      <p className="small">{t('idtokens.claim.expires', { date: formatDateTime(code.expiresAt) })}</p>
+      <div className="dialog-actions">
+        <Button variant="primary" onClick={onClose}>
+          {t('common.close')}
+        </Button>
+      </div>
+    </Dialog>
+  );
+}
+
 export function IdTokens() {
   const { api } = useApp();
   const toast = useToast();
@@ -108,6 +130,15 @@ export function IdTokens() {
   const [editing, setEditing] = useState<{ token: Token | null } | null>(null);
   const [deleting, setDeleting] = useState<Token | null>(null);
   const [error, setError] = useState<unknown>();
+  const [claim, setClaim] = useState<ClaimCode | null>(null);
+  const makeClaimCode = async (tk: Token) => {
+    setError(undefined);
+    try {
+      setClaim(await data(api.POST('/v1/operator/tokens/{idToken}/claim-code', { params: { path: { idToken: tk.idToken } } })));
+    } catch (e) {
+      setError(e);
+    }
+  };
   const remove = async () => {
     if (!deleting) return;
     try {
@@ -166,6 +197,9 @@ export function IdTokens() {
                       </td>
                       <td className="hide-mobile">{tk.expiry ? formatDateTime(tk.expiry) : '–'}</td>
                       <td className="num nowrap">
+                        <Button size="small" variant="ghost" onClick={() => makeClaimCode(tk)} aria-label={`${t('idtokens.claim.make')} ${tk.idToken}`}>
+                          {t('idtokens.claim.make')}
+                        </Button>
                         <Button size="small" variant="ghost" onClick={() => setEditing({ token: tk })} aria-label={`${t('common.edit')} ${tk.idToken}`}>
                           {t('common.edit')}
                         </Button>
@@ -191,6 +225,7 @@ export function IdTokens() {
           }}
         />
       )}
+      {claim && <ClaimCodeDialog code={claim} onClose={() => setClaim(null)} />}
       <Dialog open={deleting != null} title={t('common.delete')} onClose={() => setDeleting(null)}>
         <p>{t('idtokens.deleteConfirm', { token: deleting?.idToken ?? '' })}</p>
         <div className="dialog-actions">

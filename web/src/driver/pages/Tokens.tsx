@@ -1,12 +1,54 @@
+import { useState, type FormEvent } from 'react';
 import { data } from '../../shared/api/client';
 import { useApp } from '../../shared/context';
 import { useResource } from '../../shared/hooks/useResource';
 import { t } from '../../shared/i18n';
 import { formatDateTime } from '../../shared/i18n/format';
+import { Button } from '../../shared/ui/Button';
 import { Icon } from '../../shared/ui/Icon';
-import { EmptyState, Loaded } from '../../shared/ui/States';
+import { EmptyState, ErrorBanner, Loaded } from '../../shared/ui/States';
 import { StatusPill } from '../../shared/ui/StatusPill';
+import { useToast } from '../../shared/ui/Toast';
 import { PaymentMethods } from '../payments';
+
+/** Redeem a claim code: the card its organisation issued becomes the driver's. */
+function RedeemClaimCode({ onRedeemed }: { onRedeemed: () => void }) {
+  const { api } = useApp();
+  const toast = useToast();
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const token = await data(api.POST('/v1/me/tokens', { body: { claimCode: code.trim() } }));
+      toast(t('tokens.claim.added', { token: token.idToken }));
+      setCode('');
+      onRedeemed();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card stack" onSubmit={submit}>
+      <div className="field">
+        <label htmlFor="claim-code">{t('tokens.claim.label')}</label>
+        <input id="claim-code" required autoComplete="off" value={code} onChange={(e) => setCode(e.target.value)} aria-describedby="claim-hint" />
+        <span id="claim-hint" className="hint">
+          {t('tokens.claim.hint')}
+        </span>
+      </div>
+      <ErrorBanner error={error} />
+      <Button type="submit" variant="primary" busy={busy}>
+        {t('tokens.claim.submit')}
+      </Button>
+    </form>
+  );
+}
 
 export function Tokens() {
   const { api } = useApp();
@@ -43,6 +85,7 @@ export function Tokens() {
           )
         }
       </Loaded>
+      <RedeemClaimCode onRedeemed={tokens.reload} />
       <PaymentMethods />
     </div>
   );

@@ -198,7 +198,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of your sessions, live or completed, with its meter series: poll it to watch charging. */
+        /**
+         * One of your sessions, live or completed, with a page of its meter series: poll it to watch
+         *     charging.
+         */
         get: operations["my_session"];
         put?: never;
         post?: never;
@@ -218,7 +221,11 @@ export interface paths {
         /** Your id tokens (cards, key fobs, app tokens), with their status now. */
         get: operations["my_tokens"];
         put?: never;
-        post?: never;
+        /**
+         * Make an id token yours by redeeming the claim code its organisation gave you: from then on
+         *     you start charging with it and its sessions are yours. A code binds once.
+         */
+        post: operations["claim_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -284,7 +291,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One session at your organisation's stations, with its meter series. */
+        /** One session at your organisation's stations, with a page of its meter series. */
         get: operations["operator_session"];
         put?: never;
         post?: never;
@@ -345,10 +352,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The remote commands of one of your organisation's stations, newest first. */
+        /**
+         * The remote commands of one of your organisation's stations since it was registered, newest
+         *     first.
+         */
         get: operations["commands"];
         put?: never;
-        /** Send a remote command to one of your organisation's stations. */
+        /**
+         * Send a remote command to one of your organisation's stations. A remote start charges only on
+         *     one of your organisation's id tokens that no driver holds (a service card): drivers start on
+         *     theirs in the app.
+         */
         post: operations["submit_command"];
         delete?: never;
         options?: never;
@@ -383,7 +397,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The status changes one of your organisation's stations reported, newest first (kept 90 days). */
+        /**
+         * The status changes one of your organisation's stations reported since it was registered,
+         *     newest first (kept 90 days).
+         */
         get: operations["status_history"];
         put?: never;
         post?: never;
@@ -403,7 +420,10 @@ export interface paths {
         /** Your organisation's id tokens, by token. */
         get: operations["operator_tokens"];
         put?: never;
-        /** Register an id token for your organisation, or replace one it registered before. */
+        /**
+         * Register an id token for your organisation, or replace one it registered before (its driver,
+         *     if it has one, stays). Other organisations may issue the same value: each has its own.
+         */
         post: operations["register_token"];
         delete?: never;
         options?: never;
@@ -429,8 +449,31 @@ export interface paths {
         delete: operations["delete_token"];
         options?: never;
         head?: never;
-        /** Change one of your organisation's id tokens: status, owner, expiry. Fields left out stay. */
+        /**
+         * Change one of your organisation's id tokens: status, expiry, or unbind it from its driver.
+         *     Fields left out stay.
+         */
         patch: operations["change_token"];
+        trace?: never;
+    };
+    "/v1/operator/tokens/{idToken}/claim-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a claim code for one of your organisation's id tokens, so that a driver can make it theirs.
+         *     The token becomes the driver's only when they redeem the code; a newer code replaces this one.
+         */
+        post: operations["claim_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/stations": {
@@ -500,7 +543,10 @@ export interface components {
              * @description null removes it.
              */
             expiry?: string | null;
-            /** @description null removes it. */
+            /**
+             * @description Only null: unbinds the token from its driver. A driver binds a token to themselves by
+             *     redeeming a claim code (`POST /v1/operator/tokens/{idToken}/claim-code`).
+             */
             owner?: string | null;
             /** @description Accepted, Blocked, Expired or Invalid. */
             status?: string | null;
@@ -510,6 +556,21 @@ export interface components {
             at: string;
             note?: string | null;
             state: string;
+        };
+        /** @description A claim code, shown this once: whoever redeems it owns the token. */
+        ClaimCodeView: {
+            /** @description Hand it to the driver (with the card, by mail); they redeem it with `POST /v1/me/tokens`. */
+            claimCode: string;
+            /**
+             * Format: date-time
+             * @description Until then; a newer code for the token replaces this one.
+             */
+            expiresAt: string;
+            idToken: string;
+        };
+        ClaimToken: {
+            /** @description The claim code the token's organisation gave you (case, spaces and dashes do not matter). */
+            claimCode: string;
         };
         CommandList: {
             commands: components["schemas"]["CommandView"][];
@@ -654,8 +715,6 @@ export interface components {
              *     with one; case does not matter.
              */
             idToken: string;
-            /** @description The driver's subject (their account); they see the token in `GET /v1/me/tokens`. */
-            owner?: string | null;
             /** @description Accepted (default), Blocked, Expired or Invalid. */
             status?: string | null;
             /**
@@ -689,6 +748,7 @@ export interface components {
             /** Format: date-time */
             expiry?: string | null;
             idToken: string;
+            /** @description The driver who redeemed its claim code. */
             owner?: string | null;
             /** @description As registered: Accepted, Blocked, Expired or Invalid. */
             status: string;
@@ -811,7 +871,7 @@ export interface components {
             unit?: string | null;
             /**
              * Format: double
-             * @description In the unit below (energy in Wh, power in W).
+             * @description In the unit below (energy in Wh, power in W), exact.
              */
             value: number;
         };
@@ -826,7 +886,9 @@ export interface components {
              * @description The newest total active import power reading (W).
              */
             latestPowerW?: number | null;
-            /** @description The meter series, oldest first. */
+            /** @description Pass as `cursor` for the series' next page; absent on its last page. */
+            nextCursor?: string | null;
+            /** @description One page of the meter series, oldest first: every reading of up to `limit` instants. */
             samples: components["schemas"]["SampleView"][];
         };
         SessionList: {
@@ -842,7 +904,7 @@ export interface components {
             connector?: number | null;
             /**
              * Format: double
-             * @description Energy charged so far, or as billed once completed (Wh).
+             * @description Energy charged so far, or as billed once completed (Wh, exact).
              */
             energyWh?: number | null;
             /** Format: int32 */
@@ -1527,7 +1589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such station or token of yours */
+            /** @description No such station, or no such token of yours that the station accepts */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2098,7 +2160,15 @@ export interface operations {
     };
     my_session: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description Instants (distinct reading times) of the meter series per page, 1-100 (default 20), each
+                 *     with all its readings.
+                 */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description The station of the session */
@@ -2119,7 +2189,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDetail"];
                 };
             };
-            /** @description Malformed station id */
+            /** @description Malformed station id, limit or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2217,6 +2287,80 @@ export interface operations {
             };
             /** @description Not a driver */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claim_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimToken"];
+            };
+        };
+        responses: {
+            /** @description The token, now yours */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenView"];
+                };
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a driver */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such claim code: wrong, spent, replaced or expired */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2545,7 +2689,15 @@ export interface operations {
     };
     operator_session: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description Instants (distinct reading times) of the meter series per page, 1-100 (default 20), each
+                 *     with all its readings.
+                 */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description The station of the session */
@@ -2566,7 +2718,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDetail"];
                 };
             };
-            /** @description Malformed station id */
+            /** @description Malformed station id, limit or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3105,7 +3257,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not an operator */
+            /** @description Not an operator, or a remote start on a token that is not one of your organisation's unbound (service) tokens */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3416,15 +3568,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token is registered by another organisation */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Over your request budget for this minute; retry after the seconds given */
             429: {
                 headers: {
@@ -3608,6 +3751,81 @@ export interface operations {
                 };
             };
             /** @description Invalid change */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, expired, not for this API, badly signed) */
+            401: {
+                headers: {
+                    /** @description The RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an operator of an organisation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such token in your organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over your request budget for this minute; retry after the seconds given */
+            429: {
+                headers: {
+                    /** @description Seconds until the budget renews */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claim_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token (case does not matter) */
+                idToken: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The code, shown this once */
+            201: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimCodeView"];
+                };
+            };
+            /** @description Malformed token */
             400: {
                 headers: {
                     [name: string]: unknown;
